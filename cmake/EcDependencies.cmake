@@ -1,0 +1,17 @@
+# The one place that finds third-party libraries. Every target links the imported targets below,
+# never raw flags. scripts/install-deps.sh installs the Debian packages behind them.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(EC_LIBEVENT REQUIRED IMPORTED_TARGET libevent libevent_openssl libevent_pthreads)
+pkg_check_modules(EC_ZMQ REQUIRED IMPORTED_TARGET libzmq)
+pkg_check_modules(EC_GIT2 REQUIRED IMPORTED_TARGET libgit2)
+find_package(OpenSSL 3 REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
+find_package(cppzmq REQUIRED)
+find_package(GTest REQUIRED)
+include(GoogleTest)
+
+add_library(ec::libevent ALIAS PkgConfig::EC_LIBEVENT)
+add_library(ec::zmq ALIAS PkgConfig::EC_ZMQ)
+add_library(ec::git2 ALIAS PkgConfig::EC_GIT2)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every package the build, the tests and the benchmarks need on Debian 12.
+# Idempotent: apt-get skips what is already there. Run as root.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config git clang libclang-rt-14-dev
+  # libraries (ARCHITECTURE.md §4)
+  libevent-dev libzmq3-dev cppzmq-dev libgit2-dev libssl-dev libyaml-cpp-dev
+  libboost-program-options-dev libgtest-dev libgmock-dev
+  # real peers for integration tests and benchmarks: Postfix (smtp-source, smtp-sink and the
+  # daemon we compare against), swaks, dnsmasq on loopback, iproute2 for namespaces
+  postfix swaks dnsmasq-base iproute2 openssl python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# Postfix must not become this machine's MTA: its daemon is only started by our benchmarks,
+# from their own config directory on high loopback ports.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${missing[*]}"
