@@ -1,0 +1,119 @@
+#include "mta/logs/log_records.h"
+
+#include <cstdio>
+
+namespace ec::mta {
+namespace {
+
+// Keeps one event on one line whatever a peer sent us.
+std::string OneLine(const std::string& s) {
+  std::string out = s;
+  for (char& c : out) {
+    if (c == '\r' || c == '\n') c = ' ';
+  }
+  return out;
+}
+
+class AtLine {
+ public:
+  explicit AtLine(std::time_t t) : line_(std::to_string(static_cast<long long>(t))) {}
+  AtLine& Add(const std::string& field) {
+    line_ += '@';
+    line_ += OneLine(field);
+    return *this;
+  }
+  AtLine& Add(uint64_t n) { return Add(std::to_string(n)); }
+  AtLine& Add(int n) { return Add(std::to_string(n)); }
+  AtLine& AddSeconds(double s) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", s);
+    return Add(std::string(buf));
+  }
+  std::string Take() { return std::move(line_); }
+
+ private:
+  std::string line_;
+};
+
+std::string Quoted(const std::string& v) {
+  std::string out = "\"";
+  for (char c : OneLine(v)) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+  return out;
+}
+
+// Momentum quotes a context value only when it contains a separator.
+std::string ContextValue(const std::string& v) {
+  if (v.find_first_of(" ,=\"[]") == std::string::npos) return OneLine(v);
+  return Quoted(v);
+}
+
+std::string Context(const std::vector<std::pair<std::string, std::string>>& kv) {
+  std::string out = "[";
+  for (size_t i = 0; i < kv.size(); ++i) {
+    if (i) out += ',';
+    out += kv[i].first + "=" + ContextValue(kv[i].second);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+std::string FormatReception(const ReceptionRecord& r) {
+  return AtLine(r.time)
+      .Add(r.message_id).Add(r.batch_id).Add(r.connection_id).Add(std::string("R"))
+      .Add(r.rcpt_localpart).Add(r.rcpt_domain).Add(r.sender_localpart).Add(r.sender_domain)
+      .Add(r.client_ip).Add(r.size).Add(r.protocol).Add(r.binding_group).Add(r.binding)
+      .Take();
+}
+
+std::string FormatDelivery(const DeliveryRecord& r) {
+  return AtLine(r.time)
+      .Add(r.message_id).Add(r.batch_id).Add(r.connection_id)
+      .Add(std::string(r.transfer ? "X" : "D"))
+      .Add(r.domain).Add(r.size).Add(r.binding_group).Add(r.binding).Add(r.retries)
+      .AddSeconds(r.seconds_since_reception).Add(r.remote_ip)
+      .Take();
+}
+
+std::string FormatFailure(const FailureRecord& r) {
+  return AtLine(r.time)
+      .Add(r.message_id).Add(r.batch_id).Add(r.connection_id)
+      .Add(std::string(r.permanent ? "P" : "T"))
+      .Add(r.domain).Add(r.bytes_transferred).Add(r.binding_group).Add(r.binding).Add(r.stage)
+      .Add(r.retries).AddSeconds(r.seconds_since_reception).Add(r.remote_ip).Add(r.response)
+      .Take();
+}
+
+std::string FormatMainlogHeartbeat(std::time_t time) {
+  return std::to_string(static_cast<long long>(time)) + "@@@@M";
+}
+
+std::string FormatRejection(const RejectionRecord& r) {
+  std::string line = std::to_string(static_cast<long long>(r.time)) + ":";
+  line += " R=" + Quoted(r.remote);
+  line += " L=" + Quoted(r.local);
+  line += " C=" + Quoted(r.connection_id);
+  line += " PATH=" + Quoted(r.pathway);
+  line += " PATH_GRP=" + Quoted(r.pathway_group);
+  line += " P=" + Quoted(r.phase);
+  line += " E=" + std::to_string(r.code);
+  line += " M=" + OneLine(r.module);
+  line += " CTXCONN=" + Context(r.connection_context);
+  line += " CTXMESS=" + Context(r.message_context);
+  line += " " + OneLine(r.text);
+  return line;
+}
+
+std::string FormatRejectlogHeartbeat(std::time_t time) {
+  return std::to_string(static_cast<long long>(time)) + ": Marker 1";
+}
+
+std::string FormatPanic(std::time_t time, const std::string& text) {
+  return std::to_string(static_cast<long long>(time)) + ": " + OneLine(text);
+}
+
+}  // namespace ec::mta

@@ -1,0 +1,84 @@
+// The records ecmta writes to its mainlog, rejectlog and paniclog, formatted exactly as Momentum
+// writes them (reference/momentum.md §6), so operators' parsers and the manager's aggregation
+// read our lines unchanged. Pure functions; any thread.
+//
+// mainlog is '@'-separated with the record type at offset 4 (R reception, D delivery, X transfer,
+// T transient failure, P permanent failure, M heartbeat); rejectlog is space-separated key=value.
+// A field can never break a line: CR and LF inside a field become spaces.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ec::mta {
+
+// One R line per recipient of an accepted message.
+struct ReceptionRecord {
+  std::time_t time = 0;
+  std::string message_id;
+  std::string batch_id;
+  std::string connection_id;
+  std::string rcpt_localpart, rcpt_domain;
+  std::string sender_localpart, sender_domain;  // empty for the null sender
+  std::string client_ip;
+  uint64_t size = 0;
+  std::string protocol = "esmtp";  // esmtp | rest | xfer | internal
+  std::string binding_group = "default";
+  std::string binding = "default";
+};
+
+// D (delivered) or X (transferred to another node).
+struct DeliveryRecord {
+  std::time_t time = 0;
+  std::string message_id, batch_id, connection_id;
+  bool transfer = false;
+  std::string domain;
+  uint64_t size = 0;
+  std::string binding_group = "default", binding = "default";
+  int retries = 0;
+  double seconds_since_reception = 0;
+  std::string remote_ip;
+};
+
+// T (transient, will retry) or P (permanent).
+struct FailureRecord {
+  std::time_t time = 0;
+  std::string message_id, batch_id, connection_id;
+  bool permanent = false;
+  std::string domain;
+  uint64_t bytes_transferred = 0;
+  std::string binding_group = "default", binding = "default";
+  int stage = 0;  // connection stage (Momentum's table)
+  int retries = 0;
+  double seconds_since_reception = 0;
+  std::string remote_ip;
+  std::string response;
+};
+
+struct RejectionRecord {
+  std::time_t time = 0;
+  std::string remote;  // "ip:port"
+  std::string local;   // "ip:port"
+  std::string connection_id;
+  std::string pathway = "default", pathway_group = "default";
+  std::string phase;  // "awaiting mailfrom", "awaiting rcpt", "connect", ...
+  int code = 550;
+  std::string module = "smtp";
+  std::vector<std::pair<std::string, std::string>> connection_context;
+  std::vector<std::pair<std::string, std::string>> message_context;
+  std::string text;
+};
+
+std::string FormatReception(const ReceptionRecord& r);
+std::string FormatDelivery(const DeliveryRecord& r);
+std::string FormatFailure(const FailureRecord& r);
+std::string FormatMainlogHeartbeat(std::time_t time);
+std::string FormatRejection(const RejectionRecord& r);
+std::string FormatRejectlogHeartbeat(std::time_t time);
+// paniclog: "<time>: <text>"; for internal errors an operator must look at.
+std::string FormatPanic(std::time_t time, const std::string& text);
+
+}  // namespace ec::mta
