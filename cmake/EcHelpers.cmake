@@ -77,6 +77,13 @@ function(ec_add_fuzzer)
   target_link_libraries(${A_NAME} PRIVATE ec_build_flags ec_warnings ${A_DEPS})
 endfunction()
 
+# Debian's python3, where python3-pytest is installed, even when another python3 comes first
+# on PATH.
+find_program(EC_PYTHON python3 HINTS /usr/bin NO_DEFAULT_PATH)
+if(NOT EC_PYTHON)
+  find_program(EC_PYTHON python3 REQUIRED)
+endif()
+
 # ec_add_integration_test(NAME name SCRIPT file.py [TIMEOUT s]): a pytest file that starts the
 # real binaries; it finds them through EC_BINARY_DIR.
 function(ec_add_integration_test)
@@ -85,7 +92,7 @@ function(ec_add_integration_test)
     set(A_TIMEOUT 300)
   endif()
   add_test(NAME ${A_NAME}
-    COMMAND python3 -m pytest -q -p no:cacheprovider ${A_SCRIPT}
+    COMMAND ${EC_PYTHON} -m pytest -q -p no:cacheprovider ${A_SCRIPT}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(${A_NAME} PROPERTIES LABELS "integration;${A_LABELS}" TIMEOUT ${A_TIMEOUT}
     ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR};EC_BINARY_DIR=${PROJECT_BINARY_DIR}")
