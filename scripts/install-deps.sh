@@ -11,7 +11,7 @@ packages=(
   libboost-program-options-dev libgtest-dev libgmock-dev
   # real peers for integration tests and benchmarks: Postfix (smtp-source, smtp-sink and the
   # daemon we compare against), swaks, dnsmasq on loopback, iproute2 for namespaces
-  postfix swaks dnsmasq-base iproute2 openssl procps
+  postfix swaks libnet-ssleay-perl dnsmasq-base iproute2 openssl procps bc
   # integration tests run on Debian's own python3 (not a pyenv one), where these live
   python3 python3-pytest
 )
