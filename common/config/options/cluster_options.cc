@@ -1,0 +1,307 @@
+// Cluster options: the cluster module (membership, DuraVIP, log shipping, Replicate,
+// Topology), cluster-wide limits, the msgc bus (msgc_server, msgc_client).
+#include "common/config/schema.h"
+
+namespace ec::config {
+
+void RegisterClusterOptions(SchemaRegistry* r) {
+  using T = OptionType;
+  using S = Support;
+  auto add = [r](OptionSpec s) { r->AddOption(std::move(s)); };
+  const std::vector<std::string> kCluster = {"cluster"};
+
+  // Cluster-wide limits, set in outbound scopes.
+  add({.name = "cluster_max_outbound_connections",
+       .type = T::kInt,
+       .default_text = "-1",
+       .scopes = {"binding", "domain", "global", "host"},
+       .min = -1,
+       .doc = "Cluster-wide connection cap (needs Replicate outbound_domains); -1 = none",
+       .support = S::kPlanned});
+  add({.name = "cluster_server_max_outbound_connections",
+       .type = T::kInt,
+       .scopes = {"binding", "binding_group", "global"},
+       .min = -1,
+       .doc = "Cluster-wide total connections (needs Replicate outbound_cidr)"});
+  add({.name = "cluster_scope_max_outbound_connections",
+       .type = T::kInt,
+       .scopes = scope_sets::kOutHost,
+       .min = -1,
+       .doc = "Cluster form of scope_max_outbound_connections"});
+  add({.name = "cluster_outbound_throttle_connections",
+       .type = T::kRate,
+       .scopes = {"binding_group", "domain", "global"},
+       .doc = "Cluster-wide connection rate (needs Replicate OBTC)",
+       .support = S::kPlanned});
+  add({.name = "cluster_outbound_throttle_messages",
+       .type = T::kRate,
+       .scopes = {"binding_group", "domain", "global"},
+       .doc = "Cluster-wide delivery rate (needs Replicate OBTM)",
+       .support = S::kPlanned});
+
+  // DuraVIP, on bindings and Listen sockets.
+  add({.name = "enable_duravip",
+       .type = T::kBool,
+       .default_text = "false",
+       .scopes = {"binding", "listen"},
+       .doc = "Keep this address alive on some live node",
+       .support = S::kPlanned});
+  add({.name = "duravip_preference",
+       .type = T::kString,
+       .scopes = {"binding", "listen"},
+       .doc = "Node that owns the DuraVIP whenever it is alive",
+       .support = S::kPlanned});
+  add({.name = "duravip_follow",
+       .type = T::kString,
+       .scopes = {"listen"},
+       .doc = "Listener address follows the node owning this binding",
+       .support = S::kPlanned});
+
+  // cluster { }.
+  add({.name = "cluster_group",
+       .type = T::kString,
+       .default_text = "ec_cluster",
+       .scopes = kCluster,
+       .doc = "Bus group for DuraVIP and replicated counters",
+       .support = S::kPlanned});
+  add({.name = "control_group",
+       .type = T::kString,
+       .default_text = "ec_console",
+       .scopes = kCluster,
+       .doc = "Bus group on which nodes take console commands",
+       .support = S::kPlanned});
+  add({.name = "nodename",
+       .type = T::kString,
+       .scopes = kCluster,
+       .doc = "This node's name (default: --node-name, else the short host name)",
+       .support = S::kPlanned});
+  add({.name = "nodeaddr",
+       .type = T::kString,
+       .scopes = kCluster,
+       .doc = "Routable cluster address (not 127.0.0.1 on real hosts)",
+       .support = S::kPlanned});
+  add({.name = "arp_all_hosts",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = kCluster,
+       .doc = "Broadcast gratuitous ARP on DuraVIP moves",
+       .support = S::kPlanned});
+  add({.name = "heartbeat_start_delay",
+       .type = T::kSeconds,
+       .default_text = "15",
+       .scopes = kCluster,
+       .doc = "Delay before heartbeats start",
+       .support = S::kPlanned});
+  add({.name = "heartbeats_per_sec",
+       .type = T::kInt,
+       .default_text = "1",
+       .scopes = kCluster,
+       .min = 1,
+       .max = 100,
+       .doc = "Heartbeat frequency",
+       .support = S::kPlanned});
+  add({.name = "if_check_interval",
+       .type = T::kSeconds,
+       .default_text = "30",
+       .scopes = kCluster,
+       .doc = "Reconcile plumbed addresses with the view this often",
+       .support = S::kPlanned});
+  add({.name = "if_down_limit",
+       .type = T::kSeconds,
+       .default_text = "4",
+       .scopes = kCluster,
+       .doc = "Wait before plumbing an address (anti-flap)",
+       .support = S::kPlanned});
+  add({.name = "view_mature_time",
+       .type = T::kSeconds,
+       .default_text = "5",
+       .scopes = kCluster,
+       .doc = "A view unchanged this long is mature",
+       .support = S::kPlanned});
+  add({.name = "view_balance_interval",
+       .type = T::kSeconds,
+       .default_text = "10",
+       .scopes = kCluster,
+       .doc = "How often DuraVIPs are balanced",
+       .support = S::kPlanned});
+  add({.name = "view_broadcast_interval",
+       .type = T::kSeconds,
+       .default_text = "0",
+       .scopes = kCluster,
+       .doc = "Speculative view re-announce; 0 = off"});
+  add({.name = "duravip_balance_set_size",
+       .type = T::kInt,
+       .default_text = "1",
+       .scopes = kCluster,
+       .min = 1,
+       .doc = "DuraVIPs balanced per batch; same on all nodes"});
+  add({.name = "unconditional_rebind",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = kCluster,
+       .doc = "Full set_binding logic on message moves"});
+  add({.name = "log_group",
+       .type = T::kString,
+       .scopes = kCluster,
+       .doc = "Broadcast paniclog lines on this bus group"});
+  add({.name = "log_active_interval",
+       .type = T::kSeconds,
+       .default_text = "1",
+       .scopes = kCluster,
+       .doc = "Log shipping pause between segments when busy",
+       .support = S::kPlanned});
+  add({.name = "log_idle_interval",
+       .type = T::kSeconds,
+       .default_text = "10",
+       .scopes = kCluster,
+       .doc = "Log shipping pause when nothing is pending",
+       .support = S::kPlanned});
+  add({.name = "logs",
+       .type = T::kDict,
+       .default_text = "[ mainlog = /opt/ecmta/log/mainlog.cluster "
+                       "rejectlog = /opt/ecmta/log/rejectlog.cluster "
+                       "paniclog = /opt/ecmta/log/paniclog.cluster "
+                       "acctlog = /opt/ecmta/log/acctlog.cluster "
+                       "bouncelog = /opt/ecmta/log/bouncelog.cluster ]",
+       .scopes = kCluster,
+       .doc = "Log journals offered to the manager (key = log name)",
+       .support = S::kPlanned});
+
+  // Replicate "name" { } and Topology "cidr" { }.
+  const std::vector<std::string> kReplicate = {"replicate"};
+  add({.name = "type",
+       .type = T::kEnum,
+       .scopes = kReplicate,
+       .enum_values = {"inbound_cidr", "outbound_cidr", "outbound_domains",
+                       "outbound_binding_domains", "shared_named_throttles", "obtm", "obtc",
+                       "cache", "metrics", "eccmgr_metrics"},
+       .doc = "What is replicated (default: the scope's name)",
+       .support = S::kPlanned});
+  add({.name = "class", .type = T::kString, .scopes = kReplicate, .doc = "Replication class"});
+  add({.name = "parameters",
+       .type = T::kString,
+       .scopes = kReplicate,
+       .doc = "Type parameters, e.g. \"connect;reception\""});
+  add({.name = "max_delay",
+       .type = T::kSeconds,
+       .default_text = "1.0",
+       .scopes = kReplicate,
+       .doc = "Longest wait before publishing a change",
+       .support = S::kPlanned});
+  add({.name = "max_pending",
+       .type = T::kInt,
+       .default_text = "100",
+       .scopes = kReplicate,
+       .min = 1,
+       .doc = "Changes batched before publishing",
+       .support = S::kPlanned});
+  add({.name = "max_size",
+       .type = T::kInt,
+       .default_text = "-1",
+       .scopes = kReplicate,
+       .min = -1,
+       .doc = "Entry cap; -1 = none"});
+  add({.name = "binding_group",
+       .type = T::kString,
+       .scopes = kReplicate,
+       .doc = "Restrict to one binding group"});
+  add({.name = "interface",
+       .type = T::kString,
+       .scopes = {"topology"},
+       .doc = "Network interface that carries DuraVIPs of this CIDR",
+       .support = S::kPlanned});
+  add({.name = "cidrmask",
+       .type = T::kInt,
+       .default_text = "32",
+       .scopes = {"topology"},
+       .min = 0,
+       .max = 128,
+       .doc = "Prefix length of plumbed DuraVIPs",
+       .support = S::kPlanned});
+
+  // msgc_server { } and msgc_client { } (msgc_server.conf, ecelerity-cluster.conf).
+  const std::vector<std::string> kMsgcServer = {"msgc_server"};
+  const std::vector<std::string> kMsgcBoth = {"msgc_server", "msgc_client"};
+  add({.name = "peers",
+       .type = T::kDict,
+       .scopes = kMsgcServer,
+       .doc = "Every bus peer: [ nodename = \"address\" ... ] (lower-case names)",
+       .support = S::kPlanned});
+  add({.name = "port",
+       .type = T::kInt,
+       .default_text = "4809",
+       .scopes = kMsgcServer,
+       .min = 1,
+       .max = 65535,
+       .doc = "Bus port of the peers",
+       .support = S::kPlanned});
+  add({.name = "connect_timeout",
+       .type = T::kSeconds,
+       .default_text = "60",
+       .scopes = kMsgcBoth,
+       .doc = "Bus connect timeout",
+       .support = S::kPlanned});
+  add({.name = "idle_timeout",
+       .type = T::kSeconds,
+       .default_text = "30",
+       .scopes = kMsgcBoth,
+       .doc = "Drop a silent bus peer after this long",
+       .support = S::kPlanned});
+  add({.name = "keepalive_interval",
+       .type = T::kSeconds,
+       .default_text = "5",
+       .scopes = kMsgcBoth,
+       .doc = "Bus keepalive period",
+       .support = S::kPlanned});
+  add({.name = "reconnect_interval",
+       .type = T::kSeconds,
+       .default_text = "5",
+       .scopes = kMsgcBoth,
+       .doc = "Wait between bus reconnects",
+       .support = S::kPlanned});
+  add({.name = "max_backlog",
+       .type = T::kInt,
+       .default_text = "5000",
+       .scopes = kMsgcBoth,
+       .min = 1,
+       .doc = "Messages queued per peer before dropping",
+       .support = S::kPlanned});
+  add({.name = "messages_per_iter",
+       .type = T::kInt,
+       .default_text = "20",
+       .scopes = kMsgcBoth,
+       .min = 1,
+       .doc = "Messages handled per event-loop turn"});
+  add({.name = "tcpbuf_size",
+       .type = T::kBytes,
+       .default_text = "131072",
+       .scopes = kMsgcBoth,
+       .doc = "Bus socket buffer size"});
+  add({.name = "server",
+       .type = T::kList,
+       .default_text = "( \"127.0.0.1:4809\" )",
+       .scopes = {"msgc_client"},
+       .doc = "Bus server(s) this client joins",
+       .support = S::kPlanned});
+  add({.name = "bind_address",
+       .type = T::kString,
+       .scopes = {"msgc_client"},
+       .doc = "Source address of bus connections"});
+
+  // Generic module switches.
+  add({.name = "debug_level",
+       .type = T::kEnum,
+       .default_text = "error",
+       .scopes = scope_sets::kModules,
+       .enum_values = {"debug", "info", "notice", "warning", "error", "critical"},
+       .doc = "Module debug level",
+       .support = S::kPlanned});
+  add({.name = "enabled",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = scope_sets::kModules,
+       .doc = "Module on/off",
+       .support = S::kPlanned});
+}
+
+}  // namespace ec::config

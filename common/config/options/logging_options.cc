@@ -1,0 +1,93 @@
+// Logging options: ec_logger and bounce_logger instances on nodes, and the manager's Logs,
+// Manager and Node scopes (eccluster.conf).
+#include "common/config/schema.h"
+
+namespace ec::config {
+
+void RegisterLoggingOptions(SchemaRegistry* r) {
+  using T = OptionType;
+  using S = Support;
+  auto add = [r](OptionSpec s) { r->AddOption(std::move(s)); };
+  const std::vector<std::string> kLogger = {"ec_logger"};
+
+  for (const char* log : {"mainlog", "rejectlog", "paniclog", "acctlog"}) {
+    std::string name = log;
+    add({.name = name,
+         .type = T::kString,
+         .scopes = kLogger,
+         .doc = "Where the " + name + " goes: a path, or cluster:///path=>subscriber",
+         .support = S::kPlanned});
+    add({.name = name + "_mode",
+         .type = T::kOctal,
+         .default_text = "0644",
+         .scopes = kLogger,
+         .doc = "Mode of a new " + name + " file",
+         .support = S::kPlanned});
+  }
+  add({.name = "heartbeat",
+       .type = T::kSeconds,
+       .default_text = "60",
+       .scopes = kLogger,
+       .doc = "mainlog/rejectlog marker period; 0 = none",
+       .support = S::kPlanned});
+  for (const char* what : {"receptions", "deliveries", "transient_failures", "permanent_failures",
+                           "rejections", "errors"}) {
+    add({.name = std::string("log_") + what,
+         .type = T::kBool,
+         .default_text = "true",
+         .scopes = kLogger,
+         .doc = std::string("Write ") + what + " to the logs",
+         .support = S::kPlanned});
+  }
+  add({.name = "bouncelog",
+       .type = T::kString,
+       .scopes = {"bounce_logger"},
+       .doc = "Where classified bounces go: a path or cluster:///path=>subscriber",
+       .support = S::kPlanned});
+  add({.name = "bouncelog_mode",
+       .type = T::kOctal,
+       .default_text = "0644",
+       .scopes = {"bounce_logger"},
+       .doc = "Mode of a new bouncelog file"});
+
+  // Logs { } on the manager.
+  const std::vector<std::string> kLogs = {"logs"};
+  add({.name = "logfile",
+       .type = T::kString,
+       .default_text = "\"/opt/ecmta/log/eccluster/%Y/%m/%d/%{l}/%{s}/%{n}\"",
+       .scopes = kLogs,
+       .doc = "Aggregated log path: strftime, %{l} log, %{s} subcluster, %{n} node",
+       .support = S::kPlanned});
+  add({.name = "file_mode",
+       .type = T::kOctal,
+       .default_text = "0640",
+       .scopes = kLogs,
+       .doc = "Mode of created log files",
+       .support = S::kPlanned});
+  add({.name = "dir_mode",
+       .type = T::kOctal,
+       .default_text = "0755",
+       .scopes = kLogs,
+       .doc = "Mode of created log directories",
+       .support = S::kPlanned});
+  add({.name = "max_idle",
+       .type = T::kSeconds,
+       .scopes = kLogs,
+       .doc = "Close a log file idle this long"});
+  add({.name = "max_open",
+       .type = T::kInt,
+       .scopes = kLogs,
+       .min = 1,
+       .doc = "Cap on open log files"});
+  add({.name = "control_cache",
+       .type = T::kPath,
+       .scopes = kLogs,
+       .doc = "Cache file of asynchronous cluster-wide query replies"});
+  add({.name = "subscriber",
+       .type = T::kList,
+       .scopes = {"node"},
+       .doc = "Journal subscriber names this manager reads for the node",
+       .support = S::kPlanned});
+}
+
+}  // namespace ec::config
