@@ -1,0 +1,166 @@
+// CIDR sets, relay decisions, base64, reply formatting, Received:/Date: assembly, extension lists.
+#include <gtest/gtest.h>
+
+#include "mta/smtp/base64.h"
+#include "mta/smtp/cidr.h"
+#include "mta/smtp/message_assembly.h"
+#include "mta/smtp/relay.h"
+#include "mta/smtp/reply.h"
+#include "mta/smtp/session_policy.h"
+
+namespace ec::smtp {
+namespace {
+
+TEST(SmtpCidrTest, ParseAndMatchIpv4) {
+  Result<Cidr> c = Cidr::Parse("10.1.0.0/16");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->ToString(), "10.1.0.0/16");
+  EXPECT_TRUE(c->Contains(*IpAddress::Parse("10.1.255.3")));
+  EXPECT_FALSE(c->Contains(*IpAddress::Parse("10.2.0.1")));
+  EXPECT_TRUE(c->Contains(*IpAddress::Parse("::ffff:10.1.2.3")));
+  EXPECT_FALSE(c->Contains(*IpAddress::Parse("2001:db8::1")));
+  EXPECT_TRUE(Cidr::Parse("192.0.2.7")->Contains(*IpAddress::Parse("192.0.2.7")));
+  EXPECT_FALSE(Cidr::Parse("192.0.2.7")->Contains(*IpAddress::Parse("192.0.2.8")));
+  EXPECT_TRUE(Cidr::Parse("192.0.2.0/25")->Contains(*IpAddress::Parse("192.0.2.127")));
+  EXPECT_FALSE(Cidr::Parse("192.0.2.0/25")->Contains(*IpAddress::Parse("192.0.2.128")));
+  // 0.0.0.0/0 is every IPv4 client but no IPv6 one.
+  EXPECT_TRUE(Cidr::Parse("0.0.0.0/0")->Contains(*IpAddress::Parse("203.0.113.9")));
+  EXPECT_FALSE(Cidr::Parse("0.0.0.0/0")->Contains(*IpAddress::Parse("2001:db8::1")));
+}
+
+TEST(SmtpCidrTest, ParseAndMatchIpv6) {
+  Result<Cidr> c = Cidr::Parse("2001:db8::/33");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->Contains(*IpAddress::Parse("2001:db8:7fff::1")));
+  EXPECT_FALSE(c->Contains(*IpAddress::Parse("2001:db8:8000::1")));
+  EXPECT_TRUE(Cidr::Parse("::1")->Contains(*IpAddress::Parse("[::1]")));
+  EXPECT_EQ(Cidr::Parse("::1")->prefix_length(), 128);
+}
+
+TEST(SmtpCidrTest, BadInput) {
+  for (const char* bad : {"", "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "10.0.0.1/8", "300.0.0.0",
+                          "2001:db8::/129", "host.example", "10.0.0.0/-1"}) {
+    EXPECT_FALSE(Cidr::Parse(bad).ok()) << bad;
+  }
+  Result<CidrSet> set = CidrSet::Parse({"10.0.0.0/8", "nonsense"});
+  ASSERT_FALSE(set.ok());
+  EXPECT_NE(set.status().message().find("nonsense"), std::string::npos);
+}
+
+TEST(SmtpCidrTest, MostSpecificWins) {
+  Result<CidrSet> set = CidrSet::Parse({"10.0.0.0/8", "10.1.0.0/16", "0.0.0.0/0"});
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->MostSpecific(*IpAddress::Parse("10.1.2.3")), 1u);
+  EXPECT_EQ(set->MostSpecific(*IpAddress::Parse("10.2.2.3")), 0u);
+  EXPECT_EQ(set->MostSpecific(*IpAddress::Parse("192.0.2.1")), 2u);
+  EXPECT_FALSE(set->MostSpecific(*IpAddress::Parse("::1")).has_value());
+  EXPECT_FALSE(set->Contains("not an ip"));
+  EXPECT_FALSE(set->Contains(std::string_view("10.1.2.3\0junk", 13)));
+}
+
+Mailbox Rcpt(std::string local, std::string domain, bool literal = false) {
+  Mailbox m;
+  m.local_part = std::move(local);
+  m.domain = std::move(domain);
+  m.domain_is_literal = literal;
+  return m;
+}
+
+TEST(SmtpRelayTest, DomainPatterns) {
+  DomainPatternList list({"Example.COM", "*.corp.example", "trailing.example."});
+  EXPECT_TRUE(list.Matches("example.com"));
+  EXPECT_TRUE(list.Matches("EXAMPLE.com."));
+  EXPECT_FALSE(list.Matches("sub.example.com"));
+  EXPECT_TRUE(list.Matches("a.corp.example"));
+  EXPECT_TRUE(list.Matches("a.b.corp.example"));
+  EXPECT_FALSE(list.Matches("corp.example"));
+  EXPECT_FALSE(list.Matches("xcorp.example"));
+  EXPECT_TRUE(list.Matches("trailing.example"));
+  EXPECT_FALSE(list.Matches("[192.0.2.1]"));
+}
+
+TEST(SmtpRelayTest, Decisions) {
+  RelayConfig config;
+  config.local_domains.Add("example.com");
+  config.relay_hosts = *CidrSet::Parse({"10.0.0.0/8"});
+  const IpAddress inside = *IpAddress::Parse("10.9.9.9");
+  const IpAddress outside = *IpAddress::Parse("192.0.2.1");
+  EXPECT_TRUE(ClientMayRelay(config, &inside, false));
+  EXPECT_FALSE(ClientMayRelay(config, &outside, false));
+  EXPECT_TRUE(ClientMayRelay(config, &outside, true));
+  EXPECT_FALSE(ClientMayRelay(config, nullptr, false));
+
+  EXPECT_EQ(DecideRecipient(config, Rcpt("u", "example.com"), false), RcptVerdict::kAccept);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("u", "other.org"), false), RcptVerdict::kDenied);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("u", "other.org"), true), RcptVerdict::kRelay);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("postmaster", ""), false), RcptVerdict::kAccept);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("u%other.org", "example.com"), false),
+            RcptVerdict::kDenied);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("\"u@other.org\"", "example.com"), false),
+            RcptVerdict::kDenied);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("other!u", "example.com"), false), RcptVerdict::kDenied);
+  EXPECT_EQ(DecideRecipient(config, Rcpt("u", "[192.0.2.1]", true), false), RcptVerdict::kDenied);
+  config.open_relay = true;
+  EXPECT_TRUE(ClientMayRelay(config, &outside, false));
+}
+
+TEST(SmtpBase64Test, RoundTripAndErrors) {
+  for (const std::string& s :
+       std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0alice\0secret", 13)}) {
+    std::optional<std::string> back = Base64Decode(Base64Encode(s));
+    ASSERT_TRUE(back.has_value());
+    EXPECT_EQ(*back, s);
+  }
+  EXPECT_EQ(Base64Encode("Username:"), "VXNlcm5hbWU6");
+  EXPECT_EQ(Base64Encode("Password:"), "UGFzc3dvcmQ6");
+  for (const char* bad : {"a", "abc", "ab=c", "a===", "ab!d", "=abc", "ab==cd=="}) {
+    EXPECT_FALSE(Base64Decode(bad).has_value()) << bad;
+  }
+}
+
+TEST(SmtpReplyTest, Format) {
+  EXPECT_EQ(FormatReply(Reply{250, "2.1.0", "Ok"}, true), "250 2.1.0 Ok\r\n");
+  EXPECT_EQ(FormatReply(Reply{250, "2.1.0", "Ok"}, false), "250 Ok\r\n");
+  EXPECT_EQ(FormatReply(Reply{250, "", "a\nb\nc"}, true), "250-a\r\n250-b\r\n250 c\r\n");
+  EXPECT_EQ(FormatReply(Reply{550, "5.7.1", "x\ny"}, true), "550-5.7.1 x\r\n550 5.7.1 y\r\n");
+  // Echoed client text cannot forge reply lines.
+  EXPECT_EQ(FormatReply(Reply{555, "5.5.4", "bad A\rB\x01"}, true), "555 5.5.4 bad A?B?\r\n");
+}
+
+TEST(SmtpAssemblyTest, DateFormat) {
+  EXPECT_EQ(FormatRfc5322Date(std::chrono::system_clock::time_point(std::chrono::seconds(0))),
+            "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+TEST(SmtpAssemblyTest, ReceivedHeaderWithTls) {
+  Envelope env;
+  env.queue_id = "ABC";
+  env.helo = "client.example";
+  env.client_ip = "2001:db8::5";
+  env.protocol = "ESMTPSA";
+  env.tls = TlsInfo{"TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, "", false};
+  env.rcpts = {"a@example.com", "b@example.com"};
+  EXPECT_EQ(BuildReceivedHeader(env, "mx.example.com"),
+            "Received: from client.example (unknown [2001:db8::5])\r\n"
+            "\tby mx.example.com (ecmta) with ESMTPSA id ABC\r\n"
+            "\t(version=TLSv1.3 cipher=TLS_AES_256_GCM_SHA384 bits=256)\r\n"
+            "\tThu, 01 Jan 1970 00:00:00 +0000\r\n");
+}
+
+TEST(SmtpExtensionsTest, ParseList) {
+  Result<Extensions> e = ParseSmtpExtensions({"PIPELINING", "auth plain", "8BITMIME"});
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->pipelining);
+  EXPECT_TRUE(e->auth_plain);
+  EXPECT_FALSE(e->auth_login);
+  EXPECT_TRUE(e->eightbitmime);
+  EXPECT_FALSE(e->starttls);
+  EXPECT_FALSE(e->enhanced_status_codes);
+  EXPECT_FALSE(ParseSmtpExtensions({"XCLIENT"}).ok());
+  EXPECT_FALSE(ParseSmtpExtensions({"AUTH CRAM-MD5"}).ok());
+  EXPECT_FALSE(ParseSmtpExtensions({"AUTH"}).ok());
+  EXPECT_FALSE(ParseSmtpExtensions({"SIZE 10"}).ok());
+}
+
+}  // namespace
+}  // namespace ec::smtp
