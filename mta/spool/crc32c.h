@@ -1,0 +1,15 @@
+// CRC-32C (Castagnoli), the checksum of every spool record. Uses the SSE4.2 instruction when the
+// CPU has it, a table otherwise; both give the same values. Pure functions, any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace ec::spool {
+
+// Extends `crc` (0 to start) over `size` bytes.
+uint32_t Crc32c(uint32_t crc, const void* data, size_t size);
+inline uint32_t Crc32c(std::string_view bytes) { return Crc32c(0, bytes.data(), bytes.size()); }
+
+}  // namespace ec::spool

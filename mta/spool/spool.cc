@@ -1,0 +1,465 @@
+// Spool's public API and its committer thread (group commit, segment rollover, reclaiming).
+#include "mta/spool/spool.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <iterator>
+
+#include "mta/spool/crc32c.h"
+#include "mta/spool/spool_internal.h"
+
+namespace ec::spool {
+namespace {
+
+Result<std::string> PreadExact(int fd, size_t size, uint64_t offset, const std::string& what) {
+  std::string out(size, '\0');
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("reading " + what, errno);
+    }
+    if (n == 0) return Internal("reading " + what + ": unexpected end of file");
+    done += static_cast<size_t>(n);
+  }
+  return out;
+}
+
+// An upper bound of the encoded meta size (see AppendMessageRecord).
+size_t EnvelopeBytes(const Envelope& e) {
+  size_t n = 64 + e.mail_from.size() + e.client_ip.size() + e.helo.size() + e.auth_user.size() +
+             e.dsn_envid.size();
+  for (const Recipient& r : e.rcpts) n += 32 + r.address.size() + r.orcpt.size();
+  return n;
+}
+
+}  // namespace
+
+Spool::Spool(SpoolOptions options) : options_(std::move(options)) {}
+
+Spool::~Spool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+std::string Spool::SegmentPath(uint64_t seq) const {
+  return options_.spoolbase + "/" + QueueId(seq).ToString() + kSegmentSuffix;
+}
+
+void Spool::Post(std::function<void()> fn) const {
+  if (options_.post) {
+    options_.post(std::move(fn));
+  } else {
+    fn();
+  }
+}
+
+void Spool::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log("spool: " + line);
+  } else {
+    std::fprintf(stderr, "spool: %s\n", line.c_str());
+  }
+}
+
+void Spool::Submit(Envelope envelope, std::string body, SubmitCallback done) {
+  Submit(QueueId(), std::move(envelope), std::move(body), std::move(done));
+}
+
+void Spool::Submit(QueueId id, Envelope envelope, std::string body, SubmitCallback done) {
+  Status invalid;
+  if (envelope.rcpts.empty()) invalid = InvalidArgument("message has no recipients");
+  if (body.size() > kMaxBodyLen) invalid = InvalidArgument("message body too large for spool");
+  if (EnvelopeBytes(envelope) > kMaxMetaLen) invalid = InvalidArgument("envelope too large");
+  if (id.valid()) {
+    // An id that did not come from NewId() must still never be issued again.
+    ids_.RaiseFloor(id);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (index_.contains(id)) invalid = InvalidArgument("queue id " + id.ToString() + " in use");
+  }
+  if (!invalid.ok()) {
+    Post([done = std::move(done), invalid] { done(invalid); });
+    return;
+  }
+  Op op;
+  op.type = RecordType::kMessage;
+  op.id = id;
+  op.envelope = std::move(envelope);
+  op.body = std::move(body);
+  op.submitted = std::move(done);
+  (void)Enqueue(std::move(op));
+}
+
+Status Spool::Update(QueueId id, std::vector<RecipientUpdate> updates, DoneCallback durable) {
+  Op op;
+  op.type = RecordType::kUpdate;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(id);
+    if (it == index_.end()) return NotFound("no message " + id.ToString() + " in spool");
+    if (updates.size() > it->second.states.size()) {
+      return InvalidArgument("more updates than recipients for " + id.ToString());
+    }
+    for (const RecipientUpdate& u : updates) {
+      if (u.index >= it->second.states.size()) {
+        return InvalidArgument("message " + id.ToString() + " has no recipient " +
+                               std::to_string(u.index));
+      }
+    }
+    for (const RecipientUpdate& u : updates) it->second.states[u.index] = u.state;
+  }
+  op.update = UpdateMeta{id, std::move(updates)};
+  op.done = std::move(durable);
+  return Enqueue(std::move(op));
+}
+
+Status Spool::Remove(QueueId id, DoneCallback durable) {
+  Op op;
+  op.type = RecordType::kRemove;
+  op.remove_id = id;
+  op.done = std::move(durable);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(id);
+    if (it == index_.end()) return NotFound("no message " + id.ToString() + " in spool");
+    if (segments_.at(it->second.segment)->Drop(it->second)) gc_wanted_ = true;
+    index_.erase(it);
+  }
+  return Enqueue(std::move(op));
+}
+
+Status Spool::Enqueue(Op op) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EC_CHECK(!stop_);
+    pending_.push_back(std::move(op));
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+Result<std::string> Spool::ReadAt(const Segment& seg, const Entry& e, bool body) {
+  const std::string what = seg.path + " at " + std::to_string(e.offset);
+  EC_ASSIGN_OR_RETURN(std::string head,
+                      PreadExact(seg.fd.get(), kRecordHeaderSize + e.meta_len, e.offset, what));
+  auto header = DecodeRecordHeader(head);
+  if (!header.ok()) return header.status().WithContext(what);
+  const std::string_view meta = std::string_view(head).substr(kRecordHeaderSize);
+  if (header->meta_len != e.meta_len || header->body_len != e.body_len ||
+      !MetaCrcMatches(*header, head, meta)) {
+    return Internal("spool record " + what + " does not match its index entry");
+  }
+  if (!body) return head;
+  EC_ASSIGN_OR_RETURN(
+      std::string bytes,
+      PreadExact(seg.fd.get(), e.body_len, e.offset + kRecordHeaderSize + e.meta_len, what));
+  if (Crc32c(bytes) != header->body_crc) {
+    return Internal("spool body " + what + " fails its checksum (disk damage?)");
+  }
+  return bytes;
+}
+
+// Looks `id` up and reads its record (see ReadAt); the index entry is copied to `entry_out`.
+Result<std::string> Spool::ReadRecord(QueueId id, bool with_body, Entry* entry_out) const {
+  std::shared_ptr<Segment> seg;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = index_.find(id);
+    if (it == index_.end()) return NotFound("no message " + id.ToString() + " in spool");
+    *entry_out = it->second;
+    seg = segments_.at(it->second.segment);
+  }
+  return ReadAt(*seg, *entry_out, with_body);
+}
+
+Result<std::string> Spool::ReadBody(QueueId id) const {
+  Entry entry;
+  return ReadRecord(id, /*with_body=*/true, &entry);
+}
+
+Result<SpooledMessage> Spool::ReadMessage(QueueId id) const {
+  Entry entry;
+  EC_ASSIGN_OR_RETURN(std::string head, ReadRecord(id, /*with_body=*/false, &entry));
+  EC_ASSIGN_OR_RETURN(MessageMeta meta,
+                      DecodeMessageMeta(std::string_view(head).substr(kRecordHeaderSize)));
+  if (meta.id != id) return Internal("spool record for " + id.ToString() + " holds another id");
+  return SpooledMessage{id, std::move(meta.envelope), std::move(entry.states)};
+}
+
+Status Spool::ForEachMessage(const std::function<void(SpooledMessage&&)>& visit) const {
+  for (QueueId id : ListIds()) {
+    auto msg = ReadMessage(id);
+    if (!msg.ok()) {
+      if (msg.status().code() == StatusCode::kNotFound) continue;  // removed meanwhile
+      return msg.status();
+    }
+    visit(std::move(msg).value());
+  }
+  return Status::Ok();
+}
+
+std::vector<QueueId> Spool::ListIds() const {
+  std::vector<QueueId> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.reserve(index_.size());
+    for (const auto& [id, entry] : index_) ids.push_back(id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+size_t Spool::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return index_.size();
+}
+
+SpoolStats Spool::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stats_;
+}
+
+// --- committer thread ---
+
+void Spool::CommitterLoop() {
+  for (;;) {
+    std::vector<Op> ops;
+    bool gc = false;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || gc_wanted_ || !pending_.empty(); });
+      if (stop_ && pending_.empty() && !gc_wanted_) return;
+      // Everything that arrived while the last sync ran goes into this one.
+      size_t bytes = 0, taken = 0;
+      while (taken < pending_.size() && taken < options_.max_batch_messages &&
+             (taken == 0 || bytes + pending_[taken].ApproxBytes() <= options_.max_batch_bytes)) {
+        bytes += pending_[taken++].ApproxBytes();
+      }
+      if (taken == pending_.size()) {
+        ops.swap(pending_);
+      } else {
+        ops.assign(std::make_move_iterator(pending_.begin()),
+                   std::make_move_iterator(pending_.begin() + static_cast<ptrdiff_t>(taken)));
+        pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(taken));
+      }
+      gc = std::exchange(gc_wanted_, false);
+    }
+    const bool committed = !ops.empty();
+    if (committed) CommitBatch(std::move(ops));
+    if (gc) CollectGarbage();
+    // One bounded step at a time, so new submissions never wait long behind compaction.
+    if ((gc || committed) && MaybeCompact()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      gc_wanted_ = true;
+    }
+  }
+}
+
+void Spool::CommitBatch(std::vector<Op> ops) {
+  // Encode every record header and meta into one buffer; bodies are written from where they
+  // are, so a body is never copied.
+  std::string headers;
+  struct Piece {
+    size_t head_offset, head_size;
+    QueueId id;
+    size_t rcpts;
+  };
+  std::vector<Piece> pieces(ops.size());
+  size_t total = 0, messages = 0;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    Op& op = ops[i];
+    pieces[i].head_offset = headers.size();
+    switch (op.type) {
+      case RecordType::kMessage: {
+        MessageMeta meta;
+        meta.id = op.id.valid() ? op.id : ids_.Next();
+        meta.envelope = std::move(op.envelope);
+        meta.states.resize(meta.envelope.rcpts.size());
+        AppendMessageRecord(meta, op.body, &headers);
+        pieces[i].id = meta.id;
+        pieces[i].rcpts = meta.states.size();
+        ++messages;
+        break;
+      }
+      case RecordType::kUpdate:
+        AppendUpdateRecord(op.update, &headers);
+        break;
+      case RecordType::kRemove:
+        AppendRemoveRecord(op.remove_id, &headers);
+        break;
+    }
+    pieces[i].head_size = headers.size() - pieces[i].head_offset;
+    total += pieces[i].head_size + op.body.size();
+  }
+
+  Status status = EnsureActiveSegment(total);
+  const uint64_t start = active_end_;
+  if (status.ok()) {
+    std::vector<struct iovec> iov;
+    iov.reserve(ops.size() * 2);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      iov.push_back({headers.data() + pieces[i].head_offset, pieces[i].head_size});
+      if (!ops[i].body.empty()) iov.push_back({ops[i].body.data(), ops[i].body.size()});
+    }
+    status = AppendAndSync(std::move(iov));
+  }
+
+  if (!status.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.failed_batches++;
+    }
+    Log("event=commit_failed records=" + std::to_string(ops.size()) +
+        " messages=" + std::to_string(messages) + " error=\"" + status.ToString() + "\"");
+  } else {
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t offset = start;
+    Segment& seg = *active_;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].type == RecordType::kMessage) {
+        const uint32_t body_len = static_cast<uint32_t>(ops[i].body.size());
+        const uint32_t meta_len = static_cast<uint32_t>(pieces[i].head_size - kRecordHeaderSize);
+        Entry& e = index_[pieces[i].id] = Entry{seg.seq, offset, meta_len, body_len,
+                                                std::vector<RecipientState>(pieces[i].rcpts)};
+        seg.Add(e);
+      }
+      offset += pieces[i].head_size + ops[i].body.size();
+    }
+    active_end_ = seg.end = offset;
+    stats_.batches++;
+    stats_.messages_committed += messages;
+    stats_.records_committed += ops.size();
+    stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, messages);
+    stats_.bytes_written += total;
+  }
+
+  // One hop to the caller's loop for the whole batch.
+  auto run = [ops = std::move(ops), pieces = std::move(pieces), status]() mutable {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].type == RecordType::kMessage) {
+        if (status.ok()) {
+          ops[i].submitted(pieces[i].id);
+        } else {
+          ops[i].submitted(status);
+        }
+      } else if (ops[i].done) {
+        ops[i].done(status);
+      }
+    }
+  };
+  Post(std::move(run));
+}
+
+// Writes `iov` at the end of the active segment and syncs it. On failure the segment is cut
+// back to where it ended, or abandoned if that is not possible or the sync failed.
+Status Spool::AppendAndSync(std::vector<struct iovec> iov) {
+  const uint64_t start = active_end_;
+  Status status = PwritevAll(options_.io, active_->fd.get(), std::move(iov),
+                             static_cast<off_t>(start), active_->path);
+  if (status.ok() && options_.sync) {
+    status = DataSync(options_.io, active_->fd.get(), active_->path);
+    // After a failed sync the page cache may claim data the disk lacks: never append to this
+    // segment again.
+    if (!status.ok()) {
+      (void)::ftruncate(active_->fd.get(), static_cast<off_t>(start));
+      RetireActiveSegment();
+    }
+  } else if (!status.ok()) {
+    // Cut the partial batch off so the segment ends on a whole record (and ENOSPC frees the
+    // space); if even that fails, leave the segment behind.
+    if (::ftruncate(active_->fd.get(), static_cast<off_t>(start)) != 0) RetireActiveSegment();
+  }
+  return status;
+}
+
+Status Spool::EnsureActiveSegment(size_t incoming_bytes) {
+  if (active_ && (active_end_ == kSegmentHeaderSize ||
+                  active_end_ + incoming_bytes <= options_.segment_bytes)) {
+    return Status::Ok();
+  }
+  RetireActiveSegment();
+  return CreateSegment(next_seq_);
+}
+
+void Spool::RetireActiveSegment() {
+  if (!active_) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (active_->live == 0) gc_wanted_ = true;
+  }
+  active_.reset();
+}
+
+// Written under a temporary name, synced, renamed into place, then the directory synced: a
+// visible segment always has a whole header, and its entry is durable before any record in it
+// is reported committed.
+Status Spool::CreateSegment(uint64_t seq) {
+  auto seg = std::make_shared<Segment>();
+  seg->seq = seq;
+  seg->path = SegmentPath(seq);
+  const std::string temp = seg->path + kTempSuffix;
+  seg->fd.Reset(::open(temp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, options_.file_mode));
+  if (!seg->fd.valid()) return ErrnoStatus("creating " + temp, errno);
+  auto fail = [&](Status s) {
+    ::unlink(temp.c_str());
+    return s;
+  };
+  if (::fchmod(seg->fd.get(), options_.file_mode) != 0) {
+    return fail(ErrnoStatus("chmod " + temp, errno));
+  }
+  std::string header = EncodeSegmentHeader(SegmentHeader{seq, ids_.last().value()});
+  Status s = PwritevAll(options_.io, seg->fd.get(), {{header.data(), header.size()}}, 0, temp);
+  if (s.ok() && options_.sync) s = DataSync(options_.io, seg->fd.get(), temp);
+  if (!s.ok()) return fail(s);
+  if (::rename(temp.c_str(), seg->path.c_str()) != 0) {
+    return fail(ErrnoStatus("renaming " + temp, errno));
+  }
+  if (options_.sync) EC_RETURN_IF_ERROR(SyncDirectory(options_.spoolbase));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    segments_[seq] = seg;
+    stats_.segments_created++;
+  }
+  seg->end = kSegmentHeaderSize;
+  active_ = std::move(seg);
+  active_end_ = kSegmentHeaderSize;
+  next_seq_ = seq + 1;
+  return Status::Ok();
+}
+
+// Deletes dead segments from the oldest up to the first live (or the active) one. Only a
+// prefix goes, so every update or remove record still on disk refers to a message in a segment
+// that is still on disk or in none at all: replaying what is left is always consistent.
+void Spool::CollectGarbage() {
+  std::vector<std::shared_ptr<Segment>> dead;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!segments_.empty()) {
+      auto it = segments_.begin();
+      if (it->second == active_ || it->second->live > 0) break;
+      dead.push_back(std::move(it->second));
+      segments_.erase(it);
+    }
+    stats_.segments_deleted += dead.size();
+  }
+  if (dead.empty()) return;
+  for (const auto& seg : dead) {
+    if (::unlink(seg->path.c_str()) != 0) {
+      Log("event=unlink_failed file=" + seg->path + " errno=" + std::to_string(errno));
+    }
+  }
+  // Not needed for safety (a segment that comes back only re-delivers), but keeps it rare.
+  if (options_.sync) (void)SyncDirectory(options_.spoolbase);
+}
+
+}  // namespace ec::spool

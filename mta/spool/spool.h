@@ -1,0 +1,163 @@
+// Spool: the durable message store of ecmta. An accepted message is appended to the active
+// segment file under `spoolbase` and synced (data, and the directory entry of every new segment)
+// before its Submit callback reports success, which is when the SMTP side may say 250. A single
+// committer thread writes and syncs everything pending in one batch (group commit), so one
+// fdatasync serves every session that submitted while the previous sync ran. See docs/spool.md.
+//
+// Ownership and threads: the Spool owns its files, the committer thread and an in-memory index
+// (queue id -> location and per-recipient state; envelopes and bodies stay on disk). Every
+// public method is thread-safe. Callbacks run through SpoolOptions::post (e.g. onto the SMTP
+// loop), or on the committer thread when post is empty; they must not block. Destroying the
+// Spool commits what is pending, runs its callbacks, then joins the committer.
+#pragma once
+
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/base/status.h"
+#include "mta/spool/envelope.h"
+#include "mta/spool/file_io.h"
+#include "mta/spool/queue_id.h"
+
+namespace ec::spool {
+
+struct SpoolOptions {
+  std::string spoolbase;    // created if missing
+  mode_t file_mode = 0640;  // spool_mode
+  // fdatasync before completing (Momentum's force_fsync, but on by default here). Off only for
+  // tests and benchmarks: a crash of the OS may then lose accepted mail.
+  bool sync = true;
+  uint64_t segment_bytes = 64ull << 20;  // start a new segment file past this size
+  size_t max_batch_messages = 4096;      // per group commit
+  size_t max_batch_bytes = 32u << 20;
+  // Runs a completion on the caller's thread (e.g. posts it to the libevent loop).
+  std::function<void(std::function<void()>)> post;
+  // One line per event ("spool: event=... key=value"); empty means stderr.
+  std::function<void(std::string_view)> log;
+  IoHooks io;  // tests only
+};
+
+// A committed message as recovery and ReadMessage see it; the body is read with ReadBody.
+struct SpooledMessage {
+  QueueId id;
+  Envelope envelope;
+  std::vector<RecipientState> states;  // current, one per envelope recipient
+};
+
+struct SpoolStats {
+  uint64_t messages_committed = 0;
+  uint64_t records_committed = 0;  // messages + updates + removes
+  uint64_t batches = 0;            // group commits that succeeded, each one sync of the data
+  uint64_t failed_batches = 0;
+  uint64_t largest_batch = 0;  // messages in the biggest batch
+  uint64_t bytes_written = 0;
+  uint64_t segments_created = 0;
+  uint64_t segments_deleted = 0;
+  uint64_t messages_moved = 0;  // copied forward by compaction
+};
+
+class Spool {
+ public:
+  using SubmitCallback = std::function<void(Result<QueueId>)>;
+  using DoneCallback = std::function<void(Status)>;
+
+  // Opens or creates the spool: scans every segment, drops torn or corrupt tails (logging each),
+  // rebuilds the index and starts the committer. Fails if another process holds the spool.
+  static Result<std::unique_ptr<Spool>> Open(SpoolOptions options);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // Stores a message. `done` gets the queue id once the message is durable, or an error:
+  // ResourceExhausted when the disk is full (reply 452 4.3.1), another code for other failures
+  // (reply 451). On failure nothing of the message remains visible.
+  void Submit(Envelope envelope, std::string body, SubmitCallback done);
+  // The same with an id taken earlier from NewId() (so the SMTP side can log it before the
+  // message is stored); an invalid QueueId() means "assign one".
+  void Submit(QueueId id, Envelope envelope, std::string body, SubmitCallback done);
+  // A fresh queue id, unique across restarts like every id the spool assigns.
+  QueueId NewId() { return ids_.Next(); }
+
+  // Changes recipient states now (readers see it at once) and journals the change; `durable`,
+  // if given, runs once it is synced. If the journal write fails the state still holds in memory
+  // and a crash reverts to the earlier state: a delivery may repeat, none is skipped.
+  Status Update(QueueId id, std::vector<RecipientUpdate> updates, DoneCallback durable = nullptr);
+  // Forgets a message whose delivery is final. Its space is reclaimed when its whole segment and
+  // all older ones are dead. A crash before `durable` may bring it back (redelivery, never loss).
+  Status Remove(QueueId id, DoneCallback durable = nullptr);
+
+  Result<std::string> ReadBody(QueueId id) const;
+  // Envelope (read from disk) and current recipient states.
+  Result<SpooledMessage> ReadMessage(QueueId id) const;
+  // Every message in id order, envelopes read one at a time, so a large queue does not have to
+  // fit in memory twice. Stops at the first read error.
+  Status ForEachMessage(const std::function<void(SpooledMessage&&)>& visit) const;
+  std::vector<QueueId> ListIds() const;  // sorted
+  size_t size() const;
+  SpoolStats stats() const;
+  const std::string& spoolbase() const { return options_.spoolbase; }
+
+ private:
+  struct Segment;
+  struct Entry {
+    uint64_t segment = 0;  // seq
+    uint64_t offset = 0;   // of the record header in the segment file
+    uint32_t meta_len = 0;
+    uint32_t body_len = 0;
+    std::vector<RecipientState> states;
+  };
+  struct Op;
+  struct Batch;
+
+  explicit Spool(SpoolOptions options);
+  Status Recover();
+  Status RecoverSegment(uint64_t seq, const std::string& path);
+  Status Enqueue(Op op);
+  void CommitterLoop();
+  void CommitBatch(std::vector<Op> ops);
+  Status EnsureActiveSegment(size_t incoming_bytes);
+  Status AppendAndSync(std::vector<struct iovec> iov);
+  Status CreateSegment(uint64_t seq);
+  void RetireActiveSegment();
+  void CollectGarbage();
+  Result<std::string> ReadRecord(QueueId id, bool with_body, Entry* entry_out) const;
+  // Reads the header+meta, or the body, of the record `entry` points at, checking checksums.
+  static Result<std::string> ReadAt(const Segment& seg, const Entry& entry, bool body);
+  bool MaybeCompact();
+  void Post(std::function<void()> fn) const;
+  void Log(const std::string& line) const;
+  std::string SegmentPath(uint64_t seq) const;
+
+  const SpoolOptions options_;
+  Fd lock_fd_;
+  QueueIdGenerator ids_;
+
+  mutable std::mutex mu_;  // guards everything below up to the committer-only members
+  std::condition_variable cv_;
+  std::vector<Op> pending_;  // Op is complete in spool_internal.h
+  bool stop_ = false;
+  bool gc_wanted_ = false;
+  std::unordered_map<QueueId, Entry> index_;
+  std::map<uint64_t, std::shared_ptr<Segment>> segments_;
+  SpoolStats stats_;
+
+  // Committer thread only (and Open, before the thread starts).
+  std::shared_ptr<Segment> active_;
+  uint64_t active_end_ = 0;  // where the next record goes
+  uint64_t next_seq_ = 1;
+  std::thread committer_;
+};
+
+}  // namespace ec::spool

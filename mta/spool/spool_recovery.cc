@@ -1,0 +1,176 @@
+// Spool::Open: locking the spool, scanning segments, rebuilding the index.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <string_view>
+
+#include "mta/spool/spool_internal.h"
+
+namespace ec::spool {
+namespace {
+
+// Read-only mapping of a whole file, unmapped on destruction.
+class Mapping {
+ public:
+  Mapping(int fd, size_t size) : size_(size) {
+    if (size_ > 0) {
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p != MAP_FAILED) data_ = p;
+    }
+  }
+  ~Mapping() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  bool ok() const { return size_ == 0 || data_ != nullptr; }
+  std::string_view bytes() const {
+    return data_ ? std::string_view(static_cast<const char*>(data_), size_) : std::string_view();
+  }
+
+ private:
+  void* data_ = nullptr;
+  size_t size_;
+};
+
+// "000000000000002A.seg" -> 42; anything else -> 0 (seq 0 is never used).
+uint64_t ParseSegmentName(std::string_view name) {
+  const std::string_view suffix = kSegmentSuffix;
+  if (name.size() != 16 + suffix.size() || !name.ends_with(suffix)) return 0;
+  auto id = QueueId::Parse(name.substr(0, 16));
+  return id ? id->value() : 0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
+  if (options.spoolbase.empty()) return InvalidArgument("spoolbase is empty");
+  if (options.max_batch_messages == 0) options.max_batch_messages = 1;
+  std::error_code ec;
+  std::filesystem::create_directories(options.spoolbase, ec);
+  if (ec) return ErrnoStatus("creating spool " + options.spoolbase, ec.value());
+
+  std::unique_ptr<Spool> spool(new Spool(std::move(options)));
+  const std::string lock_path = spool->options_.spoolbase + "/" + kLockName;
+  spool->lock_fd_.Reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!spool->lock_fd_.valid()) return ErrnoStatus("opening " + lock_path, errno);
+  if (::flock(spool->lock_fd_.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK) {
+      return FailedPrecondition("spool " + spool->options_.spoolbase +
+                                " is in use by another process");
+    }
+    return ErrnoStatus("locking " + lock_path, errno);
+  }
+  EC_RETURN_IF_ERROR(spool->Recover());
+  // A fresh segment at once: its header keeps the id floor even if every older segment goes.
+  EC_RETURN_IF_ERROR(spool->CreateSegment(spool->next_seq_));
+  spool->CollectGarbage();
+  spool->gc_wanted_ = true;  // lets the committer compact what recovery found
+  Spool* raw = spool.get();
+  spool->committer_ = std::thread([raw] { raw->CommitterLoop(); });
+  return spool;
+}
+
+Status Spool::Recover() {
+  std::vector<uint64_t> seqs;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(options_.spoolbase, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(std::string(kSegmentSuffix) + kTempSuffix)) {
+      // A segment that crashed before its rename: never held a committed record.
+      ::unlink(entry.path().c_str());
+      Log("event=discard_temp_segment file=" + name);
+      continue;
+    }
+    if (uint64_t seq = ParseSegmentName(name)) seqs.push_back(seq);
+  }
+  if (ec) return ErrnoStatus("listing spool " + options_.spoolbase, ec.value());
+  std::sort(seqs.begin(), seqs.end());
+  for (uint64_t seq : seqs) {
+    EC_RETURN_IF_ERROR(RecoverSegment(seq, SegmentPath(seq)));
+    next_seq_ = seq + 1;
+  }
+  size_t live_segments = 0;
+  for (const auto& [seq, seg] : segments_) live_segments += seg->live > 0;
+  Log("event=recovered messages=" + std::to_string(index_.size()) +
+      " segments=" + std::to_string(segments_.size()) +
+      " live_segments=" + std::to_string(live_segments) + " last_id=" + ids_.last().ToString());
+  return Status::Ok();
+}
+
+Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
+  auto seg = std::make_shared<Segment>();
+  seg->seq = seq;
+  seg->path = path;
+  seg->fd.Reset(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!seg->fd.valid()) return ErrnoStatus("opening " + path, errno);
+  struct stat st;
+  if (::fstat(seg->fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  Mapping map(seg->fd.get(), static_cast<size_t>(st.st_size));
+  if (!map.ok()) return ErrnoStatus("mapping " + path, errno);
+
+  auto header = DecodeSegmentHeader(map.bytes());
+  if (!header.ok() || header->seq != seq) {
+    // Segments are renamed into place only after their header is synced, so this is damage,
+    // not a crash. Keep the file for the operator, out of the way of the next scan.
+    Log("event=corrupt_segment file=" + path + " reason=\"" +
+        (header.ok() ? std::string("sequence mismatch") : header.status().message()) + "\"");
+    if (::rename(path.c_str(), (path + kCorruptSuffix).c_str()) != 0) {
+      return ErrnoStatus("renaming corrupt segment " + path, errno);
+    }
+    return Status::Ok();
+  }
+  ids_.RaiseFloor(QueueId(header->id_floor));
+
+  std::lock_guard<std::mutex> lock(mu_);
+  segments_[seq] = seg;
+  auto drop = [&](QueueId id) {
+    auto it = index_.find(id);
+    if (it == index_.end()) return;
+    segments_.at(it->second.segment)->Drop(it->second);
+    index_.erase(it);
+  };
+  ScanResult scan = ScanRecords(
+      map.bytes().substr(kSegmentHeaderSize), /*verify_bodies=*/true, [&](ScannedRecord&& rec) {
+        if (auto* m = std::get_if<MessageMeta>(&rec.meta)) {
+          ids_.RaiseFloor(m->id);
+          drop(m->id);  // a later copy of the same message wins
+          Entry& e = index_[m->id] =
+              Entry{seq, kSegmentHeaderSize + rec.offset, rec.header.meta_len, rec.header.body_len,
+                    std::move(m->states)};
+          seg->Add(e);
+        } else if (auto* u = std::get_if<UpdateMeta>(&rec.meta)) {
+          ids_.RaiseFloor(u->id);
+          auto it = index_.find(u->id);
+          if (it == index_.end()) return;
+          for (const RecipientUpdate& up : u->updates) {
+            if (up.index < it->second.states.size()) it->second.states[up.index] = up.state;
+          }
+        } else {
+          const QueueId id = std::get<RemoveMeta>(rec.meta).id;
+          ids_.RaiseFloor(id);
+          drop(id);
+        }
+      });
+  seg->end = kSegmentHeaderSize + scan.valid_end;
+  if (!scan.error.empty()) {
+    const uint64_t keep = seg->end;
+    Log("event=discard_torn_tail file=" + path + " kept_bytes=" + std::to_string(keep) +
+        " discarded_bytes=" + std::to_string(static_cast<uint64_t>(st.st_size) - keep) +
+        " reason=\"" + scan.error + "\"");
+    // Nothing is ever appended to a recovered segment; cutting the tail only keeps the next
+    // recovery quiet. Failing to cut it is harmless.
+    if (::ftruncate(seg->fd.get(), static_cast<off_t>(keep)) == 0 && options_.sync) {
+      (void)DataSync(options_.io, seg->fd.get(), path);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ec::spool
