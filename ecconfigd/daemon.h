@@ -1,0 +1,27 @@
+// The ecconfigd process after option parsing: serve until SIGTERM/SIGINT (RunDaemon), or manage
+// the admin password file (RunPasswd). Both return the process exit code and print one clear
+// line on failure. Called from main() on the main thread, before any other thread exists.
+#pragma once
+
+#include <filesystem>
+#include <iosfwd>
+#include <string>
+
+#include "ecconfigd/server.h"
+
+namespace ec::ecconfigd {
+
+struct DaemonOptions {
+  ServerOptions server;
+  bool foreground = false;
+  std::filesystem::path port_file;  // if set, the bound port is written here once listening
+  std::filesystem::path log_file;   // empty: stderr
+};
+
+// Exit codes: 0 clean stop, 1 bad usage/config, 2 cannot start (repository, certificate, port).
+int RunDaemon(const DaemonOptions& options);
+
+// Sets USER's password in <state_dir>/passwd from the first line of `in`. 0 on success.
+int RunPasswd(const std::filesystem::path& state_dir, const std::string& user, std::istream& in);
+
+}  // namespace ec::ecconfigd

@@ -1,0 +1,377 @@
+"""ecconfigd and three eccfg working copies on 127.0.0.1: the config workflow end to end.
+
+Each test gets a fresh manager (ecconfigd on port 0 in a temp dir, admin password set) and three
+bootstrapped nodes whose validator is check_marker.sh. Waits use deadlines, never fixed sleeps.
+"""
+import http.client
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+BIN = Path(os.environ.get("EC_BINARY_DIR", "build"))
+SRC = Path(os.environ.get("EC_SOURCE_DIR", "."))
+ECCONFIGD = BIN / "ecconfigd" / "ecconfigd"
+ECCFG = BIN / "eccfg" / "eccfg"
+CHECKER = SRC / "tests" / "integration" / "config" / "check_marker.sh"
+PASSWORD = "admin-pw"
+
+
+def wait_for(cond, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class Cluster:
+    def __init__(self, root: Path):
+        self.root = root
+        self.state = root / "manager" / "ecconfigd"
+        seed = root / "seed"
+        (seed / "global").mkdir(parents=True)
+        (seed / "default").mkdir(parents=True)
+        (seed / "global" / "msgc_server.conf").write_text("peers = n1 n2 n3\n")
+        (seed / "default" / "ecelerity.conf").write_text(
+            "".join("option%d = %d\n" % (i, i) for i in range(1, 9)))
+        subprocess.run([str(ECCONFIGD), "passwd", "admin", "--state-dir", str(self.state)],
+                       input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        port_file = root / "ecconfigd.port"
+        self.log = open(root / "ecconfigd.log", "w")
+        self.daemon = subprocess.Popen(
+            [str(ECCONFIGD), "--foreground", "--state-dir", str(self.state), "--seed", str(seed),
+             "--listen", "127.0.0.1", "--port", "0", "--port-file", str(port_file),
+             "--max-wait", "30"], stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
+                                 what="ecconfigd to listen"))
+        for n in ("n1", "n2", "n3"):
+            r = self.eccfg(n, "bootstrap", "--repo", "127.0.0.1:%d" % self.port,
+                           "--cert", str(self.state / "server.crt"),
+                           "--secret-file", str(self.state / "cluster.secret"),
+                           "--node-name", n, "--validate", str(CHECKER))
+            assert r.returncode == 0, r.stderr
+
+    def wc(self, node) -> Path:
+        return self.root / node / "etc" / "conf"
+
+    def eccfg(self, node, *args, env=None, check=False):
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        r = subprocess.run([str(ECCFG), args[0], "--wc", str(self.wc(node))] + list(args[1:]),
+                           capture_output=True, text=True, timeout=120, env=full_env)
+        if check:
+            assert r.returncode == 0, "%s: %s%s" % (args, r.stdout, r.stderr)
+        return r
+
+    def commit(self, node, message="change", *extra, check=True):
+        return self.eccfg(node, "commit", "-m", message, "--username", "admin",
+                          "--password", PASSWORD, *extra, check=check)
+
+    def git(self, *args, cwd=None):
+        return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True,
+                              check=True).stdout
+
+    def manager_head(self):
+        return self.git("--git-dir", str(self.state / "default.git"), "rev-parse", "main").strip()
+
+    def node_head(self, node):
+        return self.git("-C", str(self.wc(node)), "rev-parse", "HEAD").strip()
+
+    def checkouts(self, node):
+        etc = self.wc(node).parent
+        return sorted(p.name for p in etc.iterdir() if p.name.startswith("conf."))
+
+    def stop(self):
+        if self.daemon.poll() is None:
+            self.daemon.terminate()
+            try:
+                self.daemon.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.daemon.kill()
+                self.daemon.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def cluster():
+    root = Path(tempfile.mkdtemp(prefix="ec_config_it."))
+    c = Cluster(root)
+    yield c
+    c.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def conf(c, node, rel="default/ecelerity.conf"):
+    return (c.wc(node) / rel).read_text()
+
+
+def edit_line(c, node, index, text, rel="default/ecelerity.conf"):
+    lines = conf(c, node, rel).splitlines(keepends=True)
+    lines[index] = text + "\n"
+    (c.wc(node) / rel).write_text("".join(lines))
+
+
+def test_commit_on_one_node_appears_on_all(cluster):
+    (cluster.wc("n1") / "default" / "new.conf").write_text("hello\n")
+    r = cluster.commit("n1", "add new.conf", "--add-all")
+    assert "Committed revision" in r.stdout
+    for n in ("n2", "n3"):
+        r = cluster.eccfg(n, "pull", check=True)
+        assert r.stdout.startswith("OK:")
+        assert conf(cluster, n, "default/new.conf") == "hello\n"
+        assert cluster.node_head(n) == cluster.manager_head()
+    r = cluster.eccfg("n2", "pull", check=True)
+    assert "Already at revision" in r.stdout
+
+
+def test_git_log_in_a_node_shows_the_manager_history(cluster):
+    edit_line(cluster, "n1", 0, "option1 = 100")
+    cluster.commit("n1", "raise option1")
+    cluster.eccfg("n2", "pull", check=True)
+    node_log = cluster.git("-C", str(cluster.wc("n2")), "log", "--format=%H %s")
+    manager_log = cluster.git("--git-dir", str(cluster.state / "default.git"), "log",
+                              "--format=%H %s", "main")
+    assert node_log == manager_log
+    assert "raise option1" in node_log
+    assert cluster.git("-C", str(cluster.wc("n2")), "status", "--porcelain") == ""
+    subprocess.run(["git", "--git-dir", str(cluster.state / "default.git"), "fsck", "--strict"],
+                   check=True, capture_output=True)
+    clone = cluster.root / "clone"
+    cluster.git("clone", "-q", str(cluster.state / "default.git"), str(clone))
+    assert (clone / "default" / "ecelerity.conf").read_text().startswith("option1 = 100\n")
+    r = cluster.eccfg("n2", "log", check=True)
+    assert "raise option1" in r.stdout and "Initial configuration" in r.stdout
+
+
+def test_local_edit_is_merged(cluster):
+    edit_line(cluster, "n2", 7, "option8 = local")
+    edit_line(cluster, "n1", 0, "option1 = upstream")
+    cluster.commit("n1")
+    r = cluster.eccfg("n2", "pull", check=True)
+    assert "local edits merged" in r.stdout
+    text = conf(cluster, "n2")
+    assert text.startswith("option1 = upstream\n") and text.endswith("option8 = local\n")
+    assert cluster.eccfg("n2", "status", check=True).stdout == "M default/ecelerity.conf\n"
+    assert "+option8 = local" in cluster.eccfg("n2", "diff", check=True).stdout
+
+
+def test_conflict_is_refused_then_mine_theirs_manual(cluster):
+    for n in ("n2", "n3"):
+        edit_line(cluster, n, 3, "option4 = local-" + n)
+    edit_line(cluster, "n1", 3, "option4 = upstream")
+    edit_line(cluster, "n1", 0, "option1 = upstream")
+    cluster.commit("n1")
+    for n in ("n2", "n3"):
+        link = os.readlink(cluster.wc(n))
+        before = conf(cluster, n)
+        r = cluster.eccfg(n, "pull")
+        assert r.returncode == 2, r.stderr
+        assert "conflict" in r.stderr and "default/ecelerity.conf" in r.stderr
+        assert os.readlink(cluster.wc(n)) == link
+        assert conf(cluster, n) == before
+        assert cluster.node_head(n) != cluster.manager_head()
+    cluster.eccfg("n2", "pull", "--mine", check=True)
+    text = conf(cluster, "n2")
+    assert "option4 = local-n2\n" in text and text.startswith("option1 = upstream\n")
+    cluster.eccfg("n3", "pull", "--theirs", check=True)
+    assert "option4 = upstream\n" in conf(cluster, "n3")
+    assert cluster.eccfg("n3", "status", check=True).stdout == ""
+
+    # --manual: markers, C in status, commit refused until resolved.
+    edit_line(cluster, "n3", 5, "option6 = n3")
+    edit_line(cluster, "n1", 5, "option6 = n1")
+    cluster.commit("n1")
+    r = cluster.eccfg("n3", "pull", "--manual", check=True)
+    assert "C default/ecelerity.conf" in r.stdout
+    assert "<<<<<<< local" in conf(cluster, "n3")
+    assert cluster.eccfg("n3", "status", check=True).stdout == "C default/ecelerity.conf\n"
+    assert cluster.commit("n3", check=False).returncode == 4
+    assert cluster.eccfg("n3", "resolve", "default/ecelerity.conf").returncode == 4
+    lines = [l for l in conf(cluster, "n3").splitlines()
+             if not l.startswith(("<<<<<<<", "=======", ">>>>>>>", "|||||||", "option6"))]
+    (cluster.wc("n3") / "default/ecelerity.conf").write_text(
+        "\n".join(lines[:5] + ["option6 = both"] + lines[5:]) + "\n")
+    cluster.eccfg("n3", "resolve", "default/ecelerity.conf", check=True)
+    cluster.commit("n3", "merged option6")
+    cluster.eccfg("n1", "pull", check=True)
+    assert "option6 = both\n" in conf(cluster, "n1")
+
+
+def test_stale_commit_is_refused(cluster):
+    edit_line(cluster, "n1", 0, "option1 = n1")
+    cluster.commit("n1")
+    (cluster.wc("n2") / "default" / "other.conf").write_text("x\n")
+    r = cluster.commit("n2", "late", "--add-all", check=False)
+    assert r.returncode == 4, r.stderr
+    assert "stale base" in r.stderr and cluster.manager_head() in r.stderr
+    cluster.eccfg("n2", "pull", check=True)
+    cluster.commit("n2", "now based on the head", "--add-all")
+
+
+def test_invalid_config_is_refused_at_pull(cluster):
+    edit_line(cluster, "n1", 2, "INVALID_CONFIG")
+    cluster.commit("n1")  # the committer's own copy is not validated by commit
+    link = os.readlink(cluster.wc("n2"))
+    r = cluster.eccfg("n2", "pull")
+    assert r.returncode == 3, r.stderr
+    assert "refused by the validator" in r.stderr and "INVALID_CONFIG" in r.stderr
+    assert os.readlink(cluster.wc("n2")) == link
+    assert "INVALID_CONFIG" not in conf(cluster, "n2")
+    assert len(cluster.checkouts("n2")) == 1
+
+
+def test_wrong_password_is_refused(cluster):
+    edit_line(cluster, "n1", 0, "option1 = x")
+    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "admin", "--password", "wrong")
+    assert r.returncode == 5, r.stderr
+    assert "wrong user name or password" in r.stderr
+    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "mallory", "--password", PASSWORD)
+    assert r.returncode == 5
+    assert cluster.eccfg("n1", "status", check=True).stdout == "M default/ecelerity.conf\n"
+
+
+def test_kill_9_during_a_pull_leaves_the_copy_whole(cluster):
+    edit_line(cluster, "n1", 0, "option1 = after-kill")
+    cluster.commit("n1")
+    flag = cluster.root / "slow"
+    flag.write_text("")
+    link = os.readlink(cluster.wc("n2"))
+    before = conf(cluster, "n2")
+    proc = subprocess.Popen([str(ECCFG), "pull", "--wc", str(cluster.wc("n2"))],
+                            env=dict(os.environ, EC_TEST_SLOW_FLAG=str(flag)),
+                            start_new_session=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    wait_for(lambda: Path(str(flag) + ".started").exists(), what="the pull to reach validation")
+    os.killpg(proc.pid, signal.SIGKILL)  # eccfg and its validator: the group we started
+    proc.communicate(timeout=10)
+    assert os.readlink(cluster.wc("n2")) == link
+    assert conf(cluster, "n2") == before
+    assert len(cluster.checkouts("n2")) == 2  # the half-made checkout is left behind ...
+    assert cluster.git("-C", str(cluster.wc("n2")), "status", "--porcelain") == ""
+    flag.unlink()
+    cluster.eccfg("n2", "pull", check=True)
+    assert conf(cluster, "n2").startswith("option1 = after-kill\n")
+    assert len(cluster.checkouts("n2")) == 1  # ... and removed by the next pull
+
+
+def test_concurrent_pulls_serialise(cluster):
+    for i in range(3):
+        (cluster.wc("n1") / "default" / ("f%d.conf" % i)).write_text("%d\n" % i)
+    cluster.commit("n1", "three files", "--add-all")
+    procs = [subprocess.Popen([str(ECCFG), "pull", "--wc", str(cluster.wc("n2"))],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], outs
+    assert sum(o[0].startswith("OK:") for o in outs) == 1
+    assert cluster.node_head("n2") == cluster.manager_head()
+    assert len(cluster.checkouts("n2")) == 1
+    assert conf(cluster, "n2", "default/f2.conf") == "2\n"
+
+
+def https_push(cluster, old, new, body):
+    ctx = ssl.create_default_context(cafile=str(cluster.state / "server.crt"))
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", cluster.port, context=ctx, timeout=30)
+    import base64
+    auth = base64.b64encode(("admin:" + PASSWORD).encode()).decode()
+    conn.request("POST", "/config/default/push?old=%s&new=%s" % (old, new), body=body,
+                 headers={"Authorization": "Basic " + auth})
+    resp = conn.getresponse()
+    return resp.status, resp.read().decode()
+
+
+def test_corrupt_and_truncated_packs_are_refused(cluster):
+    head = cluster.manager_head()
+    work = cluster.root / "work"
+    cluster.git("clone", "-q", str(cluster.state / "default.git"), str(work))
+    (work / "default" / "ecelerity.conf").write_text("replaced\n")
+    cluster.git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "x", cwd=work)
+    new = cluster.git("rev-parse", "HEAD", cwd=work).strip()
+    pack = subprocess.run(["git", "pack-objects", "--revs", "--stdout", "-q"], cwd=work,
+                          input=("%s\n^%s\n" % (new, head)).encode(), capture_output=True,
+                          check=True).stdout
+    corrupt = bytearray(pack)
+    corrupt[len(corrupt) // 2] ^= 0x41
+    for bad in (pack[:len(pack) - 9], bytes(corrupt), b"not a pack"):
+        status, text = https_push(cluster, head, new, bad)
+        assert status == 400, text
+        assert cluster.manager_head() == head
+    subprocess.run(["git", "--git-dir", str(cluster.state / "default.git"), "fsck", "--strict"],
+                   check=True, capture_output=True)
+    status, text = https_push(cluster, head, new, pack)
+    assert status == 200 and text.strip() == new
+    cluster.eccfg("n3", "pull", check=True)
+    assert conf(cluster, "n3") == "replaced\n"
+
+
+def test_watch_mode_applies_a_commit_within_a_second(cluster):
+    out = open(cluster.root / "watch.out", "w")
+    watch = subprocess.Popen([str(ECCFG), "pull", "--watch", "--wait", "20",
+                              "--wc", str(cluster.wc("n3"))], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: (cluster.root / "watch.out").read_text().startswith("Already"),
+                 what="the watcher's first pull")
+        edit_line(cluster, "n1", 0, "option1 = watched")
+        cluster.commit("n1")
+        committed = time.monotonic()
+        wait_for(lambda: conf(cluster, "n3").startswith("option1 = watched\n"), timeout=10,
+                 what="the watcher to apply the commit")
+        print("commit to applied on a watching node: %.3f s" % (time.monotonic() - committed))
+    finally:
+        watch.terminate()
+        watch.wait(timeout=10)
+        out.close()
+
+
+def test_reload_hook_and_rollback(cluster):
+    marker = cluster.root / "reloaded"
+    hook = "echo \"$EC_CONF_REVISION\" >> %s" % marker
+    first = cluster.node_head("n2")
+    edit_line(cluster, "n1", 0, "option1 = v2")
+    cluster.commit("n1")
+    cluster.eccfg("n2", "pull", "--reload", hook, check=True)
+    assert marker.read_text() == cluster.manager_head() + "\n"
+    r = cluster.eccfg("n2", "rollback", first[:10], "--username", "admin", "--password",
+                      PASSWORD, check=True)
+    assert conf(cluster, "n2").startswith("option1 = 1\n")
+    assert cluster.node_head("n2") == cluster.manager_head()
+    log = cluster.eccfg("n2", "log", check=True).stdout.splitlines()
+    assert log[0].endswith("Rollback to " + first)
+    r = cluster.eccfg("n2", "pull", "--reload", "exit 7")
+    assert r.returncode == 0  # nothing new: no reload
+    cluster.eccfg("n1", "pull", check=True)
+    edit_line(cluster, "n1", 1, "option2 = v3")
+    cluster.commit("n1")
+    r = cluster.eccfg("n2", "pull", "--reload", "echo ecmta is down; exit 1")
+    assert r.returncode == 7 and "ecmta is down" in r.stderr
+    assert "option2 = v3\n" in conf(cluster, "n2")
+
+
+def test_concurrent_commits_serialise_one_wins(cluster):
+    procs = []
+    for n in ("n1", "n2", "n3"):
+        (cluster.wc(n) / "default" / (n + ".conf")).write_text(n + "\n")
+    for n in ("n1", "n2", "n3"):
+        procs.append(subprocess.Popen(
+            [str(ECCFG), "commit", "--wc", str(cluster.wc(n)), "-m", "from " + n, "--add-all",
+             "--username", "admin", "--password", PASSWORD],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outs = [p.communicate(timeout=120) for p in procs]
+    codes = sorted(p.returncode for p in procs)
+    assert codes == [0, 4, 4], outs
+    assert all("stale base" in o[1] for p, o in zip(procs, outs) if p.returncode == 4)
+    count = cluster.git("--git-dir", str(cluster.state / "default.git"), "rev-list", "--count",
+                        "main")
+    assert count.strip() == "2"
+    subprocess.run(["git", "--git-dir", str(cluster.state / "default.git"), "fsck", "--strict"],
+                   check=True, capture_output=True)
