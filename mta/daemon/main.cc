@@ -1,0 +1,105 @@
+// ecmta: the MTA node daemon. Parses the command line and hands over to MtaDaemon.
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "common/config/check.h"
+#include "common/config/loader.h"
+#include "common/daemon/daemonize.h"
+#include "common/log/logger.h"
+#include "mta/daemon/mta_daemon.h"
+#include "mta/version.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  ec::mta::MtaDaemonOptions options;
+  std::string search_path, log_level = "info", log_file;
+  po::options_description desc(
+      "ecmta: the MTA node daemon (ESMTP listener, spool, delivery, cluster member)\n\n"
+      "Usage: ecmta [options]\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config,c", po::value(&options.config_path)->default_value("ecelerity.conf"),
+     "main configuration file; a relative name is found through the search path")
+    ("root", po::value(&options.root)->default_value("/opt/ecmta"),
+     "runtime root holding etc/, spool/, log/ and run/")
+    ("node-name,n", po::value(&options.node_name),
+     "this node's name: selects etc/conf/<name> in the search path and names the node in logs "
+     "(default: $EC_NODE_NAME, else the short host name)")
+    ("search-path", po::value(&search_path),
+     "':'-separated config search path (default: $EC_CONF_SEARCH_PATH, else "
+     "<root>/etc, <root>/etc/conf/global, <root>/etc/conf/<node>, <root>/etc/conf/default)")
+    ("check-config", "parse and validate the configuration, print every problem with "
+     "file:line, exit non-zero on error")
+    ("foreground,f", "stay in the foreground (do not detach)")
+    ("log-level", po::value(&log_level)->default_value("info"),
+     "process log level: error, warn, info, debug, trace")
+    ("log-file", po::value(&log_file),
+     "process log file (default: stderr in the foreground, <root>/log/ecmta.log otherwise)");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "ecmta: " << e.what() << "\n" << "Try 'ecmta --help'.\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << ec::mta::VersionString() << "\n";
+    return 0;
+  }
+  if (options.node_name.empty()) {
+    if (const char* env = std::getenv("EC_NODE_NAME")) options.node_name = env;
+  }
+  if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
+
+  if (vm.count("check-config")) {
+    ec::config::CheckOptions check;
+    check.config_path = options.config_path;
+    check.load.root = options.root;
+    check.load.node_name = options.node_name;
+    check.load.search_path = options.search_path;
+    return ec::config::CheckConfigMain(check, std::cout);
+  }
+
+  auto level = ec::log::ParseLevel(log_level);
+  if (!level.ok()) {
+    std::cerr << "ecmta: --log-level: " << level.status().message() << "\n";
+    return 2;
+  }
+  auto& logger = ec::log::Logger::Global();
+  logger.SetLevel(*level);
+  logger.SetNode(options.node_name);
+  bool foreground = vm.count("foreground") > 0;
+  if (!foreground) {
+    if (log_file.empty()) log_file = options.root + "/log/ecmta.log";
+    if (auto s = ec::daemon::Daemonize(); !s.ok()) {
+      std::cerr << "ecmta: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  if (!log_file.empty()) {
+    if (auto s = logger.LogToFile(log_file); !s.ok()) {
+      std::cerr << "ecmta: " << s.message() << "\n";
+      return 1;
+    }
+  }
+
+  auto daemon = ec::mta::MtaDaemon::Create(options);
+  if (!daemon.ok()) {
+    EC_LOG(kError, "ecmta cannot start").Field("error", daemon.status());
+    std::cerr << "ecmta: " << daemon.status().message() << "\n";
+    return 1;
+  }
+  ec::Status s = (*daemon)->Run();
+  daemon->reset();
+  return s.ok() ? 0 : 1;
+}

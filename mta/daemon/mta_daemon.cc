@@ -1,0 +1,243 @@
+#include "mta/daemon/mta_daemon.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "common/config/check.h"
+#include "common/config/resolve.h"
+#include "common/log/logger.h"
+#include "mta/version.h"
+
+namespace ec::mta {
+namespace {
+
+std::string SystemHostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+// A cluster:// (journal) destination belongs to log aggregation, not to the local files.
+bool IsLocalPath(const std::string& value) {
+  return !value.empty() && value.find("://") == std::string::npos;
+}
+
+std::string Duration(std::chrono::seconds s) {
+  long long t = s.count();
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%lld days, %lld hours, %lld minutes, %lld seconds", t / 86400,
+                t / 3600 % 24, t / 60 % 60, t % 60);
+  return buf;
+}
+
+}  // namespace
+
+MtaDaemon::MtaDaemon(MtaDaemonOptions options)
+    : options_(std::move(options)), layout_(daemon::RootLayout::FromRoot(options_.root)) {}
+
+MtaDaemon::~MtaDaemon() {
+  // Order matters: connections hold pointers into services_, the spool posts to the loop.
+  control_.reset();
+  listener_.reset();
+  heartbeat_.reset();
+  spool_.reset();
+  signals_.reset();
+}
+
+Result<std::unique_ptr<MtaDaemon>> MtaDaemon::Create(MtaDaemonOptions options) {
+  std::unique_ptr<MtaDaemon> d(new MtaDaemon(std::move(options)));
+  EC_RETURN_IF_ERROR(d->Start());
+  return d;
+}
+
+Result<std::shared_ptr<const config::Config>> MtaDaemon::LoadConfig() const {
+  config::LoadOptions load;
+  load.root = options_.root;
+  load.node_name = options_.node_name;
+  load.search_path = options_.search_path;
+  return config::LoadConfig(options_.config_path, load);
+}
+
+std::string MtaDaemon::PathOption(const config::Config& config, const char* option,
+                                  const std::string& fallback) const {
+  auto r = config::Eval(config, config::DefaultSchema(), config::ScopePath{}, option);
+  if (r.ok() && !r->from_default && !r->value.text().empty()) return r->value.text();
+  return fallback;
+}
+
+Status MtaDaemon::Start() {
+  started_ = std::chrono::steady_clock::now();
+  EC_ASSIGN_OR_RETURN(config_, LoadConfig());
+  EC_RETURN_IF_ERROR(layout_.CreateDirectories());
+  EC_ASSIGN_OR_RETURN(base_, event::EventBase::Create());
+
+  std::string pid_path = PathOption(*config_, "pidfile", layout_.PidFile("ecmta").string());
+  EC_ASSIGN_OR_RETURN(pid_file_, daemon::PidFile::Acquire(pid_path));
+
+  EC_RETURN_IF_ERROR(OpenLogs(*config_));
+
+  spool::SpoolOptions spool_options;
+  spool_options.spoolbase = PathOption(*config_, "spoolbase", layout_.spool.string());
+  event::EventBase* base = base_.get();
+  spool_options.post = [base](std::function<void()> fn) { base->RunInLoop(std::move(fn)); };
+  spool_options.log = [](std::string_view line) {
+    EC_LOG(kInfo, "spool").Field("event", line);
+  };
+  EC_ASSIGN_OR_RETURN(spool_, spool::Spool::Open(std::move(spool_options)));
+  EC_LOG(kInfo, "spool opened").Field("spoolbase", spool_->spoolbase())
+      .Field("messages", spool_->size());
+
+  services_.base = base_.get();
+  services_.spool = spool_.get();
+  services_.logs = logs_.get();
+  services_.stats = &stats_;
+  services_.node_name = options_.node_name;
+  listener_ = std::make_unique<EsmtpListener>(services_);
+  EC_ASSIGN_OR_RETURN(auto inbound, InboundConfig::Build(config_, SystemHostname()));
+  EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound)));
+
+  EC_RETURN_IF_ERROR(OpenControl(*config_));
+  RegisterCommands();
+
+  EC_ASSIGN_OR_RETURN(signals_, daemon::DaemonSignals::Install(
+                                    *base_, {.on_stop = [this] { BeginShutdown(); },
+                                             .on_reload = [this] {
+                                               Status s = log::Logger::Global().Reopen();
+                                               if (logs_) s = logs_->Reopen();
+                                               EC_LOG(kInfo, "logs reopened").Field("status", s);
+                                             }}));
+  heartbeat_ = std::make_unique<event::Timer>(*base_, [this] {
+    if (logs_) logs_->Heartbeat(std::time(nullptr));
+  });
+  heartbeat_->StartRepeating(std::chrono::seconds(60));
+  EC_LOG(kInfo, "ecmta started").Field("version", VersionString())
+      .Field("node", options_.node_name).Field("config", options_.config_path);
+  return Status::Ok();
+}
+
+Status MtaDaemon::OpenLogs(const config::Config& config) {
+  MtaLogPaths paths;
+  const auto loggers = config.root.Children("ec_logger");
+  if (loggers.empty()) {
+    // No ec_logger configured: Momentum's usual files under our log directory.
+    paths.mainlog = (layout_.log / "mainlog.ec").string();
+    paths.rejectlog = (layout_.log / "rejectlog.ec").string();
+    paths.paniclog = (layout_.log / "paniclog.ec").string();
+  }
+  for (const config::Scope* logger : loggers) {
+    auto pick = [logger](const char* name, std::string* out) {
+      if (const config::Option* o = logger->FindOption(name)) {
+        if (IsLocalPath(o->value.text())) *out = o->value.text();
+      }
+    };
+    pick("mainlog", &paths.mainlog);
+    pick("rejectlog", &paths.rejectlog);
+    pick("paniclog", &paths.paniclog);
+    pick("acctlog", &paths.acctlog);
+  }
+  EC_ASSIGN_OR_RETURN(logs_, MtaLogs::Open(paths));
+  return Status::Ok();
+}
+
+Status MtaDaemon::OpenControl(const config::Config& config) {
+  control::ServerOptions options;
+  options.version = VersionString();
+  for (const config::Scope* listener : config.root.Children("control_listener")) {
+    for (const config::Scope* listen : listener->Children("listen")) {
+      const std::string& name = listen->name.value_or("");
+      if (name.find('/') != std::string::npos) {
+        options.unix_path = name;
+      } else {
+        options.tcp_address = name;
+      }
+    }
+  }
+  if (options.unix_path.empty()) options.unix_path = layout_.ConsoleSocket().string();
+  EC_ASSIGN_OR_RETURN(control_, control::Server::Start(*base_, std::move(options)));
+  return Status::Ok();
+}
+
+void MtaDaemon::RegisterCommands() {
+  auto& commands = control_->commands();
+  (void)commands.RegisterSync("summary", "connections, messages and queue of this node",
+                              [this](const control::Request&) -> Result<std::string> {
+                                return Summary();
+                              });
+  (void)commands.RegisterSync("config reload", "load the configuration again and swap it in",
+                              [this](const control::Request&) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(Reload());
+                                return std::string("configuration reloaded");
+                              });
+  (void)commands.RegisterSync("reopen logs", "reopen mainlog, rejectlog, paniclog (logrotate)",
+                              [this](const control::Request&) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(log::Logger::Global().Reopen());
+                                if (logs_) EC_RETURN_IF_ERROR(logs_->Reopen());
+                                return std::string("logs reopened");
+                              });
+  (void)commands.RegisterSync("shutdown", "finish sessions in flight and stop",
+                              [this](const control::Request&) -> Result<std::string> {
+                                BeginShutdown();
+                                return std::string("shutting down");
+                              });
+}
+
+Status MtaDaemon::Reload() {
+  auto config = LoadConfig();
+  if (!config.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", config.status());
+    return config.status();
+  }
+  auto inbound = InboundConfig::Build(*config, SystemHostname());
+  if (!inbound.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", inbound.status());
+    return inbound.status();
+  }
+  EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
+  config_ = std::move(config).value();
+  ++reloads_;
+  EC_LOG(kInfo, "config reloaded").Field("reloads", reloads_);
+  return Status::Ok();
+}
+
+std::string MtaDaemon::Summary() const {
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - started_);
+  std::ostringstream out;
+  out << "Node: " << (options_.node_name.empty() ? SystemHostname() : options_.node_name) << "\n"
+      << "Version: " << VersionString() << "\n"
+      << "Uptime: " << Duration(uptime) << "\n"
+      << "Connections: current " << stats_.connections_current << ", total "
+      << stats_.connections_total << ", refused " << stats_.connections_refused << "\n"
+      << "Received: " << stats_.messages_received << " messages, "
+      << stats_.recipients_received << " recipients, " << stats_.bytes_received << " bytes\n"
+      << "Rejected: " << stats_.messages_rejected << " messages, " << stats_.store_failures
+      << " spool failures\n"
+      << "Queued: " << spool_->size() << " messages\n"
+      << "Delivered: 0 messages\n"
+      << "Failed: 0 transient, 0 permanent\n"
+      << "Config reloads: " << reloads_ << "\n";
+  return out.str();
+}
+
+void MtaDaemon::BeginShutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  EC_LOG(kInfo, "shutting down").Field("sessions", listener_->connection_count());
+  listener_->BeginShutdown();
+  // Give the console's reply a moment to leave, then stop once sessions are gone.
+  base_->RunInLoop([this] { base_->Stop(); });
+}
+
+Status MtaDaemon::Run() {
+  EC_RETURN_IF_ERROR(base_->Run());
+  // Drain: sessions storing a message get their answer; the rest already heard 421.
+  base_->RunUntil([this] { return listener_->connection_count() == 0; },
+                  options_.shutdown_grace);
+  EC_LOG(kInfo, "ecmta stopped").Field("sessions_left", listener_->connection_count());
+  return Status::Ok();
+}
+
+}  // namespace ec::mta

@@ -1,0 +1,79 @@
+// MtaDaemon: one running ecmta. Loads the configuration (search path, node name), opens the
+// spool (re-queueing everything found there), the Momentum-style logs, the ESMTP listener and
+// the control socket, and runs them on one libevent loop. `config reload` (or the console)
+// builds a new snapshot and swaps it in; a broken config changes nothing and says why.
+// SIGTERM/SIGINT or `shutdown` stop accepting, let messages being stored finish, tell idle
+// sessions 421, and return from Run(). Owned by main(); everything runs on the loop thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/config/tree.h"
+#include "common/control/server.h"
+#include "common/daemon/pid_file.h"
+#include "common/daemon/root_layout.h"
+#include "common/daemon/signals.h"
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "mta/logs/mta_logs.h"
+#include "mta/server/esmtp_listener.h"
+#include "mta/server/inbound_context.h"
+#include "mta/spool/spool.h"
+
+namespace ec::mta {
+
+struct MtaDaemonOptions {
+  std::string config_path;  // ecelerity.conf (found through the search path when relative)
+  std::string root = "/opt/ecmta";
+  std::string node_name;
+  std::vector<std::string> search_path;  // explicit; else EC_CONF_SEARCH_PATH; else default
+  std::chrono::milliseconds shutdown_grace{10000};  // how long sessions may take to finish
+};
+
+class MtaDaemon {
+ public:
+  static Result<std::unique_ptr<MtaDaemon>> Create(MtaDaemonOptions options);
+  ~MtaDaemon();
+
+  // Runs until shutdown; then drains (bounded by shutdown_grace) and returns.
+  Status Run();
+  // Loads the config again and swaps it in; on error the running config stays.
+  Status Reload();
+  void BeginShutdown();
+  // The text of the console's `summary`.
+  std::string Summary() const;
+
+ private:
+  explicit MtaDaemon(MtaDaemonOptions options);
+  Status Start();
+  Result<std::shared_ptr<const config::Config>> LoadConfig() const;
+  Status OpenLogs(const config::Config& config);
+  Status OpenControl(const config::Config& config);
+  void RegisterCommands();
+  // A path option: its setting if the operator gave one, else `fallback` under our root.
+  std::string PathOption(const config::Config& config, const char* option,
+                         const std::string& fallback) const;
+
+  const MtaDaemonOptions options_;
+  const daemon::RootLayout layout_;
+  std::unique_ptr<event::EventBase> base_;
+  std::unique_ptr<daemon::DaemonSignals> signals_;
+  std::unique_ptr<daemon::PidFile> pid_file_;
+  std::shared_ptr<const config::Config> config_;
+  InboundStats stats_;
+  InboundServices services_;
+  std::unique_ptr<MtaLogs> logs_;
+  std::unique_ptr<spool::Spool> spool_;
+  std::unique_ptr<EsmtpListener> listener_;
+  std::unique_ptr<control::Server> control_;
+  std::unique_ptr<event::Timer> heartbeat_;
+  std::chrono::steady_clock::time_point started_;
+  uint64_t reloads_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace ec::mta

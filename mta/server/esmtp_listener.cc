@@ -1,0 +1,123 @@
+#include "mta/server/esmtp_listener.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "common/log/logger.h"
+
+namespace ec::mta {
+
+Status EsmtpListener::Apply(std::shared_ptr<InboundConfig> config) {
+  std::map<std::string, std::unique_ptr<event::Listener>> next;
+  for (const ListenSpec& spec : config->listens()) {
+    auto it = sockets_.find(spec.name);
+    if (it != sockets_.end()) {
+      next[spec.name] = std::move(it->second);
+      sockets_.erase(it);
+      continue;
+    }
+    std::string name = spec.name;
+    auto listener = event::Listener::Create(
+        *services_.base, spec.address,
+        [this, name](int fd, const event::SocketAddress& peer) { Accept(name, fd, peer); },
+        event::ListenerOptions{.backlog = spec.backlog});
+    if (!listener.ok()) {
+      // Put back what we took so the old config keeps serving.
+      for (auto& [n, l] : next) {
+        if (l) sockets_[n] = std::move(l);
+      }
+      return listener.status().WithContext("Listen \"" + spec.name + "\"");
+    }
+    EC_LOG(kInfo, "listening").Field("listen", spec.name).Field(
+        "address", (*listener)->address().ToString());
+    next[spec.name] = std::move(listener).value();
+  }
+  for (const auto& [name, socket] : sockets_) {
+    EC_LOG(kInfo, "listen closed").Field("listen", name);
+  }
+  sockets_ = std::move(next);
+  bool reload = config_ != nullptr;
+  config_ = std::move(config);
+  if (reload) {
+    for (auto& [ptr, conn] : connections_) conn->OnConfigReloaded();
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::string> EsmtpListener::BoundAddresses() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, socket] : sockets_) out[name] = socket->address().ToString();
+  return out;
+}
+
+void EsmtpListener::Refuse(int fd, const event::SocketAddress& peer, const std::string& listen,
+                           const char* reply, const char* why) {
+  services_.stats->connections_refused++;
+  // Best effort, non-blocking: the reply fits any socket buffer.
+  ssize_t ignored = ::send(fd, reply, std::char_traits<char>::length(reply), MSG_NOSIGNAL);
+  (void)ignored;
+  ::close(fd);
+  EC_LOG(kInfo, "connection refused").Field("peer", peer.ToString()).Field("listen", listen)
+      .Field("reason", why);
+  if (services_.logs) {
+    RejectionRecord r;
+    r.time = std::time(nullptr);
+    r.remote = peer.ToString();
+    r.local = listen;
+    r.phase = "connect";
+    r.code = std::atoi(reply);
+    r.text = why;
+    services_.logs->Rejection(r);
+  }
+}
+
+void EsmtpListener::Accept(const std::string& listen, int fd, const event::SocketAddress& peer) {
+  if (shutting_down_) {
+    Refuse(fd, peer, listen, "421 4.3.2 Service shutting down\r\n", "shutting down");
+    return;
+  }
+  std::string ip = peer.host();
+  if (config_->Prohibited(ip)) {
+    Refuse(fd, peer, listen, "554 5.7.1 Access denied\r\n", "prohibited_hosts");
+    return;
+  }
+  size_t per_listen_cap = config_->ListenerSessions(listen);
+  if (per_listen_cap > 0 && per_listen_[listen] >= per_listen_cap) {
+    Refuse(fd, peer, listen, "421 4.4.5 Too many sessions, try again later\r\n",
+           "listener_sessions");
+    return;
+  }
+  size_t service_cap = config_->ServiceSessions();
+  if (service_cap > 0 && connections_.size() >= service_cap) {
+    Refuse(fd, peer, listen, "421 4.4.5 Too many sessions, try again later\r\n",
+           "service_sessions");
+    return;
+  }
+  auto settings = config_->SettingsFor(listen, ip);
+  if (!settings.ok()) {
+    EC_LOG(kError, "no settings for client").Field("peer", peer.ToString())
+        .Field("error", settings.status());
+    Refuse(fd, peer, listen, "421 4.3.0 Configuration error, try again later\r\n",
+           "configuration error");
+    return;
+  }
+  auto local = event::SocketAddress::LocalOf(fd);
+  auto conn = SmtpConnection::Start(
+      services_, *settings, fd, peer, local.ok() ? *local : event::SocketAddress(),
+      [this, listen](SmtpConnection* c) {
+        if (connections_.erase(c) > 0) --per_listen_[listen];
+      });
+  connections_[conn.get()] = conn;
+  ++per_listen_[listen];
+}
+
+void EsmtpListener::BeginShutdown() {
+  shutting_down_ = true;
+  sockets_.clear();
+  // BeginShutdown may close connections, which removes them from the map later (deferred).
+  for (auto& [ptr, conn] : connections_) conn->BeginShutdown();
+}
+
+}  // namespace ec::mta

@@ -1,0 +1,47 @@
+// EsmtpListener: the ESMTP_Listener of one ecmta: a listening socket per enabled Listen scope,
+// admission at connect (prohibited_hosts, listener_sessions, service_sessions), and the set of
+// live SmtpConnections. A reload swaps in a new InboundConfig: sockets of Listen scopes that
+// stayed are kept (no client sees a refused connect), new ones open, removed ones close, and
+// every session in flight is told so it says 421 at its next MAIL or RSET.
+// Owned by the daemon; loop thread only.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/event/listener.h"
+#include "mta/server/inbound_config.h"
+#include "mta/server/smtp_connection.h"
+
+namespace ec::mta {
+
+class EsmtpListener {
+ public:
+  explicit EsmtpListener(InboundServices& services) : services_(services) {}
+  EsmtpListener(const EsmtpListener&) = delete;
+  EsmtpListener& operator=(const EsmtpListener&) = delete;
+
+  // Opens, keeps or closes sockets to match `config`; fails (changing nothing it cannot undo)
+  // if a new socket cannot be bound.
+  Status Apply(std::shared_ptr<InboundConfig> config);
+  // Stops accepting and asks every session to finish (see SmtpConnection::BeginShutdown).
+  void BeginShutdown();
+  size_t connection_count() const { return connections_.size(); }
+  // The bound address of each Listen (real ports after port 0), for logs and tests.
+  std::map<std::string, std::string> BoundAddresses() const;
+
+ private:
+  void Accept(const std::string& listen, int fd, const event::SocketAddress& peer);
+  void Refuse(int fd, const event::SocketAddress& peer, const std::string& listen,
+              const char* reply, const char* why);
+
+  InboundServices& services_;
+  std::shared_ptr<InboundConfig> config_;
+  std::map<std::string, std::unique_ptr<event::Listener>> sockets_;  // by Listen name
+  std::map<SmtpConnection*, std::shared_ptr<SmtpConnection>> connections_;
+  std::map<std::string, size_t> per_listen_;  // live connections by Listen name
+  bool shutting_down_ = false;
+};
+
+}  // namespace ec::mta

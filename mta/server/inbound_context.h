@@ -1,0 +1,55 @@
+// What every inbound SMTP connection shares: the services it calls (spool, logs, counters) and
+// the per-config-snapshot settings of its Listen socket. Services live as long as the daemon;
+// a ListenSettings is immutable and shared by the connections accepted under one snapshot, so a
+// reload never changes a session in flight. Loop thread, except the atomic counters.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/event/event_base.h"
+#include "mta/logs/mta_logs.h"
+#include "mta/server/password_file.h"
+#include "mta/smtp/session_policy.h"
+#include "mta/spool/spool.h"
+
+namespace ec::mta {
+
+// The figures `summary` reports. Written on the loop thread, read from any.
+struct InboundStats {
+  std::atomic<uint64_t> connections_total{0};
+  std::atomic<uint64_t> connections_current{0};
+  std::atomic<uint64_t> connections_refused{0};  // ACL, limits
+  std::atomic<uint64_t> messages_received{0};
+  std::atomic<uint64_t> recipients_received{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> messages_rejected{0};  // a 5xx/4xx to DATA/BDAT or a store failure
+  std::atomic<uint64_t> store_failures{0};
+};
+
+struct InboundServices {
+  event::EventBase* base = nullptr;
+  spool::Spool* spool = nullptr;
+  MtaLogs* logs = nullptr;  // may be null (no ec_logger configured)
+  InboundStats* stats = nullptr;
+  std::string node_name;
+  // Counts connections, for connection ids unique within this process run.
+  std::atomic<uint64_t> next_connection{1};
+};
+
+// The settings of one Listen socket for one client, resolved from a config snapshot.
+struct ListenSettings {
+  std::shared_ptr<const smtp::SessionPolicy> policy;
+  std::shared_ptr<SSL_CTX> tls;                      // null: STARTTLS not offered
+  std::shared_ptr<const PasswordFile> passwords;     // null: AUTH not offered
+  std::chrono::milliseconds idle_timeout{300000};    // idle_time; 0 = never
+  std::chrono::milliseconds total_timeout{0};        // whole session; 0 = never
+  std::string listen_name;                           // the Listen scope, for logs
+};
+
+}  // namespace ec::mta

@@ -1,0 +1,73 @@
+#include "mta/server/password_file.h"
+
+#include <crypt.h>
+#include <openssl/crypto.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ec::mta {
+namespace {
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool IsCryptHash(std::string_view secret) {
+  return secret.size() > 3 && secret[0] == '$' && secret.find('$', 1) != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<std::string> PasswordFile::PathFromUri(std::string_view uri) {
+  constexpr std::string_view kScheme = "file://";
+  if (uri.substr(0, kScheme.size()) == kScheme) uri.remove_prefix(kScheme.size());
+  if (uri.empty() || uri[0] != '/') {
+    return InvalidArgument("AUTH uri \"" + std::string(uri) +
+                           "\": expected file:///absolute/path or an absolute path");
+  }
+  return std::string(uri);
+}
+
+Result<std::shared_ptr<const PasswordFile>> PasswordFile::Load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("password file " + path + ": cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str(), path);
+}
+
+Result<std::shared_ptr<const PasswordFile>> PasswordFile::Parse(std::string_view text,
+                                                                const std::string& name) {
+  auto file = std::make_shared<PasswordFile>();
+  int line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t start = line.find_first_not_of(" \t");
+    if (start == std::string_view::npos || line[start] == '#') continue;
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return InvalidArgument(name + ":" + std::to_string(line_no) +
+                             ": expected user:password or user:$hash");
+    }
+    file->secrets_[std::string(line.substr(0, colon))] = std::string(line.substr(colon + 1));
+  }
+  return std::shared_ptr<const PasswordFile>(std::move(file));
+}
+
+bool PasswordFile::Check(std::string_view user, std::string_view password) const {
+  auto it = secrets_.find(std::string(user));
+  if (it == secrets_.end()) return false;
+  const std::string& secret = it->second;
+  if (!IsCryptHash(secret)) return ConstantTimeEquals(secret, password);
+  crypt_data data{};
+  const char* hashed = crypt_r(std::string(password).c_str(), secret.c_str(), &data);
+  return hashed != nullptr && ConstantTimeEquals(hashed, secret);
+}
+
+}  // namespace ec::mta

@@ -1,0 +1,35 @@
+// PasswordFile: the credentials SMTP AUTH is checked against, from the file an
+// AuthLoginParameters / AuthPlainParameters `uri = "file:///path"` names. One `user:secret` per
+// line; `#` comments and blank lines are ignored. The secret is either a crypt(3) hash
+// ($6$..., $5$..., $y$...: what `mkpasswd` or `openssl passwd -6` print) or, as in Momentum's
+// file:// backend, the cleartext password. Loaded once per config snapshot; immutable, so any
+// thread may check against it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/base/status.h"
+
+namespace ec::mta {
+
+class PasswordFile {
+ public:
+  // Fails with file:line for a malformed line (no ':' or an empty user).
+  static Result<std::shared_ptr<const PasswordFile>> Load(const std::string& path);
+  static Result<std::shared_ptr<const PasswordFile>> Parse(std::string_view text,
+                                                           const std::string& name);
+  // "file:///etc/x" or a plain path -> the path; anything else is an error.
+  static Result<std::string> PathFromUri(std::string_view uri);
+
+  // True only for a known user whose password matches. Compares in constant time.
+  bool Check(std::string_view user, std::string_view password) const;
+  size_t size() const { return secrets_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::string> secrets_;
+};
+
+}  // namespace ec::mta

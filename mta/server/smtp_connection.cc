@@ -1,0 +1,410 @@
+#include "mta/server/smtp_connection.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+#include <sys/uio.h>
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/log/logger.h"
+#include "common/tls/tls_context.h"
+#include "mta/logs/log_records.h"
+
+namespace ec::mta {
+namespace {
+
+// Momentum-style connection id: the loop's counter as 16 hex digits.
+std::string ConnectionId(uint64_t n) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "C%015llX", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+void SplitAddress(const std::string& address, std::string* local, std::string* domain) {
+  size_t at = address.rfind('@');
+  if (at == std::string::npos) {
+    *local = address;
+    domain->clear();
+    return;
+  }
+  *local = address.substr(0, at);
+  *domain = address.substr(at + 1);
+}
+
+spool::BodyType ToSpoolBody(smtp::BodyType t) {
+  switch (t) {
+    case smtp::BodyType::k7Bit: return spool::BodyType::k7Bit;
+    case smtp::BodyType::k8BitMime: return spool::BodyType::k8BitMime;
+    case smtp::BodyType::kBinaryMime: return spool::BodyType::kBinaryMime;
+  }
+  return spool::BodyType::k7Bit;
+}
+
+// Envelope flags the SMTP side keeps in the spool.
+constexpr uint32_t kFlagSmtpUtf8 = 1;
+
+}  // namespace
+
+std::shared_ptr<SmtpConnection> SmtpConnection::Start(
+    InboundServices& services, std::shared_ptr<const ListenSettings> settings, int fd,
+    const event::SocketAddress& peer, const event::SocketAddress& local,
+    ClosedCallback on_closed) {
+  std::shared_ptr<SmtpConnection> conn(
+      new SmtpConnection(services, std::move(settings), peer, local, std::move(on_closed)));
+  conn->bev_.reset(
+      bufferevent_socket_new(services.base->get(), fd, BEV_OPT_CLOSE_ON_FREE));
+  if (!conn->bev_) {
+    ::close(fd);
+    conn->closed_ = true;
+    return conn;
+  }
+  bufferevent_setcb(conn->bev_.get(), &OnRead, &OnWrite, &OnEvent, conn.get());
+  bufferevent_enable(conn->bev_.get(), EV_READ | EV_WRITE);
+
+  smtp::ConnectionInfo info;
+  info.client_ip = peer.host();
+  info.client_port = peer.port();
+  conn->session_ = std::make_unique<smtp::ServerSession>(conn->settings_->policy, conn.get(),
+                                                         std::move(info));
+  if (conn->settings_->total_timeout.count() > 0) {
+    conn->total_timer_.Start(conn->settings_->total_timeout);
+  }
+  conn->TouchIdle();
+  conn->Flush();
+  return conn;
+}
+
+SmtpConnection::SmtpConnection(InboundServices& services,
+                               std::shared_ptr<const ListenSettings> settings,
+                               const event::SocketAddress& peer,
+                               const event::SocketAddress& local, ClosedCallback on_closed)
+    : services_(services),
+      settings_(std::move(settings)),
+      peer_(peer),
+      local_(local),
+      on_closed_(std::move(on_closed)),
+      id_(ConnectionId(services.next_connection.fetch_add(1))),
+      idle_timer_(*services.base,
+                  [this] {
+                    session_->OnIdleTimeout();
+                    Flush();
+                  }),
+      total_timer_(*services.base,
+                   [this] {
+                     session_->OnTotalTimeout();
+                     Flush();
+                   }),
+      drain_timer_(*services.base, [this] {
+        if (!OutputPending() || std::chrono::steady_clock::now() > drain_deadline_) Close();
+      }) {
+  services_.stats->connections_total++;
+  services_.stats->connections_current++;
+}
+
+SmtpConnection::~SmtpConnection() {
+  if (counted_) services_.stats->connections_current--;
+}
+
+void SmtpConnection::OnRead(bufferevent*, void* arg) {
+  static_cast<SmtpConnection*>(arg)->HandleRead();
+}
+
+void SmtpConnection::OnWrite(bufferevent*, void* arg) {
+  auto* self = static_cast<SmtpConnection*>(arg);
+  // The output buffer drained: a closing connection may go now.
+  if (self->closing_ && !self->OutputPending()) self->Close();
+}
+
+bool SmtpConnection::OutputPending() const {
+  if (!bev_) return false;
+  if (evbuffer_get_length(bufferevent_get_output(bev_.get())) > 0) return true;
+  // Under TLS our filter hands encrypted bytes to the socket bufferevent below it; they are
+  // not sent until that one drains too.
+  bufferevent* under = bufferevent_get_underlying(bev_.get());
+  return under != nullptr && evbuffer_get_length(bufferevent_get_output(under)) > 0;
+}
+
+void SmtpConnection::CloseWhenFlushed() {
+  closing_ = true;
+  bufferevent_disable(bev_.get(), EV_READ);
+  if (!OutputPending()) {
+    Close();
+    return;
+  }
+  // The write callback fires when our layer drains, not the socket below a TLS filter: poll,
+  // bounded, so a client that stops reading cannot keep us forever.
+  drain_deadline_ = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  drain_timer_.StartRepeating(std::chrono::milliseconds(20));
+}
+
+void SmtpConnection::OnEvent(bufferevent*, short events, void* arg) {
+  static_cast<SmtpConnection*>(arg)->HandleEvent(events);
+}
+
+void SmtpConnection::HandleRead() {
+  if (closed_ || closing_) return;
+  evbuffer* input = bufferevent_get_input(bev_.get());
+  TouchIdle();
+  // Feed the session chunk by chunk without copying; it stops consuming on its own when it
+  // starts storing a message or negotiating TLS (it buffers, or after STARTTLS discards).
+  while (evbuffer_get_length(input) > 0 && !closing_ && !tls_requested_) {
+    evbuffer_iovec vec[8];
+    int n = evbuffer_peek(input, -1, nullptr, vec, 8);
+    size_t consumed = 0;
+    for (int i = 0; i < n && i < 8; ++i) {
+      session_->OnBytes(
+          std::string_view(static_cast<const char*>(vec[i].iov_base), vec[i].iov_len));
+      consumed += vec[i].iov_len;
+      if (tls_requested_ || session_->WantsClose()) break;
+    }
+    evbuffer_drain(input, consumed);
+    Flush();
+    if (!session_->WantsRead()) break;
+  }
+  // Backpressure: while the session waits (storing, TLS) stop reading the socket.
+  if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead()) {
+    bufferevent_disable(bev_.get(), EV_READ);
+  }
+}
+
+void SmtpConnection::HandleEvent(short events) {
+  if (events & BEV_EVENT_CONNECTED) {
+    // The TLS handshake finished.
+    SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
+    smtp::TlsInfo info;
+    info.version = SSL_get_version(ssl);
+    const char* cipher = SSL_get_cipher_name(ssl);
+    info.cipher = cipher ? cipher : "";
+    info.bits = SSL_get_cipher_bits(ssl, nullptr);
+    if (X509* cert = SSL_get1_peer_certificate(ssl)) {
+      char subject[256];
+      X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+      info.peer_subject = subject;
+      info.peer_verified = SSL_get_verify_result(ssl) == X509_V_OK;
+      X509_free(cert);
+    }
+    tls_requested_ = false;
+    session_->OnTlsEstablished(std::move(info));
+    Flush();
+    if (!closed_ && !closing_) bufferevent_enable(bev_.get(), EV_READ);
+    return;
+  }
+  if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
+    if (tls_requested_) {
+      EC_LOG(kInfo, "TLS handshake failed")
+          .Field("conn", id_)
+          .Field("peer", peer_.ToString())
+          .Field("error", tls::LastOpenSslError());
+      session_->OnTlsFailed();
+    }
+    // The client went away (or the socket broke): nothing more can be said to it.
+    Close();
+  }
+}
+
+void SmtpConnection::Flush() {
+  if (closed_) return;
+  if (session_->HasOutput()) {
+    std::string out = session_->TakeOutput();
+    bufferevent_write(bev_.get(), out.data(), out.size());
+  }
+  if (tls_requested_ && !closing_) {
+    SwitchToTls();
+    return;
+  }
+  if (session_->WantsClose() && !closing_) CloseWhenFlushed();
+}
+
+void SmtpConnection::StartTls() {
+  // Runs inside session_->OnBytes: the handshake starts once the 220 is on its way (Flush).
+  tls_requested_ = true;
+}
+
+void SmtpConnection::SwitchToTls() {
+  bufferevent* plain = bev_.get();
+  // Anything the client sent behind STARTTLS before seeing our 220 is not TLS and must not be
+  // read as commands either (RFC 3207, CVE-2011-0411): drop it.
+  evbuffer* input = bufferevent_get_input(plain);
+  evbuffer_drain(input, evbuffer_get_length(input));
+  SSL* ssl = SSL_new(settings_->tls.get());
+  if (ssl == nullptr) {
+    tls_requested_ = false;
+    session_->OnTlsFailed();
+    Flush();
+    return;
+  }
+  // The filter takes the plain bufferevent (our 220 is already in its output buffer, ahead of
+  // the handshake) and frees it with itself.
+  bufferevent* tls = bufferevent_openssl_filter_new(
+      services_.base->get(), plain, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  if (tls == nullptr) {
+    SSL_free(ssl);
+    tls_requested_ = false;
+    session_->OnTlsFailed();
+    Flush();
+    return;
+  }
+  bev_.release();
+  bev_.reset(tls);
+  bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+  bufferevent_setcb(tls, &OnRead, &OnWrite, &OnEvent, this);
+  bufferevent_enable(tls, EV_READ | EV_WRITE);
+}
+
+smtp::AuthVerdict SmtpConnection::CheckCredentials(std::string_view user,
+                                                   std::string_view password) {
+  if (!settings_->passwords) return smtp::AuthVerdict::kTemporaryFailure;
+  bool ok = settings_->passwords->Check(user, password);
+  EC_LOG(kInfo, ok ? "auth accepted" : "auth rejected")
+      .Field("conn", id_)
+      .Field("peer", peer_.ToString())
+      .Field("user", user);
+  return ok ? smtp::AuthVerdict::kAccepted : smtp::AuthVerdict::kRejected;
+}
+
+std::string SmtpConnection::NewQueueId() {
+  pending_queue_id_ = services_.spool->NewId().ToString();
+  return pending_queue_id_;
+}
+
+void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
+  spool::Envelope env;
+  const smtp::Envelope& in = message.envelope;
+  env.mail_from = in.mail_from;
+  env.rcpts.reserve(in.rcpts.size());
+  for (const std::string& r : in.rcpts) env.rcpts.push_back(spool::Recipient{.address = r});
+  env.received_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        in.received_at.time_since_epoch())
+                        .count();
+  env.client_ip = in.client_ip;
+  env.helo = in.helo;
+  env.auth_user = in.auth_user;
+  env.body_type = ToSpoolBody(in.body_type);
+  if (in.smtputf8) env.flags |= kFlagSmtpUtf8;
+
+  std::string data;
+  data.reserve(message.size());
+  data += message.headers;
+  data += message.body;
+
+  auto id = spool::QueueId::Parse(in.queue_id.empty() ? pending_queue_id_ : in.queue_id);
+  std::weak_ptr<SmtpConnection> weak = weak_from_this();
+  event::EventBase* base = services_.base;
+  auto done = [weak, base, message = std::move(message)](Result<spool::QueueId> r) mutable {
+    // The spool calls back on its committer thread unless told to post; hop to our loop.
+    base->RunInLoop([weak, r = std::move(r), message = std::move(message)]() mutable {
+      if (auto self = weak.lock()) self->OnStored(std::move(r), std::move(message));
+    });
+  };
+  services_.spool->Submit(id.value_or(spool::QueueId()), std::move(env), std::move(data),
+                          std::move(done));
+}
+
+void SmtpConnection::OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message) {
+  if (closed_) return;
+  if (!result.ok()) {
+    services_.stats->store_failures++;
+    services_.stats->messages_rejected++;
+    EC_LOG(kError, "message not stored")
+        .Field("conn", id_)
+        .Field("error", result.status());
+    if (services_.logs) {
+      services_.logs->Panic("spool write failed conn=" + id_ + ": " + result.status().ToString());
+    }
+    session_->OnMessageStoreFailed(result.status());
+  } else {
+    auto& stats = *services_.stats;
+    stats.messages_received++;
+    stats.recipients_received += message.envelope.rcpts.size();
+    stats.bytes_received += message.size();
+    LogReceptions(message, result->ToString());
+    session_->OnMessageStored();
+  }
+  Flush();
+  if (shutting_down_ && !closing_) {
+    BeginShutdown();
+    return;
+  }
+  if (!closed_ && !closing_ && session_->WantsRead()) {
+    bufferevent_enable(bev_.get(), EV_READ);
+    // Pipelined commands may already sit in our input buffer.
+    if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
+  }
+}
+
+void SmtpConnection::LogReceptions(const smtp::ReceivedMessage& message,
+                                   const std::string& queue_id) {
+  if (!services_.logs) return;
+  ReceptionRecord r;
+  r.time = std::chrono::system_clock::to_time_t(message.envelope.received_at);
+  r.message_id = queue_id;
+  r.connection_id = id_;
+  SplitAddress(message.envelope.mail_from, &r.sender_localpart, &r.sender_domain);
+  r.client_ip = message.envelope.client_ip;
+  r.size = message.size();
+  for (size_t i = 0; i < message.envelope.rcpts.size(); ++i) {
+    r.batch_id = std::to_string(i);
+    SplitAddress(message.envelope.rcpts[i], &r.rcpt_localpart, &r.rcpt_domain);
+    services_.logs->Reception(r);
+  }
+}
+
+void SmtpConnection::OnRejected(std::string_view command, const smtp::Reply& reply) {
+  if (command == "DATA" || command == "BDAT") services_.stats->messages_rejected++;
+  if (!services_.logs) return;
+  RejectionRecord r;
+  r.time = std::time(nullptr);
+  r.remote = peer_.ToString();
+  r.local = local_.ToString();
+  r.connection_id = id_;
+  r.phase = std::string(command);
+  r.code = reply.code;
+  r.connection_context = {{"ehlo_domain", session_->helo()}};
+  r.text = reply.text;
+  services_.logs->Rejection(r);
+}
+
+void SmtpConnection::OnConfigReloaded() {
+  if (!closed_) session_->OnConfigReloaded();
+}
+
+void SmtpConnection::BeginShutdown() {
+  shutting_down_ = true;
+  if (closed_ || closing_) return;
+  // A message being stored keeps its connection until the spool answers (OnStored comes back
+  // here); everyone else is told now.
+  if (!session_->WantsRead() && !tls_requested_) return;
+  static constexpr char k421[] = "421 4.3.2 Service shutting down, try again later\r\n";
+  bufferevent_write(bev_.get(), k421, sizeof k421 - 1);
+  CloseWhenFlushed();
+}
+
+void SmtpConnection::TouchIdle() {
+  if (settings_->idle_timeout.count() > 0) idle_timer_.Start(settings_->idle_timeout);
+}
+
+void SmtpConnection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  idle_timer_.Stop();
+  total_timer_.Stop();
+  drain_timer_.Stop();
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  if (counted_) {
+    services_.stats->connections_current--;
+    counted_ = false;
+  }
+  // Defer the owner's bookkeeping (which may destroy us) until we are off the stack.
+  std::weak_ptr<SmtpConnection> weak = weak_from_this();
+  services_.base->RunInLoop([weak] {
+    if (auto self = weak.lock()) {
+      self->bev_.reset();
+      if (self->on_closed_) self->on_closed_(self.get());
+    }
+  });
+}
+
+}  // namespace ec::mta
