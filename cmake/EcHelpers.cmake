@@ -50,7 +50,10 @@ function(ec_add_test)
     GTest::gtest GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${A_NAME}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${A_LABELS}" ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR};EC_BINARY_DIR=${PROJECT_BINARY_DIR}"
+    # gtest_discover_tests flattens PROPERTIES into one list, so a ';' inside ENVIRONMENT would
+    # split it: one variable per property instead.
+    PROPERTIES LABELS "${A_LABELS}" ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+      ENVIRONMENT_MODIFICATION "EC_BINARY_DIR=set:${PROJECT_BINARY_DIR}"
     DISCOVERY_TIMEOUT 60)
 endfunction()
 

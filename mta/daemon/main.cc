@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "common/config/check.h"
+#include "mta/daemon/check_config.h"
 #include "common/config/loader.h"
 #include "common/daemon/daemonize.h"
 #include "common/log/logger.h"
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     check.load.root = options.root;
     check.load.node_name = options.node_name;
     check.load.search_path = options.search_path;
-    return ec::config::CheckConfigMain(check, std::cout);
+    return ec::mta::CheckConfigMain(check, std::cout);
   }
 
   auto level = ec::log::ParseLevel(log_level);

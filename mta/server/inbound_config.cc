@@ -118,6 +118,11 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
                               &policy->received_hostname));
   EC_RETURN_IF_ERROR(
       Optional(config::EvalString(c, path, "static_banner"), &policy->static_banner));
+  // The greeting is sent verbatim: anything but a 220 line would break every client.
+  if (!policy->static_banner.empty() && policy->static_banner.rfind("220", 0) != 0) {
+    return InvalidArgument("static_banner \"" + policy->static_banner +
+                           "\": must begin with 220 (it replaces the whole greeting line)");
+  }
 
   std::vector<std::string> extensions;
   EC_RETURN_IF_ERROR(Optional(config::EvalList(c, path, "smtp_extensions"), &extensions));

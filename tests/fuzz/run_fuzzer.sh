@@ -6,7 +6,7 @@ set -euo pipefail
 fuzzer=$1 corpus=$2 seconds=$3
 name=$(basename "$fuzzer")
 work=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-$name.XXXXXX")
-trap 'rm -rf "$work/corpus"' EXIT
+trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/corpus"
 cp -r "$corpus"/. "$work/corpus/"
 artifacts="$(dirname "$fuzzer")/fuzz-artifacts/$name/"

@@ -1,0 +1,24 @@
+#include "mta/daemon/check_config.h"
+
+#include <unistd.h>
+
+#include "mta/server/inbound_config.h"
+
+namespace ec::mta {
+
+int CheckConfigMain(const config::CheckOptions& options, std::ostream& out) {
+  if (int rc = config::CheckConfigMain(options, out); rc != 0) return rc;
+  auto config = config::LoadConfig(options.config_path, options.load);
+  if (!config.ok()) {
+    out << config.status().message() << "\n";
+    return 1;
+  }
+  auto inbound = InboundConfig::Build(*config, "localhost");
+  if (!inbound.ok()) {
+    out << "error: " << inbound.status().message() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace ec::mta
