@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/config/cidr.h"
+#include "common/net/cidr.h"
 #include "common/config/name_regex.h"
 #include "common/config/text_util.h"
 
@@ -126,16 +126,16 @@ void OutboundChain(const Config& config, ScopePath path, std::vector<Level>* cha
 }
 
 // The most specific Peer holding `ip` among `containers` (earlier containers win ties).
-const Scope* BestPeer(const std::vector<const Scope*>& containers, const Cidr& ip) {
+const Scope* BestPeer(const std::vector<const Scope*>& containers, const net::IpAddress& ip) {
   const Scope* best = nullptr;
   int best_prefix = -1;
   for (const Scope* c : containers) {
     for (const Scope* p : c->Children("peer")) {
       if (!p->name) continue;
-      auto cidr = Cidr::Parse(*p->name);
-      if (cidr.ok() && cidr->Contains(ip) && cidr->prefix > best_prefix) {
+      auto cidr = net::Cidr::Parse(*p->name);
+      if (cidr.ok() && cidr->Contains(ip) && cidr->prefix_length() > best_prefix) {
         best = p;
-        best_prefix = cidr->prefix;
+        best_prefix = cidr->prefix_length();
       }
     }
   }
@@ -152,8 +152,8 @@ Status InboundChain(const Config& config, ScopePath path, std::vector<Level>* ch
   if (!path.listener.empty()) listeners = root->Children(path.listener);
   if (!path.listen.empty()) listens = Named(listeners, "listen", path.listen);
   if (!path.peer.empty()) {
-    auto ip = Cidr::Parse(path.peer);
-    if (!ip.ok()) return InvalidArgument("peer: " + ip.status().message());
+    auto ip = net::IpAddress::Parse(path.peer);
+    if (!ip) return InvalidArgument("peer: expected an IP address, found \"" + path.peer + "\"");
     std::vector<const Scope*> containers = listens;
     containers.insert(containers.end(), listeners.begin(), listeners.end());
     if (const Scope* peer = BestPeer(containers, *ip)) {

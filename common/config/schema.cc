@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "common/config/cidr.h"
+#include "common/net/cidr.h"
 #include "common/config/parser.h"
 #include "common/config/text_util.h"
 
@@ -121,7 +121,7 @@ Status CheckValue(const OptionSpec& spec, const Value& value) {
     case OptionType::kCidrList: {
       auto list = value.AsStringList();
       if (!list.ok()) return list.status();
-      for (const std::string& item : *list) EC_RETURN_IF_ERROR(Cidr::Parse(item).status());
+      for (const std::string& item : *list) EC_RETURN_IF_ERROR(net::Cidr::Parse(item).status());
       return Status::Ok();
     }
     case OptionType::kDict:

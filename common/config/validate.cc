@@ -5,7 +5,7 @@
 #include <set>
 #include <tuple>
 
-#include "common/config/cidr.h"
+#include "common/net/cidr.h"
 #include "common/config/name_regex.h"
 #include "common/config/text_util.h"
 
@@ -96,7 +96,7 @@ class Validator {
       if (o.value.is_list() && spec->type == OptionType::kCidrList) {
         for (const Value& item : o.value.items()) {
           Status st = item.is_scalar()
-                          ? Cidr::Parse(item.text()).status()
+                          ? net::Cidr::Parse(item.text()).status()
                           : InvalidArgument("expected an address, found " + item.Describe());
           if (!st.ok()) Error(item.location(), "option '" + o.spelling + "': " + st.message());
         }
@@ -138,7 +138,7 @@ class Validator {
       return;
     }
     if (c.type == "peer") {
-      auto cidr = Cidr::Parse(name);
+      auto cidr = net::Cidr::Parse(name);
       if (!cidr.ok()) Error(c.location, "scope " + c.Label() + ": " + cidr.status().message());
     }
     if ((c.type == "domain" || c.type == "host") && IsRegexName(name)) {

@@ -45,7 +45,7 @@ Result<std::shared_ptr<InboundConfig>> InboundConfig::Build(
 
   std::vector<std::string> prohibited;
   EC_RETURN_IF_ERROR(Optional(config::EvalList(c, ScopePath{}, "prohibited_hosts"), &prohibited));
-  EC_ASSIGN_OR_RETURN(in->prohibited_, smtp::CidrSet::Parse(prohibited));
+  EC_ASSIGN_OR_RETURN(in->prohibited_, net::CidrSet::Parse(prohibited));
 
   for (const config::Scope* listener : c.root.Children("esmtp_listener")) {
     int64_t service = 0;
@@ -148,7 +148,7 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
 
   std::vector<std::string> relay_hosts, relay_domains;
   EC_RETURN_IF_ERROR(Optional(config::EvalList(c, path, "relay_hosts"), &relay_hosts));
-  EC_ASSIGN_OR_RETURN(policy->relay.relay_hosts, smtp::CidrSet::Parse(relay_hosts));
+  EC_ASSIGN_OR_RETURN(policy->relay.relay_hosts, net::CidrSet::Parse(relay_hosts));
   EC_RETURN_IF_ERROR(Optional(config::EvalList(c, path, "relay_domains"), &relay_domains));
   policy->relay.relay_domains = smtp::DomainPatternList(relay_domains);
   EC_RETURN_IF_ERROR(

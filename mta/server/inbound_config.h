@@ -16,7 +16,7 @@
 #include "common/config/tree.h"
 #include "common/event/address.h"
 #include "mta/server/inbound_context.h"
-#include "mta/smtp/cidr.h"
+#include "common/net/cidr.h"
 
 namespace ec::mta {
 
@@ -57,7 +57,7 @@ class InboundConfig {
   std::vector<ListenSpec> listens_;
   std::map<std::string, size_t> listener_sessions_;
   size_t service_sessions_ = 0;
-  smtp::CidrSet prohibited_;
+  net::CidrSet prohibited_;
 
   std::unordered_map<std::string, std::shared_ptr<const ListenSettings>> cache_;
   std::map<std::string, std::shared_ptr<SSL_CTX>> tls_contexts_;

@@ -46,7 +46,7 @@ bool DomainPatternList::Matches(std::string_view domain) const {
   return false;
 }
 
-bool ClientMayRelay(const RelayConfig& config, const IpAddress* client, bool authenticated) {
+bool ClientMayRelay(const RelayConfig& config, const net::IpAddress* client, bool authenticated) {
   if (config.open_relay || authenticated) return true;
   return client != nullptr && config.relay_hosts.Contains(*client);
 }

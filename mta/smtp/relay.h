@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "mta/smtp/address.h"
-#include "mta/smtp/cidr.h"
+#include "common/net/cidr.h"
 
 namespace ec::smtp {
 
@@ -33,7 +33,7 @@ class DomainPatternList {
 
 struct RelayConfig {
   bool open_relay = false;
-  CidrSet relay_hosts;              // clients that may relay anywhere
+  net::CidrSet relay_hosts;              // clients that may relay anywhere
   DomainPatternList relay_domains;  // recipient domains accepted from anyone (relay_domains)
   DomainPatternList local_domains;  // domains delivered here; also accepted from anyone
 };
@@ -45,7 +45,7 @@ enum class RcptVerdict {
 };
 
 // Whether the client may relay anywhere: open_relay, relay_hosts, or a successful AUTH.
-bool ClientMayRelay(const RelayConfig& config, const IpAddress* client, bool authenticated);
+bool ClientMayRelay(const RelayConfig& config, const net::IpAddress* client, bool authenticated);
 
 RcptVerdict DecideRecipient(const RelayConfig& config, const Mailbox& recipient,
                             bool client_may_relay);

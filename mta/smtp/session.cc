@@ -20,7 +20,7 @@ ServerSession::ServerSession(std::shared_ptr<const SessionPolicy> policy, Sessio
     : policy_(std::move(policy)),
       hooks_(hooks),
       conn_(std::move(conn)),
-      client_ip_(IpAddress::Parse(conn_.client_ip)),
+      client_ip_(net::IpAddress::Parse(conn_.client_ip)),
       tls_(conn_.tls_on_connect) {
   EC_CHECK(policy_ != nullptr && hooks_ != nullptr);
   if (!policy_->static_banner.empty()) {

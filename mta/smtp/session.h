@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "common/base/status.h"
-#include "mta/smtp/cidr.h"
+#include "common/net/cidr.h"
 #include "mta/smtp/command.h"
 #include "mta/smtp/data_reader.h"
 #include "mta/smtp/reply.h"
@@ -95,7 +95,7 @@ class ServerSession {
   const std::shared_ptr<const SessionPolicy> policy_;
   SessionHooks* const hooks_;
   const ConnectionInfo conn_;
-  const std::optional<IpAddress> client_ip_;
+  const std::optional<net::IpAddress> client_ip_;
 
   Phase phase_ = Phase::kCommand;
   std::string out_;

@@ -199,7 +199,7 @@ class Runner {
     else if (key == "open_relay")
       policy_.relay.open_relay = yes;
     else if (key == "relay_hosts") {
-      auto set = CidrSet::Parse(Split(value, ','));
+      auto set = net::CidrSet::Parse(Split(value, ','));
       ASSERT_TRUE(set.ok()) << set.status().ToString();
       policy_.relay.relay_hosts = *set;
     } else if (key == "relay_domains")

@@ -13,7 +13,7 @@
 
 #include "common/base/status.h"
 
-namespace ec::smtp {
+namespace ec::net {
 
 // An IPv4 or IPv6 address in 16 bytes (IPv4 stored as IPv4-mapped IPv6).
 struct IpAddress {
@@ -64,4 +64,4 @@ class CidrSet {
   std::vector<Cidr> ranges_;
 };
 
-}  // namespace ec::smtp
+}  // namespace ec::net

@@ -1,11 +1,11 @@
-#include "mta/smtp/cidr.h"
+#include "common/net/cidr.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace ec::smtp {
+namespace ec::net {
 namespace {
 
 constexpr uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -108,4 +108,4 @@ std::optional<size_t> CidrSet::MostSpecific(const IpAddress& ip) const {
   return best;
 }
 
-}  // namespace ec::smtp
+}  // namespace ec::net
