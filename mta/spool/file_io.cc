@@ -9,11 +9,6 @@
 
 namespace ec::spool {
 
-void Fd::Reset(int fd) {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = fd;
-}
-
 Status PwritevAll(const IoHooks& hooks, int fd, std::vector<struct iovec> iov, off_t offset,
                   const std::string& what) {
   size_t first = 0;

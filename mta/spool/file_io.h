@@ -1,4 +1,4 @@
-// Small POSIX helpers for the spool: an RAII file descriptor, write-everything loops, directory
+// Small POSIX helpers for the spool: write-everything loops, directory
 // sync, and IoHooks, the seam through which tests inject write and sync failures (ENOSPC, EIO)
 // without a full disk. Thread-compatible; the hooks are called on the spool's committer thread.
 #pragma once
@@ -12,29 +12,12 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "common/daemon/unique_fd.h"
 
 namespace ec::spool {
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) Reset(std::exchange(other.fd_, -1));
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void Reset(int fd = -1);
-
- private:
-  int fd_ = -1;
-};
+// The spool owns its segment and lock descriptors like every other file we hold.
+using Fd = daemon::UniqueFd;
 
 // Replacements for the syscalls the committer uses to write and sync spool data. An empty
 // member means the real call. A hook returns what the syscall would and sets errno on failure.
