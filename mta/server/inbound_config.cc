@@ -234,6 +234,9 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
   double idle = 300;
   EC_RETURN_IF_ERROR(Optional(config::EvalSeconds(c, path, "idle_time"), &idle));
   settings->idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(idle * 1000));
+  double total = 1800;
+  EC_RETURN_IF_ERROR(Optional(config::EvalSeconds(c, path, "max_session_time"), &total));
+  settings->total_timeout = std::chrono::milliseconds(static_cast<int64_t>(total * 1000));
   settings->policy = std::move(policy);
   return std::shared_ptr<const ListenSettings>(std::move(settings));
 }

@@ -24,7 +24,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "true",
        .scopes = kLsnBus,
        .doc = "Switch a listener or Listen socket off without deleting it",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "listen_backlog",
        .type = T::kInt,
        .default_text = "500",
@@ -32,7 +32,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .min = 1,
        .max = 65535,
        .doc = "listen() backlog",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "accept_queue_backlog",
        .type = T::kInt,
        .default_text = "0",
@@ -94,61 +94,69 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kIn,
        .min = 0,
        .doc = "Session cap of this listener (per CIDR in Peer); full -> 421 4.4.5",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "service_sessions",
        .type = T::kInt,
        .default_text = "0",
        .scopes = kIn,
        .min = 0,
        .doc = "Session cap over all listeners of the service",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "idle_time",
        .type = T::kSeconds,
        .default_text = "300",
        .scopes = kIn,
        .doc = "Drop an inbound client idle this long; 0 = never",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
+  // Not a Momentum option: a slow-drip client that keeps resetting idle_time must still end.
+  add({.name = "max_session_time",
+       .type = T::kSeconds,
+       .default_text = "1800",
+       .scopes = kIn,
+       .doc = "Drop an inbound session (421 4.4.2) this long after it connected; 0 = never "
+              "(ecmta extension)",
+       .support = S::kImplemented});
   add({.name = "reconfig_message",
        .type = T::kString,
        .default_text = "\"4.3.2 Reconfiguration in progress\"",
        .scopes = {"esmtp_listener"},
        .doc = "Text of the 421 sent when a session finds the configuration reloaded",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "banner_hostname",
        .type = T::kString,
        .scopes = kIn,
        .doc = "Host name in the 220 greeting",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "received_hostname",
        .type = T::kString,
        .scopes = kIn,
        .doc = "Host name written into Received: headers",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "static_banner",
        .type = T::kString,
        .scopes = kIn,
        .doc = "Full greeting replacement; must begin with 220",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_message_size",
        .type = T::kBytes,
        .default_text = "0",
        .scopes = kIn,
        .doc = "Size limit per message; 0 = none",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_recipients_per_message",
        .type = T::kInt,
        .default_text = "0",
        .scopes = kIn,
        .min = 0,
        .doc = "RCPT limit per message; 0 = none",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_receptions_per_connection",
        .type = T::kInt,
        .default_text = "0",
        .scopes = kInG,
        .min = 0,
        .doc = "Messages per inbound session, then 421; 0 = none",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_recipients_per_connection",
        .type = T::kInt,
        .default_text = "0",
@@ -160,7 +168,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kList,
        .scopes = kIn,
        .doc = "EHLO keywords offered, e.g. ( \"ENHANCEDSTATUSCODES\" \"STARTTLS\" )",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "context",
        .type = T::kDict,
        .scopes = kIn,
@@ -179,7 +187,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "true",
        .scopes = kInG,
        .doc = "Accept MAIL FROM:<>",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "allow_trailing_whitespace_in_commands",
        .type = T::kBool,
        .default_text = "false",
@@ -190,7 +198,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "false",
        .scopes = kInG,
        .doc = "Answer 501 to commands before HELO/EHLO",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "domain_for_unqualified_recipient_addresses",
        .type = T::kString,
        .scopes = kInG,
@@ -214,12 +222,12 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kCidrList,
        .scopes = kInG,
        .doc = "Client networks allowed to relay (skip AUTH)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "relay_domains",
        .type = T::kList,
        .scopes = kPw,
        .doc = "Recipient domains accepted for relay (left glob *.x.com)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "relay_for_sending_domains",
        .type = T::kList,
        .scopes = kIn,
@@ -229,7 +237,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "false",
        .scopes = kIn,
        .doc = "Anyone matching this scope may relay anywhere",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_verified_peer_can_relay",
        .type = T::kBool,
        .default_text = "false",
@@ -253,7 +261,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kPw,
        .enum_values = {"ignore", "pedantic", "ifneeded"},
        .doc = "Missing Date: ignore, reject or add",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "rfc2822_lone_lf_in_body",
        .type = T::kEnum,
        .default_text = "ignore",
@@ -285,7 +293,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kPw,
        .enum_values = {"ignore", "ifneeded"},
        .doc = "Add Message-ID: when absent",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "rfc2822_missing_headers",
        .type = T::kEnum,
        .default_text = "reject",
@@ -297,7 +305,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "true",
        .scopes = kPw,
        .doc = "Prepend Received: trace headers",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
 
   // AUTH.
   const std::vector<std::string> kAuthLogin = {"control_listener", "esmtp_listener", "listen",
@@ -306,7 +314,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = kAuthLogin,
        .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ]",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "authcrammd5parameters",
        .type = T::kDict,
        .scopes = kAuthLogin,
@@ -315,7 +323,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = {"esmtp_listener", "listen", "pathway", "pathway_group"},
        .doc = "AUTH PLAIN backend: [ uri = \"file:///...\" ] (lines user:password)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "authdigestmd5parameters",
        .type = T::kDict,
        .scopes = kAuth,
@@ -351,13 +359,13 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kPath,
        .scopes = Plus(kTlsl, {"global"}),
        .doc = "CA list for client certificates",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_verify_mode",
        .type = T::kEnum,
        .scopes = kTlsl,
        .enum_values = {"none", "require"},
        .doc = "Whether a client certificate is demanded once TLS starts",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_allow_renegotiation",
        .type = T::kBool,
        .default_text = "true",
@@ -374,7 +382,7 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kIn,
        .enum_values = {"allow", "ignore", "reject"},
        .doc = "Commands pipelined after STARTTLS (CVE-2011-0411)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
 }
 
 }  // namespace ec::config

@@ -75,6 +75,22 @@ def test_idle_client_gets_421_and_is_dropped(tmp_path):
         assert time.monotonic() - start < 8
 
 
+def test_busy_session_is_ended_by_max_session_time(tmp_path):
+    # A client that never idles (a NOOP every 0.3 s) is still dropped once its time is up.
+    with MtaNode(tmp_path, listener_options=RELAY + "\nidle_time = 5\nmax_session_time = 2") as node:
+        c = session(node)
+        start = time.monotonic()
+        while time.monotonic() - start < 8:
+            c.cmd("NOOP")
+            code, text = c.reply(timeout=5)
+            if code != 250:
+                break
+            time.sleep(0.3)
+        assert code == 421 and "4.4.2" in text, text
+        assert 1.5 < time.monotonic() - start < 6
+        assert c.closed()
+
+
 def test_listener_sessions_cap(tmp_path):
     with MtaNode(tmp_path, listen_options="listener_sessions = 2",
                  listener_options=RELAY) as node:
