@@ -57,19 +57,22 @@ function(ec_add_test)
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# ec_add_fuzzer(NAME name SOURCES ... DEPS ... CORPUS dir): a libFuzzer target
-# (LLVMFuzzerTestOneInput). With EC_FUZZ it is a real fuzzer that the suite runs for
-# EC_FUZZ_SECONDS on a scratch copy of the committed corpus; without, it is a replay driver that
-# runs every corpus file once, so the corpus is a regression test in every build.
+# ec_add_fuzzer(NAME name SOURCES ... DEPS ... CORPUS dir [SECONDS s]): a libFuzzer target
+# (LLVMFuzzerTestOneInput). With EC_FUZZ it is a real fuzzer that the suite runs for SECONDS
+# (default EC_FUZZ_SECONDS) on a scratch copy of the committed corpus; without, it is a replay
+# driver that runs every corpus file once, so the corpus is a regression test in every build.
 function(ec_add_fuzzer)
-  cmake_parse_arguments(A "" "NAME;CORPUS" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME;CORPUS;SECONDS" "SOURCES;DEPS" ${ARGN})
+  if(NOT A_SECONDS)
+    set(A_SECONDS ${EC_FUZZ_SECONDS})
+  endif()
   if(EC_FUZZ)
     add_executable(${A_NAME} ${A_SOURCES})
     target_link_options(${A_NAME} PRIVATE -fsanitize=fuzzer)
     target_compile_options(${A_NAME} PRIVATE -fsanitize=fuzzer)
     add_test(NAME fuzz_${A_NAME}
       COMMAND ${PROJECT_SOURCE_DIR}/tests/fuzz/run_fuzzer.sh $<TARGET_FILE:${A_NAME}>
-              ${A_CORPUS} ${EC_FUZZ_SECONDS})
+              ${A_CORPUS} ${A_SECONDS})
     set_tests_properties(fuzz_${A_NAME} PROPERTIES LABELS fuzz
       TIMEOUT 600)
   else()
