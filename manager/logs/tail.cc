@@ -1,0 +1,89 @@
+#include "manager/logs/tail.h"
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+
+namespace ec::logcollect {
+namespace fs = std::filesystem;
+namespace {
+
+struct Followed {
+  LogFileName name;
+  uint64_t offset = 0;
+  std::string partial;  // a line the collector has not finished writing yet
+};
+
+// Every file under the root that has the pattern's shape and passes the filters, by path.
+std::map<std::string, LogFileName> Matching(const TailOptions& o) {
+  std::map<std::string, LogFileName> out;
+  std::error_code ec;
+  if (!fs::is_directory(o.log_root, ec)) return out;
+  for (auto it = fs::recursive_directory_iterator(o.log_root, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    std::string rel = fs::relative(it->path(), o.log_root, ec).string();
+    auto name = MatchLogfilePattern(o.pattern, rel);
+    if (!name) continue;
+    if (!o.node.empty() && name->node != o.node) continue;
+    if (!o.log.empty() && name->log != o.log) continue;
+    out.emplace(it->path().string(), *name);
+  }
+  return out;
+}
+
+// Prints the whole lines after f.offset and moves it on.
+void PrintNew(const std::string& path, Followed& f, std::ostream& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return;
+  in.seekg(static_cast<std::streamoff>(f.offset));
+  std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  f.offset += chunk.size();
+  f.partial += chunk;
+  size_t start = 0, nl;
+  while ((nl = f.partial.find('\n', start)) != std::string::npos) {
+    out << f.name.node << " " << f.name.log << ": "
+        << std::string_view(f.partial).substr(start, nl - start) << "\n";
+    start = nl + 1;
+  }
+  f.partial.erase(0, start);
+  out.flush();
+}
+
+}  // namespace
+
+Status RunTail(const TailOptions& o, std::ostream& out) {
+  std::error_code ec;
+  if (!fs::is_directory(o.log_root, ec)) {
+    return NotFound("no aggregated logs under " + o.log_root);
+  }
+  std::map<std::string, Followed> files;
+  for (const auto& [path, name] : Matching(o)) {
+    std::ifstream in(path, std::ios::binary);
+    std::deque<std::string> last;
+    std::string line;
+    uint64_t whole = 0;
+    while (std::getline(in, line)) {
+      if (in.eof()) break;  // no newline yet: not a whole line
+      whole += line.size() + 1;
+      last.push_back(line);
+      if (last.size() > o.lines) last.pop_front();
+    }
+    for (const std::string& l : last) out << name.node << " " << name.log << ": " << l << "\n";
+    files[path] = Followed{name, whole, ""};
+  }
+  out.flush();
+  if (!o.follow) return Status::Ok();
+  while (!o.keep_going || o.keep_going()) {
+    std::this_thread::sleep_for(o.poll);
+    for (const auto& [path, name] : Matching(o)) {
+      auto [it, inserted] = files.try_emplace(path, Followed{name, 0, ""});
+      PrintNew(path, it->second, out);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace ec::logcollect

@@ -1,0 +1,31 @@
+// `eccmgr logs tail [-f] [--node N] [--log L]`: the aggregated logs of every node, read from
+// the files the Collector writes under the log root. Each line is printed as
+// "<node> <log>: <line>". Without follow: the last `lines` lines of each matching file. With
+// follow: then every new line as it lands, including files that appear later (a new node, a
+// new day), until `keep_going` says stop. Runs on the caller's thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "common/base/status.h"
+#include "manager/logs/log_path.h"
+
+namespace ec::logcollect {
+
+struct TailOptions {
+  std::string log_root;
+  std::string pattern{kDefaultLogfilePattern};
+  std::string node;  // empty: every node
+  std::string log;   // empty: every log
+  size_t lines = 10;
+  bool follow = false;
+  std::chrono::milliseconds poll{200};
+  std::function<bool()> keep_going;  // follow stops when this returns false; null: never
+};
+
+Status RunTail(const TailOptions& options, std::ostream& out);
+
+}  // namespace ec::logcollect

@@ -1,0 +1,21 @@
+// DecodeBatch on arbitrary bytes: never crashes, and whatever it accepts re-encodes to the
+// same records (positions strictly forward).
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "mta/logship/batch.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  auto records = ec::logship::DecodeBatch(text);
+  if (!records.ok()) return 0;
+  std::vector<ec::journal::Entry> entries;
+  for (const auto& r : *records) {
+    if (!(r.position < r.next)) std::abort();
+    entries.push_back({r.position, r.next, r.payload});
+  }
+  auto again = ec::logship::DecodeBatch(ec::logship::EncodeBatch(entries));
+  if (!again.ok() || again->size() != records->size()) std::abort();
+  return 0;
+}
