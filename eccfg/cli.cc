@@ -10,6 +10,7 @@
 
 #include "eccfg/cluster_boot.h"
 #include "eccfg/https_remote.h"
+#include "eccfg/pull_setup.h"
 #include "eccfg/working_copy.h"
 #include "ecconfigd/auth.h"
 #include "ecconfigd/git_handles.h"
@@ -87,14 +88,7 @@ Result<std::unique_ptr<Remote>> MakeRemote(const Context& c, bool for_push) {
 }
 
 PullOptions MakePullOptions(const Context& c) {
-  PullOptions p;
-  if (c.options.mine) p.policy = ConflictPolicy::kMine;
-  if (c.options.theirs) p.policy = ConflictPolicy::kTheirs;
-  if (c.options.manual) p.policy = ConflictPolicy::kManual;
-  p.validate_command = c.options.validate_command.value_or(c.boot.validate_command);
-  p.reload_command = c.options.reload_command.value_or(
-      c.boot.reload_config_on_update ? c.boot.reload_command : "");
-  return p;
+  return MakePullOptionsFor(c.options, c.boot, c.etc.parent_path());
 }
 
 CommitOptions MakeCommitOptions(const Context& c) {
@@ -124,7 +118,7 @@ int ReportPull(const Context& c, const Result<PullReport>& r) {
       return kExitConflict;
     }
     case PullReport::Outcome::kInvalid: {
-      std::string first = r->validator_output.substr(0, r->validator_output.find('\n'));
+      std::string first = CommandOutcome{0, r->validator_output}.FirstErrorLine();
       c.err << "eccfg: revision " << ShortOid(r->revision)
             << " refused by the validator; nothing changed: " << first << "\n";
       return kExitInvalid;
@@ -136,14 +130,44 @@ int ReportPull(const Context& c, const Result<PullReport>& r) {
     c.out << "OK: " << c.options.wc.string() << " is at revision " << ShortOid(r->revision)
           << (r->merged_local_edits ? " (local edits merged)" : "") << "\n";
     for (const auto& f : r->conflicts) c.out << "C " << f << "\n";
-    if (!r->conflicts.empty()) c.out << "edit the files above, then eccfg resolve FILE\n";
+    if (!r->conflicts.empty()) {
+      c.out << "edit the files above, then eccfg resolve FILE; the config is checked and ecmta "
+               "reloaded once the last one is resolved\n";
+    }
   }
   if (r->reload_failed) {
-    std::string first = r->reload_output.substr(0, r->reload_output.find('\n'));
+    std::string first = CommandOutcome{0, r->reload_output}.FirstErrorLine();
     c.err << "eccfg: revision " << ShortOid(r->revision)
           << " applied but the reload command failed: " << first << "\n";
     return kExitReloadFailed;
   }
+  return kExitOk;
+}
+
+// What a pull --manual deferred, once its last conflict is settled: validate the working copy
+// as it now is, then reload ecmta.
+int CheckAndReload(const Context& c, const WorkingCopy& wc, const fs::path& checkout) {
+  PullOptions p = MakePullOptions(c);
+  if (p.validator) {
+    auto run = p.validator(checkout);
+    if (!run.ok() || !run->ok()) {
+      c.err << "eccfg: conflicts resolved, but the validator refuses the config; ecmta not "
+               "reloaded: "
+            << (run.ok() ? run->FirstErrorLine() : run.status().message()) << "\n";
+      return kExitInvalid;
+    }
+  }
+  if (p.reloader) {
+    auto rev = wc.Revision();
+    if (!rev.ok()) return Fail(c.err, rev.status());
+    auto run = p.reloader(wc.layout().wc(), *rev);
+    if (!run.ok() || !run->ok()) {
+      c.err << "eccfg: conflicts resolved, but the reload failed: "
+            << (run.ok() ? run->FirstErrorLine() : run.status().message()) << "\n";
+      return kExitReloadFailed;
+    }
+  }
+  if (!c.options.quiet) c.out << "All conflicts resolved; the config is checked and live\n";
   return kExitOk;
 }
 
@@ -191,6 +215,8 @@ int Bootstrap(Context& c) {
   boot.repo = o.repo;
   boot.validate_command = o.validate_command.value_or("");
   boot.reload_command = o.reload_command.value_or("");
+  boot.ecmta = o.ecmta.value_or("");
+  boot.control_socket = o.control_socket.value_or("");
   {
     std::ofstream f(o.boot_file, std::ios::trunc);
     f << boot.Render();
@@ -320,11 +346,14 @@ int RunCli(const CliOptions& options, std::ostream& out, std::ostream& err) {
       err << "eccfg: " << o.command << " needs FILE...\n";
       return kExitUsage;
     }
+    auto checkout = wc.layout().RequireCheckout();
+    bool had_conflicts = checkout.ok() && !ReadConflicts(*checkout).empty();
     for (const std::string& file : o.args) {
       ec::Status s = o.command == "revert" ? wc.Revert(file) : wc.Resolve(file);
       if (!s.ok()) return Fail(err, s);
       if (!o.quiet) out << (o.command == "revert" ? "Reverted " : "Resolved ") << file << "\n";
     }
+    if (had_conflicts && ReadConflicts(*checkout).empty()) return CheckAndReload(c, wc, *checkout);
     return kExitOk;
   }
   if (o.command == "rollback") {

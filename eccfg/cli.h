@@ -46,6 +46,8 @@ struct CliOptions {
   std::string message;
   std::optional<std::string> validate_command;
   std::optional<std::string> reload_command;
+  std::optional<std::string> ecmta;           // the validating binary (default: beside eccfg)
+  std::optional<std::string> control_socket;  // default <root>/run/ec_console.sock
   int limit = 20;
   bool quiet = false;
 };

@@ -41,6 +41,10 @@ Result<ClusterBoot> ClusterBoot::Load(const std::filesystem::path& path) {
       boot.validate_command = value;
     } else if (key == "reload_command") {
       boot.reload_command = value;
+    } else if (key == "ecmta") {
+      boot.ecmta = value;
+    } else if (key == "control_socket") {
+      boot.control_socket = value;
     } else {
       return InvalidArgument(path.string() + ":" + std::to_string(number) + ": unknown key " + key);
     }
@@ -57,6 +61,8 @@ std::string ClusterBoot::Render() const {
       std::string("reload_config_on_update=") + (reload_config_on_update ? "true" : "false") + "\n";
   if (!validate_command.empty()) s += "validate_command=" + validate_command + "\n";
   if (!reload_command.empty()) s += "reload_command=" + reload_command + "\n";
+  if (!ecmta.empty()) s += "ecmta=" + ecmta + "\n";
+  if (!control_socket.empty()) s += "control_socket=" + control_socket + "\n";
   return s;
 }
 

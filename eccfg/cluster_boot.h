@@ -7,8 +7,13 @@
 //                                 path: ecconfigd's state dir on this host (<path>/<cluster>.git)
 //   autoupdate=true|ifunchanged|false   what `pull --auto` does (ifunchanged: skip if local edits)
 //   reload_config_on_update=true  run the reload command after a pull that changed something
-//   validate_command=...          run on each new checkout before it is swapped in
-//   reload_command=...            tells the running ecmta (`ec_console ... config reload`)
+//   validate_command=...          shell command run on each new checkout before it is swapped
+//                                 in (default: ecmta --check-config over it; none: no check)
+//   reload_command=...            shell command run after a swap (default: `config reload`
+//                                 sent to the running ecmta's control socket)
+//   ecmta=PATH                    the ecmta binary that validates (default: beside eccfg)
+//   control_socket=PATH|host:port the running ecmta's control socket
+//                                 (default <root>/run/ec_console.sock)
 // The pinned server certificate and the cluster secret sit beside it as ecconfigd.crt and
 // ecconfigd.secret. A value type.
 #pragma once
@@ -28,6 +33,8 @@ struct ClusterBoot {
   bool reload_config_on_update = true;
   std::string validate_command;
   std::string reload_command;
+  std::string ecmta;
+  std::string control_socket;
 
   static Result<ClusterBoot> Load(const std::filesystem::path& path);
   std::string Render() const;

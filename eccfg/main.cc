@@ -9,7 +9,7 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   ec::eccfg::CliOptions o;
-  std::string root, wc, boot, cert, secret, password_file, validate, reload;
+  std::string root, wc, boot, cert, secret, password_file, validate, reload, ecmta, control;
   std::string password;
   po::options_description opts(
       "Usage: eccfg COMMAND [FILE...] [options]\n"
@@ -54,9 +54,17 @@ int main(int argc, char** argv) {
       ("wait", po::value(&o.wait_seconds)->default_value(55), "pull --watch: long poll, seconds")
       ("validate", po::value(&validate),
        "pull: shell command run in each new checkout (EC_CONF_DIR) before the swap; non-zero "
-       "refuses it (default: cluster.boot's validate_command)")
+       "refuses it; none: no check (default: cluster.boot's validate_command, else ecmta "
+       "--check-config over the new checkout)")
+      ("ecmta", po::value(&ecmta),
+       "pull: the ecmta binary that validates (default: cluster.boot's ecmta=, else beside "
+       "eccfg, else $PATH)")
       ("reload", po::value(&reload),
-       "pull: shell command run after a swap (default: cluster.boot's reload_command)")
+       "pull: shell command run after a swap; none: no reload (default: cluster.boot's "
+       "reload_command, else `config reload` to the control socket)")
+      ("control-socket", po::value(&control),
+       "pull: the running ecmta's control socket or host:port (default "
+       "<root>/run/ec_console.sock)")
       ("message,m", po::value(&o.message), "commit: the log message")
       ("add-all", "commit: also add files not yet in the repository")
       ("delete-all", "commit: also remove missing files from the repository")
@@ -89,6 +97,8 @@ int main(int argc, char** argv) {
   if (vm.count("password")) o.password = password;
   if (vm.count("validate")) o.validate_command = validate;
   if (vm.count("reload")) o.reload_command = reload;
+  if (vm.count("ecmta")) o.ecmta = ecmta;
+  if (vm.count("control-socket")) o.control_socket = control;
   o.auto_mode = vm.count("auto") > 0;
   o.mine = vm.count("mine") > 0;
   o.theirs = vm.count("theirs") > 0;

@@ -24,9 +24,28 @@ std::string CommandOutcome::FirstLine() const {
   return "";
 }
 
+std::string CommandOutcome::FirstErrorLine() const {
+  size_t start = 0;
+  while (start < output.size()) {
+    size_t end = output.find('\n', start);
+    if (end == std::string::npos) end = output.size();
+    std::string line = output.substr(start, end - start);
+    if (line.find("error") != std::string::npos) return line;
+    start = end + 1;
+  }
+  return FirstLine();
+}
+
 Result<CommandOutcome> RunShellCommand(
     const std::string& command, const std::filesystem::path& cwd,
     const std::vector<std::pair<std::string, std::string>>& env) {
+  return RunProgram({"/bin/sh", "-c", command}, cwd, env);
+}
+
+Result<CommandOutcome> RunProgram(const std::vector<std::string>& args,
+                                  const std::filesystem::path& cwd,
+                                  const std::vector<std::pair<std::string, std::string>>& env) {
+  if (args.empty()) return InvalidArgument("no program to run");
   // Everything the child needs is built before fork: only async-signal-safe calls after it.
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
@@ -34,8 +53,11 @@ Result<CommandOutcome> RunShellCommand(
   std::vector<char*> envp;
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c", cmd = command, dir = cwd.string();
-  char* argv[] = {sh.data(), dash_c.data(), cmd.data(), nullptr};
+  std::vector<std::string> arg_strings = args;
+  std::vector<char*> argv;
+  for (std::string& a : arg_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string dir = cwd.string();
 
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoStatus("pipe", errno);
@@ -52,7 +74,7 @@ Result<CommandOutcome> RunShellCommand(
     int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     if (!dir.empty() && ::chdir(dir.c_str()) != 0) ::_exit(126);
-    ::execve(argv[0], argv, envp.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(pipe_fds[1]);

@@ -3,7 +3,6 @@
 #include <fstream>
 #include <system_error>
 
-#include "eccfg/run_command.h"
 #include "eccfg/working_copy_queries.h"
 #include "ecconfigd/file_lock.h"
 #include "ecconfigd/pack.h"
@@ -114,8 +113,10 @@ Result<PullReport> WorkingCopy::PullLocked(Remote& remote, const PullOptions& op
     fs::remove_all(dir, ec);
     return made;
   }
-  if (!options.validate_command.empty()) {
-    auto run = RunShellCommand(options.validate_command, dir, {{"EC_CONF_DIR", dir.string()}});
+  // Conflict markers cannot pass a config check; the operator settles them first.
+  const bool deferred = !marked.empty();
+  if (options.validator && !deferred) {
+    auto run = options.validator(dir);
     if (!run.ok() || !run->ok()) {
       fs::remove_all(dir, ec);
       report.outcome = PullReport::Outcome::kInvalid;
@@ -132,10 +133,9 @@ Result<PullReport> WorkingCopy::PullLocked(Remote& remote, const PullOptions& op
   report.conflicts = std::move(marked);
   if (current) fs::remove_all(*current, ec);
 
-  if (!options.reload_command.empty()) {
-    auto run = RunShellCommand(
-        options.reload_command, layout_.etc(),
-        {{"EC_CONF_DIR", layout_.wc().string()}, {"EC_CONF_REVISION", OidToHex(fetched.head)}});
+  report.reload_deferred = deferred;
+  if (options.reloader && !deferred) {
+    auto run = options.reloader(layout_.wc(), fetched.head);
     report.reload_failed = !run.ok() || !run->ok();
     report.reload_output = run.ok() ? run->output : run.status().ToString();
   }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/base/status.h"
+#include "eccfg/hooks.h"
 #include "eccfg/layout.h"
 #include "eccfg/merge.h"
 #include "eccfg/remote.h"
@@ -23,11 +24,11 @@ namespace ec::eccfg {
 
 struct PullOptions {
   ConflictPolicy policy = ConflictPolicy::kRefuse;
-  // Run through /bin/sh -c in the new checkout (env EC_CONF_DIR) before it is swapped in; a
-  // non-zero exit refuses the revision. Empty: no validation.
-  std::string validate_command;
-  // Run after a successful swap (env EC_CONF_DIR, EC_CONF_REVISION). Empty: none.
-  std::string reload_command;
+  // Checks each new checkout before it is swapped in (hooks.h); a refusal leaves everything as
+  // it was. Unset: no validation.
+  Validator validator;
+  // Runs after a successful swap (hooks.h). Unset: none.
+  Reloader reloader;
   std::chrono::milliseconds lock_timeout{std::chrono::minutes(2)};
 };
 
@@ -45,6 +46,9 @@ struct PullReport {
   std::string validator_output;     // kInvalid
   bool reload_failed = false;       // kApplied but the reload hook failed
   std::string reload_output;
+  // kApplied with conflict markers (--manual): not validated, not reloaded; that happens when
+  // the last conflict is resolved (eccfg resolve).
+  bool reload_deferred = false;
 };
 
 struct CommitOptions {

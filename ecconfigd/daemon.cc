@@ -1,24 +1,32 @@
 #include "ecconfigd/daemon.h"
 
-#include <csignal>
 #include <fstream>
 #include <iostream>
 
 #include "common/daemon/daemonize.h"
+#include "common/daemon/pid_file.h"
+#include "common/daemon/signals.h"
 #include "common/event/event_base.h"
-#include "common/event/signal_watcher.h"
 #include "common/log/logger.h"
+#include "ecconfigd/bus_notice.h"
 
 namespace ec::ecconfigd {
 namespace fs = std::filesystem;
 
+namespace {
+
+int CannotStart(const Status& s) {
+  std::cerr << "ecconfigd: " << s.message() << "\n";
+  EC_LOG(kError, "ecconfigd cannot start").Field("error", s);
+  return 2;
+}
+
+}  // namespace
+
 int RunDaemon(const DaemonOptions& options) {
   if (!options.foreground) {
     Status detached = daemon::Daemonize();
-    if (!detached.ok()) {
-      std::cerr << "ecconfigd: " << detached.message() << "\n";
-      return 2;
-    }
+    if (!detached.ok()) return CannotStart(detached);
   }
   if (!options.log_file.empty()) {
     Status s = log::Logger::Global().LogToFile(options.log_file.string());
@@ -27,18 +35,44 @@ int RunDaemon(const DaemonOptions& options) {
       return 1;
     }
   }
-  ::signal(SIGPIPE, SIG_IGN);
+  std::unique_ptr<daemon::PidFile> pid_file;
+  if (!options.pid_file.empty()) {
+    std::error_code ec;
+    fs::create_directories(options.pid_file.parent_path(), ec);
+    auto acquired = daemon::PidFile::Acquire(options.pid_file.string());
+    if (!acquired.ok()) return CannotStart(acquired.status());
+    pid_file = std::move(*acquired);
+  }
   auto base = event::EventBase::Create();
-  if (!base.ok()) {
-    std::cerr << "ecconfigd: " << base.status().message() << "\n";
-    return 2;
+  if (!base.ok()) return CannotStart(base.status());
+
+  std::unique_ptr<RevisionAnnouncer> announcer;
+  if (!options.bus_config.empty()) {
+    auto bus = LoadBusOptions(options.bus_config, options.node_name);
+    if (bus.ok()) {
+      auto made = RevisionAnnouncer::Create(**base, std::move(*bus));
+      if (!made.ok()) return CannotStart(made.status());
+      announcer = std::move(*made);
+      EC_LOG(kInfo, "announcing revisions on the bus")
+          .Field("group", kConfigGroup)
+          .Field("node", options.node_name);
+    } else if (bus.status().code() == StatusCode::kNotFound) {
+      EC_LOG(kInfo, "no bus").Field("reason", bus.status());
+    } else if (bus.status().code() == StatusCode::kFailedPrecondition) {
+      // The shipped msgc_server.conf names example hosts: serving config matters more.
+      EC_LOG(kWarn, "not on the bus").Field("reason", bus.status());
+    } else {
+      return CannotStart(bus.status());
+    }
   }
-  auto server = ConfigServer::Start((*base)->get(), options.server);
-  if (!server.ok()) {
-    std::cerr << "ecconfigd: " << server.status().message() << "\n";
-    EC_LOG(kError, "ecconfigd cannot start").Field("error", server.status());
-    return 2;
+  ServerOptions server_options = options.server;
+  if (announcer) {
+    server_options.on_revision = [&announcer](const std::string& subcluster, const git_oid& head) {
+      announcer->Announce(subcluster, head);
+    };
   }
+  auto server = ConfigServer::Start((*base)->get(), server_options);
+  if (!server.ok()) return CannotStart(server.status());
   if (!options.port_file.empty()) {
     fs::path tmp = options.port_file;
     tmp += ".tmp";
@@ -46,15 +80,14 @@ int RunDaemon(const DaemonOptions& options) {
     std::error_code ec;
     fs::rename(tmp, options.port_file, ec);
   }
-  std::vector<std::unique_ptr<event::SignalWatcher>> watchers;
-  for (int signo : {SIGTERM, SIGINT}) {
-    auto w = event::SignalWatcher::Create(**base, signo, [&base] { (*base)->Stop(); });
-    if (w.ok()) watchers.push_back(std::move(*w));
-  }
+  auto signals = daemon::DaemonSignals::Install(**base, {.on_stop = [&base] { (*base)->Stop(); }});
+  if (!signals.ok()) return CannotStart(signals.status());
   Status ran = (*base)->Run();
   EC_LOG(kInfo, "ecconfigd stopping");
+  // The server's callbacks reach the announcer: the server goes first.
   server->reset();
-  watchers.clear();
+  announcer.reset();
+  signals->reset();
   return ran.ok() ? 0 : 2;
 }
 

@@ -16,9 +16,15 @@ struct DaemonOptions {
   bool foreground = false;
   std::filesystem::path port_file;  // if set, the bound port is written here once listening
   std::filesystem::path log_file;   // empty: stderr
+  std::filesystem::path pid_file;   // one ecconfigd per pid file (common/daemon/pid_file.h)
+  // The bus: peers from this msgc_server.conf; we are the peer `node_name`. A missing file, or
+  // one that does not name us, means no bus (logged); one that does not parse stops the start.
+  std::filesystem::path bus_config;
+  std::string node_name;
 };
 
-// Exit codes: 0 clean stop, 1 bad usage/config, 2 cannot start (repository, certificate, port).
+// Exit codes: 0 clean stop, 1 bad usage/config, 2 cannot start (repository, certificate, port,
+// pid file held by another ecconfigd, bus).
 int RunDaemon(const DaemonOptions& options);
 
 // Sets USER's password in <state_dir>/passwd from the first line of `in`. 0 on success.

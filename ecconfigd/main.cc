@@ -1,14 +1,19 @@
 // ecconfigd: the config repository daemon. Parses options and hands over to daemon.cc.
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <iostream>
 
+#include "common/daemon/root_layout.h"
 #include "ecconfigd/daemon.h"
 #include "ecconfigd/protocol.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
-  std::string root, state_dir, seed, address, port_file, log_file, user;
+  std::string root, state_dir, seed, address, port_file, log_file, user, pid_file, bus_config,
+      node_name;
   std::vector<std::string> subclusters;
   int port = 2027;
   int max_wait = 60;
@@ -33,9 +38,15 @@ int main(int argc, char** argv) {
       ("port-file", po::value(&port_file), "write the bound port to this file once listening")
       ("max-wait", po::value(&max_wait)->default_value(60), "longest long poll, seconds")
       ("log-file", po::value(&log_file), "process log file (default stderr)")
+      ("pid-file", po::value(&pid_file),
+       "pid file: one ecconfigd per file (default <root>/run/ecconfigd.pid)")
+      ("bus-config", po::value(&bus_config),
+       "msgc_server.conf naming the bus peers; each new revision is announced on group "
+       "ec_config (default <root>/etc/conf/global/msgc_server.conf; missing: no bus)")
+      ("node-name", po::value(&node_name),
+       "this host's name on the bus (default: $EC_NODE_NAME, else the short host name)")
       ("foreground", "do not detach")
       ("config", po::value<std::string>(), "accepted for symmetry with other daemons; unused")
-      ("node-name", po::value<std::string>(), "accepted for symmetry with other daemons; unused")
       ("check-config", "check the options and exit");
   // clang-format on
   po::options_description hidden;
@@ -58,6 +69,17 @@ int main(int argc, char** argv) {
   }
   if (state_dir.empty()) state_dir = root + "/ecconfigd";
   if (seed.empty()) seed = root + "/share/conf";
+  const auto layout = ec::daemon::RootLayout::FromRoot(root);
+  if (pid_file.empty()) pid_file = layout.PidFile("ecconfigd").string();
+  if (bus_config.empty()) bus_config = (layout.etc / "conf/global/msgc_server.conf").string();
+  if (node_name.empty()) {
+    if (const char* env = std::getenv("EC_NODE_NAME"); env != nullptr) node_name = env;
+  }
+  if (node_name.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof host - 1) == 0) node_name = host;
+    node_name = node_name.substr(0, node_name.find('.'));
+  }
   if (vm.count("command")) {
     if (vm["command"].as<std::string>() != "passwd" || user.empty()) {
       std::cerr << "ecconfigd: unknown command (expected: passwd USER)\n";
@@ -79,6 +101,9 @@ int main(int argc, char** argv) {
   options.foreground = vm.count("foreground") > 0;
   options.port_file = port_file;
   options.log_file = log_file;
+  options.pid_file = pid_file;
+  options.bus_config = bus_config;
+  options.node_name = node_name;
   for (const std::string& name : options.server.subclusters) {
     if (!ec::ecconfigd::ValidSubclusterName(name)) {
       std::cerr << "ecconfigd: bad subcluster name '" << name << "' (letters, digits, _ and -)\n";

@@ -86,8 +86,8 @@ Status IndexPack(git_repository* repo, std::string_view pack) {
   // object takes at least a type byte and a zlib stream (> 2 bytes).
   size_t room = pack.size() - kPackHeaderSize - kPackTrailerSize;
   if (count > room / 3 || count > kMaxPackObjects) {
-    return InvalidArgument("refused: the pack announces " + std::to_string(count) +
-                           " objects in " + std::to_string(pack.size()) + " bytes");
+    return InvalidArgument("refused: the pack announces " + std::to_string(count) + " objects in " +
+                           std::to_string(pack.size()) + " bytes");
   }
   git_odb* odb_raw = nullptr;
   EC_GIT_RETURN_IF_ERROR(git_repository_odb(&odb_raw, repo), "opening the object store");

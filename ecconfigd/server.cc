@@ -103,6 +103,7 @@ Status ConfigServer::Init() {
   }
   tick_.reset(event_new(base_, -1, EV_PERSIST, &ConfigServer::OnTick, this));
   event_add(tick_.get(), &kTick);
+  NoticeHeads();
   EC_LOG(kInfo, "ecconfigd listening")
       .Field("address", options_.address)
       .Field("port", static_cast<int>(port_));
@@ -144,7 +145,9 @@ void ConfigServer::OnConnectionClosed(evhttp_connection* connection, void* arg) 
 
 void ConfigServer::OnTick(evutil_socket_t, short, void* arg) {
   try {
-    static_cast<ConfigServer*>(arg)->AnswerWaiters(false);
+    auto* self = static_cast<ConfigServer*>(arg);
+    self->AnswerWaiters(false);
+    self->NoticeHeads();
   } catch (const std::exception& e) {
     EC_LOG(kError, "long poll check failed").Field("error", e.what());
   }
@@ -268,6 +271,20 @@ void ConfigServer::HandlePush(evhttp_request* request, Repo& repo, const std::st
   EC_LOG(kInfo, "push accepted").Field("user", user).Field("revision", OidToHex(*pushed));
   Reply(request, 200, OidToHex(*pushed) + "\n", OidToHex(*pushed));
   AnswerWaiters(false);
+  NoticeHeads();
+}
+
+void ConfigServer::NoticeHeads() {
+  if (!options_.on_revision) return;
+  for (auto& [name, repo] : repos_) {
+    auto head = repo.Head();
+    if (!head.ok()) continue;
+    std::string hex = OidToHex(*head);
+    std::string& known = noticed_heads_[name];
+    if (known == hex) continue;
+    known = hex;
+    options_.on_revision(name, *head);
+  }
 }
 
 void ConfigServer::AnswerWaiters(bool all) {

@@ -3,8 +3,9 @@
 // need the cluster secret; pushes need an admin password and are applied one at a time (the loop
 // is single-threaded, and Repo::Push also takes the repository's flock against other processes).
 // Long polls are answered as soon as a push lands here, and a short timer also notices pushes
-// made directly on disk. Everything runs on the loop thread of the event_base it is given; it
-// must be destroyed on that thread, before the event_base.
+// made directly on disk; each new head is also reported to `on_revision` (the bus notice).
+// Everything runs on the loop thread of the event_base it is given; it must be destroyed on that
+// thread, before the event_base.
 #pragma once
 
 #include <event2/http.h>
@@ -12,6 +13,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -31,6 +33,8 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 2027;  // 0: any free port (tests)
   std::chrono::seconds max_wait{60};
+  // Called on the loop thread with each subcluster's head at start and whenever it moves.
+  std::function<void(const std::string& subcluster, const git_oid& head)> on_revision;
 };
 
 class ConfigServer {
@@ -74,6 +78,8 @@ class ConfigServer {
   void HandlePush(evhttp_request* request, Repo& repo, const std::string& user,
                   const std::map<std::string, std::string>& params);
   void AnswerWaiters(bool all);
+  // Reports heads that moved since the last call to options_.on_revision.
+  void NoticeHeads();
 
   event_base* base_;
   ServerOptions options_;
@@ -84,6 +90,7 @@ class ConfigServer {
   std::string secret_;
   uint16_t port_ = 0;
   std::map<evhttp_connection*, Waiter> waiters_;
+  std::map<std::string, std::string> noticed_heads_;  // subcluster -> hex last reported
 };
 
 }  // namespace ec::ecconfigd

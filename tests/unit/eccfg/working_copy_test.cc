@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "ecconfigd/repo.h"
@@ -215,9 +216,9 @@ TEST_F(WorkingCopyTest, InvalidConfigIsRefusedAtPull) {
   fs::path before = fs::read_symlink(Wc("b"));
   Commit(a, "default/ecelerity.conf", "BROKEN\n");
   PullOptions opts;
-  opts.validate_command =
+  opts.validator = ShellValidator(
       "if grep -rq BROKEN \"$EC_CONF_DIR\"/default; then echo bad config; "
-      "exit 1; fi";
+      "exit 1; fi");
   auto r = b.Pull(*remote_, opts);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->outcome, Outcome::kInvalid);
@@ -230,6 +231,57 @@ TEST_F(WorkingCopyTest, InvalidConfigIsRefusedAtPull) {
   ASSERT_TRUE(fixed.ok());
   EXPECT_EQ(fixed->outcome, Outcome::kApplied);
   EXPECT_EQ(ReadFile(Wc("b") / "default/ecelerity.conf"), "fixed\n");
+}
+
+// Hands out what the real remote fetched, mangled.
+class ManglingRemote : public Remote {
+ public:
+  ManglingRemote(Remote& real, std::function<void(FetchResult&)> mangle)
+      : real_(real), mangle_(std::move(mangle)) {}
+  Result<FetchResult> Fetch(const std::optional<git_oid>& have) override {
+    EC_ASSIGN_OR_RETURN(FetchResult r, real_.Fetch(have));
+    mangle_(r);
+    return r;
+  }
+  Result<git_oid> Push(const git_oid& e, const git_oid& n, std::string_view p) override {
+    return real_.Push(e, n, p);
+  }
+  Result<git_oid> Wait(const git_oid& have, std::chrono::milliseconds t) override {
+    return real_.Wait(have, t);
+  }
+
+ private:
+  Remote& real_;
+  std::function<void(FetchResult&)> mangle_;
+};
+
+TEST_F(WorkingCopyTest, CorruptTruncatedOrIncompletePackIsRefusedAtPull) {
+  WorkingCopy a = Node("a");
+  WorkingCopy b = Node("b");
+  fs::path before = fs::read_symlink(Wc("b"));
+  Commit(a, "default/ecelerity.conf", "new\n");
+  std::vector<std::pair<std::string, std::function<void(FetchResult&)>>> cases = {
+      {"truncated", [](FetchResult& r) { r.pack.resize(r.pack.size() - 9); }},
+      {"corrupt", [](FetchResult& r) { r.pack[r.pack.size() / 2] ^= 0x41; }},
+      {"garbage", [](FetchResult& r) { r.pack = "not a pack"; }},
+      {"empty", [](FetchResult& r) { r.pack.clear(); }},
+  };
+  for (auto& [name, mangle] : cases) {
+    ManglingRemote bad(*remote_, mangle);
+    auto r = b.Pull(bad, {});
+    EXPECT_FALSE(r.ok()) << name;
+    EXPECT_EQ(fs::read_symlink(Wc("b")), before) << name;
+    EXPECT_EQ(ReadFile(Wc("b") / "default/ecelerity.conf"), "line1\nline2\nline3\nline4\nline5\n")
+        << name;
+  }
+  EXPECT_EQ(
+      Sh("git --git-dir " + (Wc("b").parent_path() / ".conf.store.git").string() + " fsck --strict")
+          .exit_code,
+      0);
+  auto good = b.Pull(*remote_, {});
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_EQ(good->outcome, Outcome::kApplied);
+  EXPECT_EQ(ReadFile(Wc("b") / "default/ecelerity.conf"), "new\n");
 }
 
 TEST_F(WorkingCopyTest, DebrisOfAKilledPullIsRemoved) {
@@ -324,14 +376,14 @@ TEST_F(WorkingCopyTest, ReloadHookRunsAfterTheSwap) {
   git_oid rev = Commit(a, "x.conf", "1\n");
   PullOptions opts;
   fs::path out = dir_ / "reloaded";
-  opts.reload_command = "cat \"$EC_CONF_DIR/x.conf\" > " + out.string() +
-                        " && echo \"$EC_CONF_REVISION\" >> " + out.string();
+  opts.reloader = ShellReloader("cat \"$EC_CONF_DIR/x.conf\" > " + out.string() +
+                                " && echo \"$EC_CONF_REVISION\" >> " + out.string());
   auto r = b.Pull(*remote_, opts);
   ASSERT_TRUE(r.ok());
   EXPECT_FALSE(r->reload_failed) << r->reload_output;
   EXPECT_EQ(ReadFile(out), "1\n" + OidToHex(rev) + "\n");
   Commit(a, "x.conf", "2\n");
-  opts.reload_command = "echo ecmta not running; exit 3";
+  opts.reloader = ShellReloader("echo ecmta not running; exit 3");
   auto failed = b.Pull(*remote_, opts);
   ASSERT_TRUE(failed.ok());
   EXPECT_EQ(failed->outcome, Outcome::kApplied);
