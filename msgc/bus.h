@@ -59,6 +59,7 @@ class Bus {
   Status Join(const std::string& group);
   Status Leave(const std::string& group);
   bool Joined(const std::string& group) const { return groups_.count(group) != 0; }
+  const std::set<std::string>& groups() const { return groups_; }
 
   // To every live peer that joined `group` (not to ourselves). Fails only on a bad frame;
   // per-peer drops are counted in stats().send_dropped.
@@ -86,6 +87,11 @@ class Bus {
   // (we hear it) a moment before this, after either side (re)started; frames sent then drop.
   bool LinkUp(const std::string& peer) const;
   const std::string& name() const { return options_.self; }
+  // "address:port" of our ROUTER.
+  std::string endpoint() const {
+    return options_.peers.at(options_.self) + ":" + std::to_string(options_.port);
+  }
+  const BusOptions& options() const { return options_; }
   uint64_t incarnation() const { return incarnation_; }
   const BusStats& stats() const { return stats_; }
   // Refusals by the ZAP handler (0 without CURVE).

@@ -16,9 +16,9 @@
 namespace ec::msgc {
 
 struct EventDeleter {
-  void operator()(event* ev) const { event_free(ev); }
+  void operator()(::event* ev) const { event_free(ev); }
 };
-using EventPtr = std::unique_ptr<event, EventDeleter>;
+using EventPtr = std::unique_ptr<::event, EventDeleter>;
 
 class SocketWatcher {
  public:

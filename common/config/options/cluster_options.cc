@@ -69,12 +69,17 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "ec_console",
        .scopes = kCluster,
        .doc = "Bus group on which nodes take console commands",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "nodename",
        .type = T::kString,
        .scopes = kCluster,
        .doc = "This node's name (default: --node-name, else the short host name)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
+  add({.name = "eccfg_path",
+       .type = T::kString,
+       .scopes = kCluster,
+       .doc = "eccfg run on each ec_config notice (default: eccfg beside ecmta)",
+       .support = S::kImplemented});
   add({.name = "nodeaddr",
        .type = T::kString,
        .scopes = kCluster,
@@ -117,7 +122,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "5",
        .scopes = kCluster,
        .doc = "A view unchanged this long is mature",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "view_balance_interval",
        .type = T::kSeconds,
        .default_text = "10",
@@ -226,7 +231,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = kMsgcServer,
        .doc = "Every bus peer: [ nodename = \"address\" ... ] (lower-case names)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "port",
        .type = T::kInt,
        .default_text = "4809",
@@ -234,7 +239,48 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .min = 1,
        .max = 65535,
        .doc = "Bus port of the peers",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
+  // Our bus's own timers and keys (docs/bus-protocol.md); not in Momentum's msgc.
+  add({.name = "heartbeat_interval",
+       .type = T::kSeconds,
+       .default_text = "0.25",
+       .scopes = kMsgcServer,
+       .doc = "Bus heartbeat period",
+       .support = S::kImplemented});
+  add({.name = "dead_timeout",
+       .type = T::kSeconds,
+       .default_text = "1.5",
+       .scopes = kMsgcServer,
+       .doc = "A peer silent this long is declared dead (at least 3 heartbeats)",
+       .support = S::kImplemented});
+  add({.name = "request_timeout",
+       .type = T::kSeconds,
+       .default_text = "10",
+       .scopes = kMsgcServer,
+       .doc = "How long eccmgr waits for each node's answer to a relayed console command",
+       .support = S::kImplemented});
+  add({.name = "health_report_interval",
+       .type = T::kSeconds,
+       .default_text = "10",
+       .scopes = kMsgcServer,
+       .doc = "Every member logs its JSON health record and sends it to eccmgr this often",
+       .support = S::kImplemented});
+  add({.name = "curve",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = kMsgcServer,
+       .doc = "Encrypt and authenticate the bus with CURVE keys (false: plain text, tests only)",
+       .support = S::kImplemented});
+  add({.name = "curve_secret_key",
+       .type = T::kString,
+       .scopes = kMsgcServer,
+       .doc = "This host's key pair file, mode 0600 (default <root>/etc/msgc.key; made if missing)",
+       .support = S::kImplemented});
+  add({.name = "curve_public_keys",
+       .type = T::kString,
+       .scopes = kMsgcServer,
+       .doc = "Directory of <node>.pub files (default: msgc_keys beside msgc_server.conf)",
+       .support = S::kImplemented});
   add({.name = "connect_timeout",
        .type = T::kSeconds,
        .default_text = "60",
@@ -287,6 +333,14 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kString,
        .scopes = {"msgc_client"},
        .doc = "Source address of bus connections"});
+
+  // eccmgr (eccluster.conf).
+  add({.name = "status_http_listen",
+       .type = T::kString,
+       .default_text = "127.0.0.1:8081",
+       .scopes = {"global"},
+       .doc = "eccmgr: address of the HTTP /health and /metrics server (empty: off)",
+       .support = S::kImplemented});
 
   // Generic module switches.
   add({.name = "debug_level",

@@ -33,7 +33,7 @@ class TestLoop {
 
  private:
   event_base* base_;
-  event* tick_;
+  ::event* tick_;
 };
 
 // Log lines of one bus, kept for assertions (and echoed to stderr for failing tests).

@@ -1,0 +1,103 @@
+// eccmgr: the cluster manager daemon. Parses the command line and hands over to ManagerDaemon.
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "common/config/check.h"
+#include "common/config/loader.h"
+#include "common/daemon/daemonize.h"
+#include "common/log/logger.h"
+#include "manager/manager_daemon.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  ec::manager::ManagerDaemonOptions options;
+  std::string search_path, log_level = "info", log_file;
+  po::options_description desc(
+      "eccmgr: the cluster manager (bus member, membership and health view, console fan-out,\n"
+      "HTTP /health and /metrics)\n\nUsage: eccmgr [options]\n\nOptions");
+  // clang-format off
+  desc.add_options()
+    ("help,h", "print this help and exit")
+    ("version", "print the version and exit")
+    ("config,c", po::value(&options.config_path)->default_value("eccluster.conf"),
+     "main configuration file; a relative name is found through the search path")
+    ("root", po::value(&options.root)->default_value("/opt/ecmta"),
+     "runtime root holding etc/, log/ and run/")
+    ("node-name,n", po::value(&options.node_name),
+     "this manager's bus name, as listed in msgc_server peers (default: $EC_NODE_NAME, else "
+     "the short host name)")
+    ("search-path", po::value(&search_path),
+     "':'-separated config search path (default: $EC_CONF_SEARCH_PATH, else "
+     "<root>/etc, <root>/etc/conf/global, <root>/etc/conf/<node>, <root>/etc/conf/default)")
+    ("http", po::value(&options.http_address),
+     "HTTP address of /health and /metrics, overriding status_http_listen (\"off\": none)")
+    ("check-config", "parse and validate the configuration, print every problem with "
+     "file:line, exit non-zero on error")
+    ("foreground,f", "stay in the foreground (do not detach)")
+    ("log-level", po::value(&log_level)->default_value("info"),
+     "process log level: error, warn, info, debug, trace")
+    ("log-file", po::value(&log_file),
+     "process log file (default: stderr in the foreground, <root>/log/eccmgr.log otherwise)");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "eccmgr: " << e.what() << "\n"
+              << "Try 'eccmgr --help'.\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << "eccmgr " << EC_VERSION << "\n";
+    return 0;
+  }
+  if (options.node_name.empty()) {
+    if (const char* env = std::getenv("EC_NODE_NAME")) options.node_name = env;
+  }
+  if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
+  if (vm.count("check-config")) {
+    ec::config::CheckOptions check;
+    check.config_path = options.config_path;
+    check.load.root = options.root;
+    check.load.node_name = options.node_name;
+    check.load.search_path = options.search_path;
+    return ec::config::CheckConfigMain(check, std::cout);
+  }
+  auto level = ec::log::ParseLevel(log_level);
+  if (!level.ok()) {
+    std::cerr << "eccmgr: --log-level: " << level.status().message() << "\n";
+    return 2;
+  }
+  auto& logger = ec::log::Logger::Global();
+  logger.SetLevel(*level);
+  logger.SetNode(options.node_name);
+  if (!vm.count("foreground")) {
+    if (log_file.empty()) log_file = options.root + "/log/eccmgr.log";
+    if (auto s = ec::daemon::Daemonize(); !s.ok()) {
+      std::cerr << "eccmgr: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  if (!log_file.empty()) {
+    if (auto s = logger.LogToFile(log_file); !s.ok()) {
+      std::cerr << "eccmgr: " << s.message() << "\n";
+      return 1;
+    }
+  }
+  auto daemon = ec::manager::ManagerDaemon::Create(options);
+  if (!daemon.ok()) {
+    EC_LOG(kError, "eccmgr cannot start").Field("error", daemon.status());
+    std::cerr << "eccmgr: " << daemon.status().message() << "\n";
+    return 1;
+  }
+  ec::Status s = (*daemon)->Run();
+  daemon->reset();
+  return s.ok() ? 0 : 1;
+}

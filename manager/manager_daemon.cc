@@ -1,0 +1,275 @@
+#include "manager/manager_daemon.h"
+
+#include <unistd.h>
+
+#include "common/config/check.h"
+#include "common/config/loader.h"
+#include "common/config/resolve.h"
+#include "common/log/logger.h"
+#include "msgc/bus_report.h"
+#include "msgc/health_record.h"
+
+namespace ec::manager {
+namespace {
+
+std::string ShortHostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "manager";
+  std::string name = buf;
+  return name.substr(0, name.find('.'));
+}
+
+}  // namespace
+
+ManagerDaemon::ManagerDaemon(ManagerDaemonOptions options)
+    : options_(std::move(options)), layout_(daemon::RootLayout::FromRoot(options_.root)) {}
+
+ManagerDaemon::~ManagerDaemon() {
+  *alive_ = false;
+  http_.reset();
+  control_.reset();  // sessions hold Replies that fan-outs complete
+  fanout_.reset();
+  fetch_timers_.clear();
+  health_timer_.reset();
+  bus_.reset();  // says GOODBYE
+  signals_.reset();
+}
+
+Result<std::unique_ptr<ManagerDaemon>> ManagerDaemon::Create(ManagerDaemonOptions options) {
+  std::unique_ptr<ManagerDaemon> d(new ManagerDaemon(std::move(options)));
+  EC_RETURN_IF_ERROR(d->Start());
+  return d;
+}
+
+Status ManagerDaemon::Start() {
+  started_ = std::chrono::steady_clock::now();
+  config::LoadOptions load;
+  load.root = options_.root;
+  load.node_name = options_.node_name;
+  load.search_path = options_.search_path;
+  EC_ASSIGN_OR_RETURN(config_, config::LoadConfig(options_.config_path, load));
+  EC_RETURN_IF_ERROR(layout_.CreateDirectories());
+  EC_ASSIGN_OR_RETURN(base_, event::EventBase::Create());
+  EC_ASSIGN_OR_RETURN(pid_file_, daemon::PidFile::Acquire(layout_.PidFile("eccmgr").string()));
+
+  const std::string self = options_.node_name.empty() ? ShortHostname() : options_.node_name;
+  auto bus_config = msgc::BusConfigFromConfig(*config_, self, (layout_.etc / "msgc.key").string());
+  if (!bus_config.ok()) return bus_config.status().WithContext("msgc_server");
+  bus_config_ = std::move(bus_config).value();
+  bus_config_.bus.log = msgc::ProcessLogFn();
+  EC_RETURN_IF_ERROR(msgc::EnsureOwnKeyPair(bus_config_.bus));
+  EC_ASSIGN_OR_RETURN(bus_, msgc::Bus::Create(base_->get(), bus_config_.bus));
+  health_ = std::make_unique<HealthView>(bus_config_.health_interval);
+  fanout_ = std::make_unique<ConsoleFanout>(*base_, *bus_, bus_config_.control_group,
+                                            bus_config_.request_timeout);
+  bus_->SetHandler(std::string(msgc::kHealthGroup),
+                   [this](const msgc::Message& m) { OnHealth(m); });
+  bus_->SetMembershipHandler(
+      [this](const msgc::MembershipEvent& e, const msgc::View& v) { OnMembership(e, v); });
+  EC_RETURN_IF_ERROR(bus_->Join(std::string(msgc::kHealthGroup)));
+
+  EC_RETURN_IF_ERROR(OpenControl(*config_));
+  RegisterCommands();
+  EC_RETURN_IF_ERROR(OpenHttp(*config_));
+  health_timer_ = std::make_unique<event::Timer>(*base_, [this] { ReportHealth(); });
+  health_timer_->StartRepeating(bus_config_.health_interval);
+  EC_ASSIGN_OR_RETURN(signals_,
+                      daemon::DaemonSignals::Install(
+                          *base_, {.on_stop = [this] { BeginShutdown(); }, .on_reload = [] {}}));
+  EC_LOG(kInfo, "eccmgr started")
+      .Field("version", std::string(EC_VERSION))
+      .Field("node", self)
+      .Field("bus", bus_->endpoint())
+      .Field("http", http_ ? http_->address() : std::string("off"));
+  return Status::Ok();
+}
+
+Status ManagerDaemon::OpenControl(const config::Config& config) {
+  control::ServerOptions options;
+  options.version = "eccmgr " + std::string(EC_VERSION);
+  for (const config::Scope* listener : config.root.Children("control_listener")) {
+    for (const config::Scope* listen : listener->Children("listen")) {
+      const std::string& name = listen->name.value_or("");
+      if (name.find('/') != std::string::npos) {
+        options.unix_path = name;
+      } else {
+        options.tcp_address = name;
+      }
+    }
+  }
+  if (options.unix_path.empty()) options.unix_path = (layout_.run / "eccmgr.sock").string();
+  EC_ASSIGN_OR_RETURN(control_, control::Server::Start(*base_, std::move(options)));
+  return Status::Ok();
+}
+
+Status ManagerDaemon::OpenHttp(const config::Config& config) {
+  std::string address = options_.http_address;
+  if (address.empty()) {
+    EC_ASSIGN_OR_RETURN(address,
+                        config::EvalString(config, config::ScopePath{}, "status_http_listen"));
+  }
+  if (address.empty() || address == "off") return Status::Ok();
+  auto server = StatusHttpServer::Start(
+      *base_, address, [this] { return health_->Json(*bus_, SelfHealth()); },
+      [this] { return health_->Prometheus(*bus_); });
+  if (!server.ok()) return server.status();
+  http_ = std::move(server).value();
+  return Status::Ok();
+}
+
+void ManagerDaemon::RegisterCommands() {
+  auto& commands = control_->commands();
+  (void)commands.RegisterSync("show cluster membership",
+                              "the bus members, their state and how long the view is stable",
+                              [this](const control::Request&) -> Result<std::string> {
+                                return msgc::FormatMembership(*bus_);
+                              });
+  (void)commands.RegisterSync(
+      "show cluster health", "every member's last health record",
+      [this](const control::Request&) -> Result<std::string> { return health_->Text(*bus_); });
+  (void)commands.RegisterSync(
+      "info", "this manager's bus, view and counters",
+      [this](const control::Request&) -> Result<std::string> { return Info(); });
+  std::weak_ptr<bool> alive = alive_;
+  (void)commands.Register(
+      "broadcast", "broadcast <command>: run it on every node and gather the answers",
+      [this](const control::Request& request, control::Reply reply) {
+        if (request.args.empty()) return reply.Error("usage: broadcast <command>");
+        fanout_->Broadcast(request.args,
+                           [reply](FanoutResult r) { reply.Ok(FormatFanout("broadcast", r)); });
+      });
+  (void)commands.Register(
+      "unicast", "unicast <node> <command>: run it on one node",
+      [this](const control::Request& request, control::Reply reply) {
+        if (request.arg_words.size() < 2) return reply.Error("usage: unicast <node> <command>");
+        const std::string& node = request.arg_words[0];
+        if (!bus_->view().Find(node)) return reply.Error("no bus member named " + node);
+        std::string command = request.args.substr(request.args.find(node) + node.size());
+        command.erase(0, command.find_first_not_of(" \t"));
+        fanout_->Unicast(node, command,
+                         [reply](FanoutResult r) { reply.Ok(FormatFanout("unicast", r)); });
+      });
+  (void)commands.RegisterSync(
+      "retrieve", "retrieve [<command>]: the cached answers of the last broadcast of <command>",
+      [this](const control::Request& request) -> Result<std::string> {
+        if (request.args.empty()) {
+          std::string out = "Cached commands:\n";
+          for (const std::string& c : fanout_->CachedCommands()) out += "  " + c + "\n";
+          return out;
+        }
+        const FanoutResult* cached = fanout_->Cached(request.args);
+        if (!cached) return NotFound("nothing cached for `" + request.args + "` (broadcast it)");
+        return FormatFanout("retrieve", *cached);
+      });
+  (void)commands.RegisterSync(
+      "retrieve_node", "retrieve_node <node> <command>: one node's cached answer",
+      [this](const control::Request& request) -> Result<std::string> {
+        if (request.arg_words.size() < 2) {
+          return InvalidArgument("usage: retrieve_node <node> <command>");
+        }
+        const std::string& node = request.arg_words[0];
+        std::string command = request.args.substr(request.args.find(node) + node.size());
+        command.erase(0, command.find_first_not_of(" \t"));
+        const FanoutResult* cached = fanout_->Cached(command);
+        FanoutResult one{command, {}};
+        if (cached) {
+          for (const NodeAnswer& a : cached->answers) {
+            if (a.node == node) one.answers.push_back(a);
+          }
+        }
+        if (one.answers.empty())
+          return NotFound("nothing cached from " + node + " for `" + command + "`");
+        return FormatFanout("retrieve_node", one);
+      });
+  (void)commands.RegisterSync("shutdown", "stop eccmgr",
+                              [this](const control::Request&) -> Result<std::string> {
+                                BeginShutdown();
+                                return std::string("shutting down");
+                              });
+}
+
+std::string ManagerDaemon::Info() const {
+  auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+  std::string out = "Daemon: eccmgr " + std::string(EC_VERSION) + "\n";
+  out += "Uptime: " + std::to_string(uptime.count()) + " s\n";
+  out += msgc::FormatBusInfo(*bus_);
+  out += "Control group: " + bus_config_.control_group +
+         ", nodes seen in it: " + std::to_string(fanout_->known_nodes().size()) + "\n";
+  out += "Health records: " + std::to_string(health_->size()) + " members, " +
+         std::to_string(health_->updates()) + " received, " + std::to_string(health_rejected_) +
+         " rejected\n";
+  out += "HTTP: " + (http_ ? http_->address() + " (/health, /metrics)" : std::string("off")) + "\n";
+  return out;
+}
+
+msgc::HealthRecord ManagerDaemon::SelfHealth() const { return msgc::BusHealth(*bus_, "manager"); }
+
+void ManagerDaemon::ReportHealth() {
+  const std::string json = msgc::HealthRecordToJson(SelfHealth());
+  log::Logger::Global().Emit(log::Level::kInfo, "msg=\"cluster health\" health=" + json);
+  (void)bus_->Shout(std::string(msgc::kHealthGroup), json);  // to other managers, if any
+}
+
+void ManagerDaemon::OnHealth(const msgc::Message& message) {
+  if (message.type == msgc::MessageType::kRequest) {
+    (void)bus_->Reply(message, msgc::HealthRecordToJson(SelfHealth()));
+    return;
+  }
+  auto record = msgc::ParseHealthRecord(message.payload);
+  Status s =
+      record.ok() ? health_->Update(message.sender, std::move(record).value()) : record.status();
+  if (!s.ok()) {
+    ++health_rejected_;
+    EC_LOG(kWarn, "health record dropped").Field("peer", message.sender).Field("error", s);
+  }
+}
+
+void ManagerDaemon::FetchHealth(const std::string& peer, int attempts_left) {
+  std::weak_ptr<bool> alive = alive_;
+  bus_->Request(peer, std::string(msgc::kHealthGroup), "", bus_config_.request_timeout,
+                [this, alive, peer, attempts_left](Result<std::string> reply) {
+                  if (alive.expired()) return;
+                  if (reply.ok()) {
+                    msgc::Message m;
+                    m.type = msgc::MessageType::kWhisper;
+                    m.sender = peer;
+                    m.payload = std::move(reply).value();
+                    OnHealth(m);
+                    return;
+                  }
+                  // Our link to a peer that just came alive may lag a moment behind.
+                  if (reply.status().code() == StatusCode::kUnavailable && attempts_left > 1 &&
+                      bus_->IsAlive(peer)) {
+                    auto& timer = fetch_timers_[peer];
+                    timer = std::make_unique<event::Timer>(*base_, [this, peer, attempts_left] {
+                      FetchHealth(peer, attempts_left - 1);
+                    });
+                    timer->Start(bus_config_.bus.heartbeat_interval);
+                  }
+                });
+}
+
+void ManagerDaemon::OnMembership(const msgc::MembershipEvent& event, const msgc::View& view) {
+  using Kind = msgc::MembershipEvent::Kind;
+  if (event.kind == Kind::kGroupJoined && event.group == bus_config_.control_group) {
+    fanout_->NoteMember(event.peer);
+  }
+  msgc::LogMembershipEvent(event, view);
+  if (event.kind == Kind::kAlive) FetchHealth(event.peer, 20);
+}
+
+void ManagerDaemon::BeginShutdown() {
+  if (stopping_) return;
+  stopping_ = true;
+  EC_LOG(kInfo, "eccmgr shutting down");
+  base_->RunInLoop([this] { base_->Stop(); });
+}
+
+Status ManagerDaemon::Run() {
+  EC_RETURN_IF_ERROR(base_->Run());
+  EC_LOG(kInfo, "eccmgr stopped");
+  return Status::Ok();
+}
+
+}  // namespace ec::manager

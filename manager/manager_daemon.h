@@ -1,0 +1,80 @@
+// ManagerDaemon: one running eccmgr. Loads eccluster.conf (which includes msgc_server.conf),
+// joins the cluster bus, keeps the health view of every member, serves the console (`show
+// cluster membership`, `broadcast`, `unicast`, `retrieve`, `retrieve_node`, `show cluster
+// health`, `info`, `version`, `shutdown`) on its control socket and /health + /metrics over
+// HTTP. Owned by main(); everything runs on one libevent loop.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/base/status.h"
+#include "common/config/tree.h"
+#include "common/control/server.h"
+#include "common/daemon/pid_file.h"
+#include "common/daemon/root_layout.h"
+#include "common/daemon/signals.h"
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "manager/console_fanout.h"
+#include "manager/health_view.h"
+#include "manager/http_status.h"
+#include "msgc/bus.h"
+#include "msgc/bus_config.h"
+
+namespace ec::manager {
+
+struct ManagerDaemonOptions {
+  std::string config_path = "eccluster.conf";  // found through the search path when relative
+  std::string root = "/opt/ecmta";
+  std::string node_name;
+  std::vector<std::string> search_path;
+  std::string http_address;  // overrides status_http_listen when set; "off" disables
+};
+
+class ManagerDaemon {
+ public:
+  static Result<std::unique_ptr<ManagerDaemon>> Create(ManagerDaemonOptions options);
+  ~ManagerDaemon();
+
+  Status Run();
+  void BeginShutdown();
+
+ private:
+  explicit ManagerDaemon(ManagerDaemonOptions options);
+  Status Start();
+  Status OpenControl(const config::Config& config);
+  Status OpenHttp(const config::Config& config);
+  void RegisterCommands();
+  void OnMembership(const msgc::MembershipEvent& event, const msgc::View& view);
+  void OnHealth(const msgc::Message& message);
+  // Asks a member for its record now (it just came alive), retrying while its link comes up.
+  void FetchHealth(const std::string& peer, int attempts_left);
+  void ReportHealth();
+  msgc::HealthRecord SelfHealth() const;
+  std::string Info() const;
+
+  const ManagerDaemonOptions options_;
+  const daemon::RootLayout layout_;
+  std::unique_ptr<event::EventBase> base_;
+  std::unique_ptr<daemon::DaemonSignals> signals_;
+  std::unique_ptr<daemon::PidFile> pid_file_;
+  std::shared_ptr<const config::Config> config_;
+  msgc::BusConfig bus_config_;
+  std::unique_ptr<msgc::Bus> bus_;
+  std::unique_ptr<HealthView> health_;
+  std::unique_ptr<ConsoleFanout> fanout_;
+  std::unique_ptr<control::Server> control_;
+  std::unique_ptr<StatusHttpServer> http_;
+  std::unique_ptr<event::Timer> health_timer_;
+  std::map<std::string, std::unique_ptr<event::Timer>> fetch_timers_;  // FetchHealth retries
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::chrono::steady_clock::time_point started_;
+  uint64_t health_rejected_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace ec::manager

@@ -1,0 +1,210 @@
+#include "mta/cluster/cluster_module.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "common/log/logger.h"
+#include "msgc/bus_report.h"
+#include "msgc/health_record.h"
+
+namespace ec::mta::cluster {
+namespace {
+
+constexpr std::string_view kConfigGroup = "ec_config";
+
+std::string Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return std::string(s);
+}
+
+}  // namespace
+
+std::string DefaultEccfgPath() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "eccfg";
+  return (self.parent_path() / "eccfg").string();
+}
+
+ClusterModule::ClusterModule(event::EventBase& base, ClusterModuleOptions options)
+    : base_(base), options_(std::move(options)) {}
+
+ClusterModule::~ClusterModule() {
+  *alive_ = false;
+  health_timer_.reset();
+  puller_.reset();
+  bus_.reset();  // says GOODBYE, so peers drop us at once
+}
+
+Result<std::unique_ptr<ClusterModule>> ClusterModule::Create(event::EventBase& base,
+                                                             const config::Config& config,
+                                                             ClusterModuleOptions options) {
+  if (!options.commands) return InvalidArgument("cluster module needs the command registry");
+  std::unique_ptr<ClusterModule> m(new ClusterModule(base, std::move(options)));
+  EC_RETURN_IF_ERROR(m->Start(config));
+  return m;
+}
+
+Status ClusterModule::Start(const config::Config& config) {
+  std::string self = options_.node_name;
+  std::string eccfg = options_.eccfg_path;
+  for (const config::Scope* cluster : config.root.Children("cluster")) {
+    if (const config::Option* o = cluster->FindOption("nodename")) self = o->value.text();
+    if (const config::Option* o = cluster->FindOption("eccfg_path")) {
+      if (eccfg.empty()) eccfg = o->value.text();
+    }
+  }
+  if (self.empty()) {
+    return InvalidArgument(
+        "the cluster bus needs a node name (--node-name or cluster { nodename })");
+  }
+  if (eccfg.empty()) eccfg = DefaultEccfgPath();
+  const std::string default_key = options_.root + "/etc/msgc.key";
+  auto bus_config = msgc::BusConfigFromConfig(config, self, default_key);
+  if (!bus_config.ok()) return bus_config.status().WithContext("msgc_server");
+  config_ = std::move(bus_config).value();
+  config_.bus.log = msgc::ProcessLogFn();
+  EC_RETURN_IF_ERROR(msgc::EnsureOwnKeyPair(config_.bus));
+  EC_ASSIGN_OR_RETURN(bus_, msgc::Bus::Create(base_.get(), config_.bus));
+
+  ConfigPullerOptions pull;
+  pull.argv = {eccfg, "pull", "--auto", "--root", options_.root};
+  pull.log = [](std::string_view line) {
+    log::Logger::Global().Emit(log::Level::kInfo, "msg=\"config notice\" " + std::string(line));
+  };
+  puller_ = std::make_unique<ConfigPuller>(base_, std::move(pull));
+
+  bus_->SetHandler(config_.control_group, [this](const msgc::Message& m) { OnConsoleRequest(m); });
+  bus_->SetHandler(std::string(kConfigGroup),
+                   [this](const msgc::Message& m) { OnConfigNotice(m); });
+  bus_->SetHandler(std::string(msgc::kHealthGroup), [this](const msgc::Message& m) {
+    // eccmgr asks for our record when it first sees us.
+    if (m.type == msgc::MessageType::kRequest) {
+      (void)bus_->Reply(m, msgc::HealthRecordToJson(Health()));
+    }
+  });
+  bus_->SetMembershipHandler(&msgc::LogMembershipEvent);
+  std::string cluster_group = "ec_cluster";
+  for (const config::Scope* cluster : config.root.Children("cluster")) {
+    if (const config::Option* o = cluster->FindOption("cluster_group")) {
+      cluster_group = o->value.text();
+    }
+  }
+  for (const std::string& group :
+       {config_.control_group, std::string(kConfigGroup), cluster_group}) {
+    EC_RETURN_IF_ERROR(bus_->Join(group));
+  }
+  RegisterCommands();
+  health_timer_ = std::make_unique<event::Timer>(base_, [this] { ReportHealth(); });
+  health_timer_->StartRepeating(config_.health_interval);
+  EC_LOG(kInfo, "cluster module started")
+      .Field("node", self)
+      .Field("endpoint", bus_->endpoint())
+      .Field("peers", config_.bus.peers.size())
+      .Field("curve", config_.bus.curve.enabled());
+  return Status::Ok();
+}
+
+void ClusterModule::RegisterCommands() {
+  auto& commands = *options_.commands;
+  (void)commands.RegisterSync("cluster membership",
+                              "the bus members this node sees, their state and the view's age",
+                              [this](const control::Request&) -> Result<std::string> {
+                                return msgc::FormatMembership(*bus_);
+                              });
+  (void)commands.RegisterSync(
+      "cluster info", "this node's bus endpoint, groups, view and counters",
+      [this](const control::Request&) -> Result<std::string> {
+        std::string out = msgc::FormatBusInfo(*bus_);
+        out += "Relayed commands answered: " + std::to_string(relayed_commands_) + "\n";
+        out += "Config pulls: started " + std::to_string(puller_->started()) + ", ok " +
+               std::to_string(puller_->succeeded()) + ", failed " +
+               std::to_string(puller_->failed()) + (puller_->running() ? ", one running" : "") +
+               "\n";
+        out += "Config re-announcements ignored: " + std::to_string(puller_->duplicates()) + "\n";
+        if (!puller_->last_revision().empty()) {
+          out += "Last config notice: " + puller_->last_revision() + "\n";
+        }
+        return out;
+      });
+  (void)commands.RegisterSync(
+      "cluster nodename", "this node's name on the bus",
+      [this](const control::Request&) -> Result<std::string> { return bus_->name() + "\n"; });
+  (void)commands.RegisterSync("cluster health", "the JSON health record this node reports",
+                              [this](const control::Request&) -> Result<std::string> {
+                                return msgc::HealthRecordToJson(Health()) + "\n";
+                              });
+}
+
+msgc::HealthRecord ClusterModule::Health() const {
+  msgc::HealthRecord r = msgc::BusHealth(*bus_, "mta");
+  if (options_.counters) {
+    const NodeCounters c = options_.counters();
+    r.received = c.received;
+    r.delivered = c.delivered;
+    r.failed = c.failed;
+    r.queue_size = c.queue_size;
+  }
+  return r;
+}
+
+void ClusterModule::ReportHealth() {
+  const std::string json = msgc::HealthRecordToJson(Health());
+  log::Logger::Global().Emit(log::Level::kInfo, "msg=\"cluster health\" health=" + json);
+  (void)bus_->Shout(std::string(msgc::kHealthGroup), json);
+}
+
+void ClusterModule::OnConsoleRequest(const msgc::Message& request) {
+  if (request.type != msgc::MessageType::kRequest) return;  // commands come as requests only
+  auto match = options_.commands->Find(request.payload);
+  if (!match) {
+    (void)bus_->ReplyError(request, "unknown command: " + Trim(request.payload));
+    return;
+  }
+  ++relayed_commands_;
+  EC_LOG(kInfo, "relayed command")
+      .Field("from", request.sender)
+      .Field("command", match->request.command);
+  const control::Handler handler = *match->handler;  // the registry may change while it runs
+  match->request.peer = "msgc:" + request.sender;
+  std::weak_ptr<bool> alive = alive_;
+  msgc::Bus* bus = bus_.get();
+  event::EventBase* base = &base_;
+  control::Reply reply([alive, bus, base, request](control::Response response) {
+    // A Reply may be used from another thread; the bus only from its loop.
+    base->RunInLoop([alive, bus, request, response = std::move(response)] {
+      if (alive.expired()) return;
+      Status s = response.ok ? bus->Reply(request, response.text)
+                             : bus->ReplyError(request, response.text);
+      if (!s.ok()) EC_LOG(kWarn, "relayed command reply lost").Field("error", s);
+    });
+  });
+  handler(match->request, reply);
+}
+
+void ClusterModule::OnConfigNotice(const msgc::Message& message) {
+  if (message.type != msgc::MessageType::kShout && message.type != msgc::MessageType::kWhisper) {
+    if (message.type == msgc::MessageType::kRequest) {
+      (void)bus_->ReplyError(message, "ec_config takes notices, not requests");
+    }
+    return;
+  }
+  const std::string revision = Trim(message.payload);
+  const uint64_t duplicates = puller_->duplicates();
+  Status s = puller_->Notice(revision);
+  if (!s.ok()) {
+    EC_LOG(kWarn, "config notice ignored").Field("from", message.sender).Field("error", s);
+    return;
+  }
+  // ecconfigd repeats its revisions every few seconds; only a new one is worth a line.
+  if (puller_->duplicates() != duplicates) return;
+  EC_LOG(kInfo, "config notice").Field("from", message.sender).Field("revision", revision);
+}
+
+}  // namespace ec::mta::cluster

@@ -1,0 +1,86 @@
+// ClusterModule: ecmta's member of the cluster bus (the `cluster` module of Momentum). Built by
+// MtaDaemon when the configuration has msgc_server peers. It
+//  - joins the bus from global/msgc_server.conf and the groups ec_console (control_group),
+//    ec_config and ec_cluster (cluster_group);
+//  - answers console commands relayed by eccmgr over control_group by running them through
+//    this node's own command registry, exactly as if typed at its console;
+//  - registers `cluster membership`, `cluster info`, `cluster nodename`, `cluster health`;
+//  - every health_report_interval logs its JSON HealthRecord and shouts it on ec_health (and
+//    whispers it at once to a member that just joined ec_health, so a restarted eccmgr learns
+//    the cluster quickly);
+//  - on an ec_config notice runs `eccfg pull --auto` (ConfigPuller).
+// Owned by MtaDaemon; loop thread only. It must be destroyed after the control server whose
+// registry it registered commands in.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/base/status.h"
+#include "common/config/tree.h"
+#include "common/control/commands.h"
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "msgc/bus.h"
+#include "msgc/bus_config.h"
+#include "msgc/health_record.h"
+#include "mta/cluster/config_puller.h"
+
+namespace ec::mta::cluster {
+
+// Mail counters that go into the health record.
+struct NodeCounters {
+  uint64_t received = 0;
+  uint64_t delivered = 0;
+  uint64_t failed = 0;
+  uint64_t queue_size = 0;
+};
+
+struct ClusterModuleOptions {
+  std::string node_name;  // --node-name; `cluster { nodename }` overrides it
+  std::string root;       // runtime root: the default key file is <root>/etc/msgc.key
+  control::CommandRegistry* commands = nullptr;  // this node's console commands
+  std::function<NodeCounters()> counters;
+  // The eccfg binary; empty: `cluster { eccfg_path }`, else `eccfg` beside our executable.
+  std::string eccfg_path;
+};
+
+class ClusterModule {
+ public:
+  static Result<std::unique_ptr<ClusterModule>> Create(event::EventBase& base,
+                                                       const config::Config& config,
+                                                       ClusterModuleOptions options);
+  ~ClusterModule();
+  ClusterModule(const ClusterModule&) = delete;
+  ClusterModule& operator=(const ClusterModule&) = delete;
+
+  const msgc::Bus& bus() const { return *bus_; }
+  // The health record as it would be sent now.
+  msgc::HealthRecord Health() const;
+
+ private:
+  ClusterModule(event::EventBase& base, ClusterModuleOptions options);
+  Status Start(const config::Config& config);
+  void RegisterCommands();
+  void OnConsoleRequest(const msgc::Message& request);
+  void OnConfigNotice(const msgc::Message& message);
+  void ReportHealth();
+
+  event::EventBase& base_;
+  ClusterModuleOptions options_;
+  msgc::BusConfig config_;
+  std::unique_ptr<msgc::Bus> bus_;
+  std::unique_ptr<ConfigPuller> puller_;
+  std::unique_ptr<event::Timer> health_timer_;
+  // Replies to relayed commands may come after we are gone; they check this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  uint64_t relayed_commands_ = 0;
+};
+
+// `eccfg` beside the running executable (/proc/self/exe), or "eccfg" if that cannot be read.
+std::string DefaultEccfgPath();
+
+}  // namespace ec::mta::cluster
