@@ -2,21 +2,27 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <string_view>
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
 #include "common/daemon/daemonize.h"
 #include "common/log/logger.h"
+#include "manager/logs/tail_command.h"
 #include "manager/manager_daemon.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string_view(argv[1]) == "logs" && std::string_view(argv[2]) == "tail") {
+    return ec::logcollect::LogsTailMain(argc - 2, argv + 2);
+  }
   ec::manager::ManagerDaemonOptions options;
   std::string search_path, log_level = "info", log_file;
   po::options_description desc(
       "eccmgr: the cluster manager (bus member, membership and health view, console fan-out,\n"
-      "HTTP /health and /metrics)\n\nUsage: eccmgr [options]\n\nOptions");
+      "HTTP /health and /metrics, log aggregation)\n\nUsage: eccmgr [options]\n       eccmgr logs "
+      "tail [-f] [--node N] [--log L] [-n LINES] [--root R] [--config F]\n\nOptions");
   // clang-format off
   desc.add_options()
     ("help,h", "print this help and exit")

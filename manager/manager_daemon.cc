@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <sstream>
+
 #include "common/config/check.h"
 #include "common/config/loader.h"
 #include "common/config/resolve.h"
 #include "common/log/logger.h"
+#include "manager/logs/logs_config.h"
+#include "manager/logs/tail.h"
 #include "msgc/bus_report.h"
 #include "msgc/health_record.h"
 
@@ -26,6 +30,7 @@ ManagerDaemon::ManagerDaemon(ManagerDaemonOptions options)
 
 ManagerDaemon::~ManagerDaemon() {
   *alive_ = false;
+  log_collector_.reset();  // joins the puller threads
   http_.reset();
   control_.reset();  // sessions hold Replies that fan-outs complete
   fanout_.reset();
@@ -68,6 +73,7 @@ Status ManagerDaemon::Start() {
       [this](const msgc::MembershipEvent& e, const msgc::View& v) { OnMembership(e, v); });
   EC_RETURN_IF_ERROR(bus_->Join(std::string(msgc::kHealthGroup)));
 
+  EC_RETURN_IF_ERROR(StartLogCollection(self));
   EC_RETURN_IF_ERROR(OpenControl(*config_));
   RegisterCommands();
   EC_RETURN_IF_ERROR(OpenHttp(*config_));
@@ -81,6 +87,21 @@ Status ManagerDaemon::Start() {
       .Field("node", self)
       .Field("bus", bus_->endpoint())
       .Field("http", http_ ? http_->address() : std::string("off"));
+  return Status::Ok();
+}
+
+Status ManagerDaemon::StartLogCollection(const std::string& self) {
+  EC_ASSIGN_OR_RETURN(
+      auto setup, logcollect::CollectorSetupFromConfig(*config_, bus_config_.bus.peers, self,
+                                                       (layout_.spool / "eccmgr-logs").string()));
+  if (!setup) return Status::Ok();
+  setup->options.on_error = [](std::string_view error) {
+    EC_LOG(kWarn, "log collection").Field("error", error);
+  };
+  log_root_ = setup->options.log_root;
+  log_pattern_ = setup->options.pattern;
+  EC_ASSIGN_OR_RETURN(log_collector_, logcollect::Collector::Start(setup->options, setup->nodes));
+  EC_LOG(kInfo, "collecting logs").Field("root", log_root_).Field("nodes", setup->nodes.size());
   return Status::Ok();
 }
 
@@ -119,6 +140,24 @@ Status ManagerDaemon::OpenHttp(const config::Config& config) {
 
 void ManagerDaemon::RegisterCommands() {
   auto& commands = control_->commands();
+  (void)commands.RegisterSync(
+      "logs tail", "[--node N] [--log L] [--lines N]: the last lines of the aggregated logs",
+      [this](const control::Request& r) -> Result<std::string> {
+        if (!log_collector_) return FailedPrecondition("no Logs { } scope: logs are not collected");
+        EC_ASSIGN_OR_RETURN(auto tail, logcollect::ParseTailArgs(r.arg_words));
+        if (tail.follow)
+          return InvalidArgument("the console cannot follow; run eccmgr logs tail -f");
+        tail.log_root = log_root_;
+        tail.pattern = log_pattern_;
+        std::ostringstream out;
+        EC_RETURN_IF_ERROR(logcollect::RunTail(tail, out));
+        return out.str();
+      });
+  (void)commands.RegisterSync("logs status", "each node's and log's collection counters",
+                              [this](const control::Request&) -> Result<std::string> {
+                                if (!log_collector_) return std::string("logs are not collected\n");
+                                return log_collector_->Report();
+                              });
   (void)commands.RegisterSync("show cluster membership",
                               "the bus members, their state and how long the view is stable",
                               [this](const control::Request&) -> Result<std::string> {

@@ -22,6 +22,7 @@
 #include "manager/console_fanout.h"
 #include "manager/health_view.h"
 #include "manager/http_status.h"
+#include "manager/logs/collector.h"
 #include "msgc/bus.h"
 #include "msgc/bus_config.h"
 
@@ -46,6 +47,7 @@ class ManagerDaemon {
  private:
   explicit ManagerDaemon(ManagerDaemonOptions options);
   Status Start();
+  Status StartLogCollection(const std::string& self);
   Status OpenControl(const config::Config& config);
   Status OpenHttp(const config::Config& config);
   void RegisterCommands();
@@ -69,6 +71,8 @@ class ManagerDaemon {
   std::unique_ptr<ConsoleFanout> fanout_;
   std::unique_ptr<control::Server> control_;
   std::unique_ptr<StatusHttpServer> http_;
+  std::unique_ptr<logcollect::Collector> log_collector_;  // when the config has Logs { }
+  std::string log_root_, log_pattern_;
   std::unique_ptr<event::Timer> health_timer_;
   std::map<std::string, std::unique_ptr<event::Timer>> fetch_timers_;  // FetchHealth retries
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -1,5 +1,6 @@
 #include "manager/logs/tail.h"
 
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -53,6 +54,36 @@ void PrintNew(const std::string& path, Followed& f, std::ostream& out) {
 }
 
 }  // namespace
+
+Result<TailOptions> ParseTailArgs(const std::vector<std::string>& words) {
+  TailOptions o;
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& w = words[i];
+    auto value = [&](const char* what) -> Result<std::string> {
+      if (i + 1 >= words.size()) return InvalidArgument(std::string(what) + " needs a value");
+      return words[++i];
+    };
+    if (w == "-f" || w == "--follow") {
+      o.follow = true;
+    } else if (w == "--node") {
+      EC_ASSIGN_OR_RETURN(o.node, value("--node"));
+    } else if (w == "--log") {
+      EC_ASSIGN_OR_RETURN(o.log, value("--log"));
+    } else if (w == "-n" || w == "--lines") {
+      EC_ASSIGN_OR_RETURN(std::string n, value("--lines"));
+      char* end = nullptr;
+      unsigned long v = std::strtoul(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v > 100000) {
+        return InvalidArgument("--lines: expected a number up to 100000, found \"" + n + "\"");
+      }
+      o.lines = v;
+    } else {
+      return InvalidArgument("logs tail: unknown argument \"" + w +
+                             "\" (usage: logs tail [-f] [--node N] [--log L] [-n LINES])");
+    }
+  }
+  return o;
+}
 
 Status RunTail(const TailOptions& o, std::ostream& out) {
   std::error_code ec;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/base/status.h"
 #include "manager/logs/log_path.h"
@@ -27,5 +28,9 @@ struct TailOptions {
 };
 
 Status RunTail(const TailOptions& options, std::ostream& out);
+
+// The filters of `logs tail` from its words: -f/--follow, --node N, --log L, -n/--lines N.
+// Leaves log_root and pattern empty for the caller.
+Result<TailOptions> ParseTailArgs(const std::vector<std::string>& words);
 
 }  // namespace ec::logcollect
