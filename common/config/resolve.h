@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/base/status.h"
@@ -73,5 +74,17 @@ Result<std::string> EvalString(const Config& c, const ScopePath& p, std::string_
 Result<std::vector<std::string>> EvalList(const Config& c, const ScopePath& p,
                                           std::string_view option,
                                           const SchemaRegistry& schema = DefaultSchema());
+
+// For an Eval* result: stores the value in *out, or leaves *out alone when the option is unset
+// everywhere and has no default (NotFound is not an error); other errors pass through.
+template <typename T>
+Status Optional(Result<T> r, T* out) {
+  if (r.ok()) {
+    *out = std::move(r).value();
+    return Status::Ok();
+  }
+  if (r.status().code() == StatusCode::kNotFound) return Status::Ok();
+  return r.status();
+}
 
 }  // namespace ec::config

@@ -9,6 +9,7 @@
 #include "common/config/check.h"
 #include "common/config/resolve.h"
 #include "common/log/logger.h"
+#include "msgc/bus_config.h"
 #include "mta/version.h"
 
 namespace ec::mta {
@@ -41,6 +42,9 @@ MtaDaemon::MtaDaemon(MtaDaemonOptions options)
 MtaDaemon::~MtaDaemon() {
   // Order matters: connections hold pointers into services_, the spool posts to the loop.
   control_.reset();
+  scheduler_.reset();  // its connections and timers live on base_; it uses spool_ and logs_
+  resolver_.reset();
+  cluster_.reset();  // after control_: its commands live in control_'s registry
   listener_.reset();
   heartbeat_.reset();
   spool_.reset();
@@ -95,12 +99,43 @@ Status MtaDaemon::Start() {
   services_.logs = logs_.get();
   services_.stats = &stats_;
   services_.node_name = options_.node_name;
+  EC_RETURN_IF_ERROR(StartOutbound());
   listener_ = std::make_unique<EsmtpListener>(services_);
   EC_ASSIGN_OR_RETURN(auto inbound, InboundConfig::Build(config_, SystemHostname()));
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound)));
 
   EC_RETURN_IF_ERROR(OpenControl(*config_));
   RegisterCommands();
+  scheduler_->RegisterCommands(&control_->commands());
+  if (msgc::HasBusConfig(*config_)) {
+    cluster::ClusterModuleOptions cluster;
+    cluster.node_name = options_.node_name;
+    cluster.root = options_.root;
+    cluster.commands = &control_->commands();
+    cluster.counters = [this] {
+      cluster::NodeCounters c{.received = stats_.messages_received.load(),
+                              .queue_size = spool_->size()};
+      if (scheduler_) {
+        const outbound::SchedulerStats out = scheduler_->stats();
+        c.delivered = out.delivered;  // recipients, as in `summary`
+        c.failed = out.permanent;
+      }
+      return c;
+    };
+    EC_ASSIGN_OR_RETURN(cluster_, cluster::ClusterModule::Create(*base_, *config_, cluster));
+  }
+
+  EC_ASSIGN_OR_RETURN(eccluster_, logship::EcclusterListener::Start(*base_, *config_, *journals_));
+  if (eccluster_) {
+    (void)control_->commands().RegisterSync(
+        "cluster show logs", "each log journal's size and its subscribers' positions",
+        [this](const control::Request&) -> Result<std::string> {
+          return eccluster_->service().ShowLogs();
+        });
+    for (const std::string& a : eccluster_->addresses()) {
+      EC_LOG(kInfo, "eccluster listening").Field("address", a);
+    }
+  }
 
   EC_ASSIGN_OR_RETURN(signals_, daemon::DaemonSignals::Install(
                                     *base_, {.on_stop = [this] { BeginShutdown(); },
@@ -138,7 +173,39 @@ Status MtaDaemon::OpenLogs(const config::Config& config) {
     pick("paniclog", &paths.paniclog);
     pick("acctlog", &paths.acctlog);
   }
+  if (loggers.empty()) paths.bouncelog = (layout_.log / "bouncelog.ec").string();
+  for (const config::Scope* logger : config.root.Children("bounce_logger")) {
+    if (const config::Option* o = logger->FindOption("bouncelog")) {
+      if (IsLocalPath(o->value.text())) paths.bouncelog = o->value.text();
+    }
+  }
   EC_ASSIGN_OR_RETURN(logs_, MtaLogs::Open(paths));
+  EC_ASSIGN_OR_RETURN(auto journal_specs, logship::JournalSpecsFromConfig(config));
+  int64_t journal_max = 0;  // the journal's own default
+  for (const config::Scope* cluster : config.root.Children("cluster")) {
+    if (const config::Option* o = cluster->FindOption("log_journal_max_size")) {
+      EC_ASSIGN_OR_RETURN(journal_max, o->value.AsBytes());
+    }
+  }
+  EC_ASSIGN_OR_RETURN(journals_, logship::LogJournals::Open(journal_specs,
+                                                            static_cast<uint64_t>(journal_max)));
+  logs_->SetJournals(journals_.get());
+  return Status::Ok();
+}
+
+Status MtaDaemon::StartOutbound() {
+  EC_ASSIGN_OR_RETURN(auto global, outbound::BuildGlobalOutbound(*config_, SystemHostname()));
+  EC_ASSIGN_OR_RETURN(resolver_, dns::MakeResolver(*base_, global.resolv_conf));
+  outbound::SchedulerServices s{.base = base_.get(),
+                                .spool = spool_.get(),
+                                .logs = logs_.get(),
+                                .resolver = resolver_.get(),
+                                .node_name = options_.node_name};
+  scheduler_ = std::make_unique<outbound::Scheduler>(s, config_, std::move(global));
+  EC_RETURN_IF_ERROR(scheduler_->Recover());
+  services_.on_queued = [this](spool::QueueId id, const std::vector<std::string>& rcpts) {
+    if (scheduler_) scheduler_->Add(id, rcpts);
+  };
   return Status::Ok();
 }
 
@@ -195,8 +262,14 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", inbound.status());
     return inbound.status();
   }
+  auto global = outbound::BuildGlobalOutbound(**config, SystemHostname());
+  if (!global.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", global.status());
+    return global.status();
+  }
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
+  scheduler_->Apply(config_, std::move(global).value());
   ++reloads_;
   EC_LOG(kInfo, "config reloaded").Field("reloads", reloads_);
   return Status::Ok();
@@ -205,6 +278,7 @@ Status MtaDaemon::Reload() {
 std::string MtaDaemon::Summary() const {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - started_);
+  const outbound::SchedulerStats out_stats = scheduler_->stats();
   std::ostringstream out;
   out << "Node: " << (options_.node_name.empty() ? SystemHostname() : options_.node_name) << "\n"
       << "Version: " << VersionString() << "\n"
@@ -216,8 +290,13 @@ std::string MtaDaemon::Summary() const {
       << "Rejected: " << stats_.messages_rejected << " messages, " << stats_.store_failures
       << " spool failures\n"
       << "Queued: " << spool_->size() << " messages\n"
-      << "Delivered: 0 messages\n"
-      << "Failed: 0 transient, 0 permanent\n"
+      << "Delivered: " << out_stats.delivered << " recipients\n"
+      << "Failed: " << out_stats.transient << " transient, " << out_stats.permanent
+      << " permanent\n"
+      << "Bounces: " << out_stats.bounces << " generated\n"
+      << "Outbound connections: current " << out_stats.connections_current << ", total "
+      << out_stats.connections_opened << ", failed " << out_stats.connection_failures << "\n"
+      << "Outbound queue: " << scheduler_->queued() << " entries\n"
       << "Config reloads: " << reloads_ << "\n";
   return out.str();
 }
@@ -227,6 +306,7 @@ void MtaDaemon::BeginShutdown() {
   stopping_ = true;
   EC_LOG(kInfo, "shutting down").Field("sessions", listener_->connection_count());
   listener_->BeginShutdown();
+  if (scheduler_) scheduler_->Stop();
   // Give the console's reply a moment to leave, then stop once sessions are gone.
   base_->RunInLoop([this] { base_->Stop(); });
 }

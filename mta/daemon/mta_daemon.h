@@ -19,7 +19,12 @@
 #include "common/daemon/signals.h"
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
+#include "mta/cluster/cluster_module.h"
+#include "mta/dns/dns_resolver.h"
 #include "mta/logs/mta_logs.h"
+#include "mta/logship/eccluster_listener.h"
+#include "mta/logship/log_journals.h"
+#include "mta/outbound/scheduler.h"
 #include "mta/server/esmtp_listener.h"
 #include "mta/server/inbound_context.h"
 #include "mta/spool/spool.h"
@@ -53,6 +58,7 @@ class MtaDaemon {
   Result<std::shared_ptr<const config::Config>> LoadConfig() const;
   Status OpenLogs(const config::Config& config);
   Status OpenControl(const config::Config& config);
+  Status StartOutbound();
   void RegisterCommands();
   // A path option: its setting if the operator gave one, else `fallback` under our root.
   std::string PathOption(const config::Config& config, const char* option,
@@ -66,10 +72,15 @@ class MtaDaemon {
   std::shared_ptr<const config::Config> config_;
   InboundStats stats_;
   InboundServices services_;
+  std::unique_ptr<logship::LogJournals> journals_;  // cluster:// logger outputs
   std::unique_ptr<MtaLogs> logs_;
   std::unique_ptr<spool::Spool> spool_;
   std::unique_ptr<EsmtpListener> listener_;
   std::unique_ptr<control::Server> control_;
+  std::unique_ptr<dns::Resolver> resolver_;            // outbound DNS (MX/A)
+  std::unique_ptr<outbound::Scheduler> scheduler_;   // outbound delivery
+  std::unique_ptr<cluster::ClusterModule> cluster_;  // when msgc_server has peers
+  std::unique_ptr<logship::EcclusterListener> eccluster_;  // journals for the manager
   std::unique_ptr<event::Timer> heartbeat_;
   std::chrono::steady_clock::time_point started_;
   uint64_t reloads_ = 0;

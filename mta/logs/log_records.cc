@@ -88,6 +88,15 @@ std::string FormatFailure(const FailureRecord& r) {
       .Take();
 }
 
+std::string FormatBounce(const BounceRecord& r) {
+  return AtLine(r.time)
+      .Add(r.message_id).Add(r.batch_id).Add(r.connection_id).Add(std::string("B"))
+      .Add(r.rcpt_localpart).Add(r.rcpt_domain).Add(r.sender_localpart).Add(r.sender_domain)
+      .Add(r.binding_group).Add(r.binding).Add(r.stage).Add(r.bounce_class).Add(r.size)
+      .Add(r.remote_ip).Add(r.response)
+      .Take();
+}
+
 std::string FormatMainlogHeartbeat(std::time_t time) {
   return std::to_string(static_cast<long long>(time)) + "@@@@M";
 }

@@ -58,6 +58,20 @@ struct FailureRecord {
   std::string response;
 };
 
+// B: one permanently failed recipient, with its bounce class (bouncelog).
+struct BounceRecord {
+  std::time_t time = 0;
+  std::string message_id, batch_id, connection_id;
+  std::string rcpt_localpart, rcpt_domain;
+  std::string sender_localpart, sender_domain;
+  std::string binding_group = "default", binding = "default";
+  int stage = 0;
+  int bounce_class = 1;
+  uint64_t size = 0;
+  std::string remote_ip;
+  std::string response;
+};
+
 struct RejectionRecord {
   std::time_t time = 0;
   std::string remote;  // "ip:port"
@@ -75,6 +89,9 @@ struct RejectionRecord {
 std::string FormatReception(const ReceptionRecord& r);
 std::string FormatDelivery(const DeliveryRecord& r);
 std::string FormatFailure(const FailureRecord& r);
+// bouncelog: ts@msgid@batch@conn@B@rcptlocal@rcptdomain@senderlocal@senderdomain@group@binding
+// @stage@class@size@ip@response
+std::string FormatBounce(const BounceRecord& r);
 std::string FormatMainlogHeartbeat(std::time_t time);
 std::string FormatRejection(const RejectionRecord& r);
 std::string FormatRejectlogHeartbeat(std::time_t time);

@@ -31,8 +31,8 @@ Result<std::unique_ptr<MtaLogs>> MtaLogs::Open(const MtaLogPaths& paths) {
 }
 
 void MtaLogs::Heartbeat(std::time_t now) {
-  Write(mainlog_.get(), FormatMainlogHeartbeat(now));
-  Write(rejectlog_.get(), FormatRejectlogHeartbeat(now));
+  Write(mainlog_.get(), "mainlog", FormatMainlogHeartbeat(now));
+  Write(rejectlog_.get(), "rejectlog", FormatRejectlogHeartbeat(now));
 }
 
 Status MtaLogs::Reopen() {
@@ -46,7 +46,13 @@ Status MtaLogs::Reopen() {
   return first;
 }
 
-void MtaLogs::Write(log::LineFile* file, const std::string& line) {
+void MtaLogs::Write(log::LineFile* file, std::string_view log, const std::string& line) {
+  // The journal first: a line the manager may see must not be missing from the local file for
+  // longer than this call.
+  if (journals_ != nullptr) {
+    Status s = journals_->Append(log, line);
+    if (!s.ok()) EC_LOG(kError, "log journal write failed").Field("log", log).Field("error", s);
+  }
   if (file == nullptr) return;
   Status s = file->Append(line);
   if (!s.ok()) {

@@ -7,10 +7,12 @@
 #include <ctime>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/base/status.h"
 #include "common/log/line_file.h"
 #include "mta/logs/log_records.h"
+#include "mta/logship/log_journals.h"
 
 namespace ec::mta {
 
@@ -24,12 +26,17 @@ class MtaLogs {
   // Opens every configured file (creating parent directories); the first failure is returned.
   static Result<std::unique_ptr<MtaLogs>> Open(const MtaLogPaths& paths);
 
-  void Reception(const ReceptionRecord& r) { Write(mainlog_.get(), FormatReception(r)); }
-  void Delivery(const DeliveryRecord& r) { Write(mainlog_.get(), FormatDelivery(r)); }
-  void Failure(const FailureRecord& r) { Write(mainlog_.get(), FormatFailure(r)); }
-  void Rejection(const RejectionRecord& r) { Write(rejectlog_.get(), FormatRejection(r)); }
-  void Panic(const std::string& text) { Write(paniclog_.get(), FormatPanic(std::time(nullptr), text)); }
+  void Reception(const ReceptionRecord& r) { Write(mainlog_.get(), "mainlog", FormatReception(r)); }
+  void Delivery(const DeliveryRecord& r) { Write(mainlog_.get(), "mainlog", FormatDelivery(r)); }
+  void Failure(const FailureRecord& r) { Write(mainlog_.get(), "mainlog", FormatFailure(r)); }
+  void Bounce(const BounceRecord& r) { Write(bouncelog_.get(), "bouncelog", FormatBounce(r)); }
+  void Rejection(const RejectionRecord& r) { Write(rejectlog_.get(), "rejectlog", FormatRejection(r)); }
+  void Panic(const std::string& text) { Write(paniclog_.get(), "paniclog", FormatPanic(std::time(nullptr), text)); }
   void Heartbeat(std::time_t now);
+
+  // Every line also goes to its log's journal, if the loggers name one (cluster://...=>master).
+  // `journals` must outlive this object.
+  void SetJournals(logship::LogJournals* journals) { journals_ = journals; }
 
   // After logrotate renamed the files (SIGHUP, `reopen logs`).
   Status Reopen();
@@ -38,9 +45,10 @@ class MtaLogs {
  private:
   explicit MtaLogs(MtaLogPaths paths) : paths_(std::move(paths)) {}
   // A failed log write must not fail the mail it records; it goes to the process log.
-  void Write(log::LineFile* file, const std::string& line);
+  void Write(log::LineFile* file, std::string_view log, const std::string& line);
 
   MtaLogPaths paths_;
+  logship::LogJournals* journals_ = nullptr;
   std::unique_ptr<log::LineFile> mainlog_, rejectlog_, paniclog_, acctlog_, bouncelog_;
 };
 

@@ -6,18 +6,8 @@
 namespace ec::mta {
 namespace {
 
+using config::Optional;
 using config::ScopePath;
-
-// Options that are unset everywhere and have no default resolve to NotFound: not an error.
-template <typename T>
-Status Optional(Result<T> r, T* out) {
-  if (r.ok()) {
-    *out = std::move(r).value();
-    return Status::Ok();
-  }
-  if (r.status().code() == StatusCode::kNotFound) return Status::Ok();
-  return r.status();
-}
 
 Status ApplyLineLength(const std::string& text, size_t* out) {
   if (text.empty() || text == "ignore" || text == "fix" || text == "pedantic") {

@@ -9,8 +9,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/event/event_base.h"
 #include "mta/logs/mta_logs.h"
@@ -38,6 +40,9 @@ struct InboundServices {
   MtaLogs* logs = nullptr;  // may be null (no ec_logger configured)
   InboundStats* stats = nullptr;
   std::string node_name;
+  // Tells the outbound scheduler about a message now durable in the spool (its recipients);
+  // may be empty.
+  std::function<void(spool::QueueId, const std::vector<std::string>&)> on_queued;
   // Counts connections, for connection ids unique within this process run.
   std::atomic<uint64_t> next_connection{1};
 };

@@ -189,7 +189,13 @@ void SmtpConnection::HandleEvent(short events) {
     tls_requested_ = false;
     session_->OnTlsEstablished(std::move(info));
     Flush();
-    if (!closed_ && !closing_) bufferevent_enable(bev_.get(), EV_READ);
+    if (!closed_ && !closing_) {
+      bufferevent_enable(bev_.get(), EV_READ);
+      // A command sent in the same packet as the client's Finished (ecmta's own client does
+      // that) was decrypted before this event, while reads were still held for the
+      // handshake: it waits in our input buffer and no further read event will come for it.
+      if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
+    }
     return;
   }
   if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -293,9 +299,12 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   auto id = spool::QueueId::Parse(in.queue_id.empty() ? pending_queue_id_ : in.queue_id);
   std::weak_ptr<SmtpConnection> weak = weak_from_this();
   event::EventBase* base = services_.base;
-  auto done = [weak, base, message = std::move(message)](Result<spool::QueueId> r) mutable {
+  auto on_queued = services_.on_queued;
+  auto done = [weak, base, on_queued, message = std::move(message)](Result<spool::QueueId> r) mutable {
     // The spool calls back on its committer thread unless told to post; hop to our loop.
-    base->RunInLoop([weak, r = std::move(r), message = std::move(message)]() mutable {
+    base->RunInLoop([weak, on_queued, r = std::move(r), message = std::move(message)]() mutable {
+      // Stored mail is delivered even if its client has gone meanwhile.
+      if (r.ok() && on_queued) on_queued(*r, message.envelope.rcpts);
       if (auto self = weak.lock()) self->OnStored(std::move(r), std::move(message));
     });
   };

@@ -27,13 +27,13 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .scopes = kBindings,
        .reloadable = false,
        .doc = "Source address of outbound connections (global: the default binding)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "ehlo_hostname",
        .type = T::kString,
        .default_text = "__hostname__",
        .scopes = kOut,
        .doc = "EHLO name; __message__ = the envelope sender's domain",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "delivery_method",
        .type = T::kEnum,
        .default_text = "ESMTP",
@@ -47,7 +47,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .min = 1,
        .max = 65535,
        .doc = "Destination port of SMTP delivery",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "lmtp_port",
        .type = T::kInt,
        .default_text = "2003",
@@ -59,12 +59,12 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kString,
        .scopes = kOut,
        .doc = "Smarthost: send this scope's mail there instead of the MXs",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "routes",
        .type = T::kList,
        .scopes = kDomainGlobal,
        .doc = "Explicit routes: ( \"smtp://ip?pref=10&port=25\" \"__mx__\" )",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "prohibited_hosts",
        .type = T::kCidrList,
        .scopes = kGlobal,
@@ -79,7 +79,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "false",
        .scopes = kOut,
        .doc = "Stop outbound delivery for the scope",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "blackhole",
        .type = T::kEnum,
        .default_text = "false",
@@ -98,14 +98,14 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .scopes = kOut,
        .min = 1,
        .doc = "RCPTs per outbound transaction",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_deliveries_per_connection",
        .type = T::kInt,
        .default_text = "0",
        .scopes = kOut,
        .min = 0,
        .doc = "Deliveries before closing a connection; 0 = no cap",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "use_ipv6",
        .type = T::kBool,
        .default_text = "false",
@@ -119,14 +119,14 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .scopes = kOutHost,
        .min = -1,
        .doc = "Connections per domain (per address in Host); -1 = unlimited",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "server_max_outbound_connections",
        .type = T::kInt,
        .default_text = "20000",
        .scopes = kBindings,
        .min = 0,
        .doc = "Total outbound connections",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "scope_max_outbound_connections",
        .type = T::kInt,
        .scopes = kOutHost,
@@ -136,12 +136,12 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kRate,
        .scopes = kOutHost,
        .doc = "Delivery rate \"N/secs\"",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "outbound_throttle_connections",
        .type = T::kRate,
        .scopes = kOutHost,
        .doc = "New-connection rate \"N/secs\"",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
 
   // Timeouts.
   struct Timeout {
@@ -163,7 +163,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
          .default_text = t.def,
          .scopes = kOut,
          .doc = t.doc,
-         .support = S::kPlanned});
+         .support = S::kImplemented});
   }
   add({.name = "host_failure_retry",
        .type = T::kSeconds,
@@ -183,13 +183,13 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "1200",
        .scopes = kOut,
        .doc = "First retry delay; doubles on each further failure",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_retry_interval",
        .type = T::kSeconds,
        .default_text = "43200",
        .scopes = kOut,
        .doc = "Ceiling of the retry back-off",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_retries",
        .type = T::kInt,
        .default_text = "auto",
@@ -203,13 +203,13 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "86400",
        .scopes = kOut,
        .doc = "Message lifetime before permanent failure",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "never_retry",
        .type = T::kBool,
        .default_text = "false",
        .scopes = kOut,
        .doc = "Fail instead of requeueing",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "never_attempt_expired_messages",
        .type = T::kBool,
        .default_text = "false",
@@ -222,19 +222,19 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "true",
        .scopes = kOut,
        .doc = "Send a DSN to the sender on permanent failure",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "mailerdaemon",
        .type = T::kString,
        .scopes = kOut,
        .doc = "From: of generated bounces (default mailer-daemon@hostname)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "bounces_inline_original",
        .type = T::kEnum,
        .default_text = "headers",
        .scopes = kOut,
        .enum_values = {"headers", "none", "all"},
        .doc = "How much of the original goes into a bounce",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "bounce_domains",
        .type = T::kList,
        .scopes = kPw,
@@ -253,19 +253,19 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .scopes = kOut,
        .enum_values = {"no", "ifavailable", "required"},
        .doc = "Outbound STARTTLS",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_verify",
        .type = T::kEnum,
        .default_text = "no",
        .scopes = kOut,
        .enum_values = {"no", "ca", "host", "optional"},
        .doc = "Check of the server certificate",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_ca",
        .type = T::kPath,
        .scopes = kOut,
        .doc = "CA list for verifying remote servers",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_ifavailable_fallback",
        .type = T::kBool,
        .default_text = "true",
@@ -275,17 +275,17 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kPath,
        .scopes = tls_all,
        .doc = "PEM certificate (listener: server cert; outbound: client cert)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_key",
        .type = T::kPath,
        .scopes = tls_all,
        .doc = "PEM private key matching tls_certificate",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_ciphers",
        .type = T::kString,
        .scopes = tls_all,
        .doc = "OpenSSL cipher string",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "tls_protocols",
        .type = T::kString,
        .scopes = tls_all,
@@ -296,7 +296,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kPath,
        .scopes = kGlobal,
        .doc = "Resolver file (default /etc/resolv.conf)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "min_dns_ttl",
        .type = T::kSeconds,
        .default_text = "0",

@@ -25,6 +25,11 @@ class MtaNode:
         self.node_name = node_name
         os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
         self.config_path = os.path.join(self.root, "etc", "ecelerity.conf")
+        # No nameserver: outbound DNS fails (transiently) instead of leaving loopback; a test
+        # that wants DNS sets its own resolv_conf (lib/dnsmasq.py) in global_options.
+        self.resolv_conf = os.path.join(self.root, "etc", "resolv.conf")
+        with open(self.resolv_conf, "w") as f:
+            f.write("# no nameserver: tests never query DNS outside 127.0.0.0/8\n")
         self.global_options = global_options
         self.listener_options = listener_options
         self.listen_options = listen_options
@@ -40,6 +45,7 @@ class MtaNode:
             # written by tests/integration/lib/mta.py
             spoolbase = "{self.root}/spool"
             pidfile = "{self.root}/run/ecmta.pid"
+            resolv_conf = "{self.resolv_conf}"
             {self.global_options}
             ESMTP_Listener {{
               Listen "{self.host}:{self.port}" {{

@@ -1,0 +1,796 @@
+#include "mta/outbound/scheduler.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "common/log/logger.h"
+#include "mta/bounce/dsn.h"
+
+namespace ec::outbound {
+namespace {
+
+constexpr int64_t kSecond = 1000000;
+// A recipient whose retry time is this close counts as due (timers are not exact).
+constexpr int64_t kDueSlackUs = 50000;
+constexpr int64_t kStaticRouteCacheUs = 3600 * kSecond;
+constexpr int64_t kDnsRouteCacheUs = 60 * kSecond;
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string DomainOf(const std::string& address) {
+  size_t at = address.rfind('@');
+  return at == std::string::npos ? std::string() : Lower(address.substr(at + 1));
+}
+
+void SplitAddress(const std::string& a, std::string* local, std::string* domain) {
+  size_t at = a.rfind('@');
+  if (at == std::string::npos) {
+    *local = a;
+    domain->clear();
+  } else {
+    *local = a.substr(0, at);
+    *domain = a.substr(at + 1);
+  }
+}
+
+ServerReply Reply(int code, std::string enhanced, std::string text) {
+  ServerReply r;
+  r.code = code;
+  r.enhanced = std::move(enhanced);
+  r.lines.push_back(std::move(text));
+  return r;
+}
+
+}  // namespace
+
+struct Scheduler::Outcome {
+  ServerReply reply;
+  int stage = 0;
+  bool expired = false;
+};
+
+Scheduler::Scheduler(SchedulerServices services, std::shared_ptr<const config::Config> config,
+                     GlobalOutbound global)
+    : s_(std::move(services)),
+      config_(std::move(config)),
+      global_(std::move(global)),
+      wake_(*s_.base, [this] { OnWake(); }) {}
+
+Scheduler::~Scheduler() {
+  *alive_ = false;
+  // Clients go first: they point into domains_. Transactions in flight are simply abandoned;
+  // their recipients are still pending in the spool and are tried again after a restart.
+  for (auto& [name, d] : domains_) d.clients.clear();
+}
+
+int64_t Scheduler::NowUs() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Scheduler::Domain& Scheduler::GetDomain(const std::string& name) {
+  auto [it, inserted] = domains_.try_emplace(name);
+  if (inserted) it->second.name = name;
+  return it->second;
+}
+
+const DomainPolicy* Scheduler::Policy(Domain& d) {
+  if (!d.policy && d.policy_error.ok()) {
+    auto p = BuildDomainPolicy(*config_, d.name, global_.hostname);
+    if (p.ok()) {
+      d.policy = std::move(p).value();
+    } else {
+      d.policy_error = p.status();
+      EC_LOG(kError, "outbound policy").Field("domain", d.name).Field("error", p.status());
+    }
+  }
+  return d.policy.get();
+}
+
+void Scheduler::Apply(std::shared_ptr<const config::Config> config, GlobalOutbound global) {
+  config_ = std::move(config);
+  global_ = std::move(global);
+  for (auto& [name, d] : domains_) {
+    d.policy.reset();
+    d.policy_error = Status::Ok();
+    d.hops.clear();
+    d.hops_expire_us = 0;
+  }
+  for (auto& [name, d] : domains_) Dispatch(d);
+}
+
+void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
+                    const std::vector<spool::RecipientState>& states) {
+  std::map<std::string, int64_t> due;  // domain -> earliest pending recipient
+  for (size_t i = 0; i < rcpts.size(); ++i) {
+    spool::RecipientState st = i < states.size() ? states[i] : spool::RecipientState{};
+    if (st.kind != spool::RecipientState::Kind::kPending) continue;
+    std::string domain = DomainOf(rcpts[i]);
+    auto [it, inserted] = due.try_emplace(domain, st.next_attempt_us);
+    if (!inserted) it->second = std::min(it->second, st.next_attempt_us);
+  }
+  if (due.empty()) {
+    // Every recipient is final: a crash came between the last update and the removal.
+    (void)s_.spool->Remove(id);
+    stats_.messages_removed++;
+    return;
+  }
+  open_domains_[id] = static_cast<uint16_t>(std::min<size_t>(due.size(), UINT16_MAX));
+  for (auto& [domain, at] : due) {
+    Domain& d = GetDomain(domain);
+    Queue(d, id, at);
+    if (!recovering_) Dispatch(d);
+  }
+}
+
+Status Scheduler::Recover() {
+  recovering_ = true;
+  std::vector<spool::QueueId> final_ids;
+  Status s = s_.spool->ForEachMessage([&](spool::SpooledMessage&& m) {
+    std::vector<std::string> rcpts;
+    rcpts.reserve(m.envelope.rcpts.size());
+    bool pending = false;
+    for (const auto& r : m.envelope.rcpts) rcpts.push_back(r.address);
+    for (const auto& st : m.states) pending |= st.kind == spool::RecipientState::Kind::kPending;
+    if (!pending) {
+      final_ids.push_back(m.id);
+      return;
+    }
+    Add(m.id, rcpts, m.states);
+  });
+  recovering_ = false;
+  for (spool::QueueId id : final_ids) {
+    (void)s_.spool->Remove(id);
+    stats_.messages_removed++;
+  }
+  EC_LOG(kInfo, "outbound queue recovered")
+      .Field("entries", queued())
+      .Field("domains", domains_.size())
+      .Field("removed", final_ids.size());
+  for (auto& [name, d] : domains_) Dispatch(d);
+  return s;
+}
+
+void Scheduler::Queue(Domain& d, spool::QueueId id, int64_t due_us) {
+  if (due_us <= NowUs() + kDueSlackUs) {
+    d.ready.push_back(id);
+    return;
+  }
+  delayed_.emplace(due_us, std::make_pair(&d, id));
+  d.delayed++;
+  ArmWake();
+}
+
+void Scheduler::ArmWake() {
+  if (delayed_.empty()) {
+    wake_.Stop();
+    wake_at_us_ = 0;
+    return;
+  }
+  int64_t at = delayed_.begin()->first;
+  if (wake_.IsPending() && wake_at_us_ <= at) return;
+  wake_at_us_ = at;
+  int64_t delay_ms = std::max<int64_t>(0, (at - NowUs()) / 1000 + 1);
+  wake_.Start(std::chrono::milliseconds(delay_ms));
+}
+
+void Scheduler::OnWake() {
+  wake_at_us_ = 0;
+  int64_t now = NowUs();
+  std::vector<Domain*> touched;
+  while (!delayed_.empty() && delayed_.begin()->first <= now + kDueSlackUs) {
+    auto [d, id] = delayed_.begin()->second;
+    delayed_.erase(delayed_.begin());
+    d->delayed--;
+    d->ready.push_back(id);
+    if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
+  }
+  for (Domain* d : touched) Dispatch(*d);
+  ArmWake();
+}
+
+bool Scheduler::ThrottleAllows(Domain& d, bool connection, int64_t now) {
+  const config::Rate& rate =
+      connection ? d.policy->throttle_connections : d.policy->throttle_messages;
+  if (rate.count <= 0) return true;
+  int64_t& window = connection ? d.conn_window_us : d.msg_window_us;
+  int64_t& count = connection ? d.conn_count : d.msg_count;
+  const int64_t span = std::max<int64_t>(rate.per_seconds, 1) * kSecond;
+  if (now - window >= span) {
+    window = now;
+    count = 0;
+  }
+  if (count < rate.count) {
+    ++count;
+    return true;
+  }
+  if (!d.throttle_timer) {
+    Domain* dp = &d;
+    d.throttle_timer = std::make_unique<event::Timer>(*s_.base, [this, dp] { Dispatch(*dp); });
+  }
+  if (!d.throttle_timer->IsPending()) {
+    d.throttle_timer->Start(std::chrono::milliseconds((window + span - now) / 1000 + 1));
+  }
+  return false;
+}
+
+void Scheduler::Dispatch(Domain& d) {
+  if (stopping_ || d.ready.empty()) return;
+  const DomainPolicy* policy = Policy(d);
+  if (!policy) {
+    FailReady(d, Reply(451, "4.3.5", "configuration error: " + d.policy_error.message()), "", 0);
+    return;
+  }
+  if (d.suspended || policy->suspended) return;
+  // Idle connections take work first.
+  for (Client& c : d.clients) {
+    if (d.ready.empty()) break;
+    if (c.client->ready() && c.client->policy_ptr() == d.policy) {
+      if (!SendNext(d, c.client.get())) break;
+    }
+  }
+  const int64_t now = NowUs();
+  while (!d.ready.empty() && d.ready.size() > d.connecting) {
+    if (policy->max_connections >= 0 &&
+        static_cast<int64_t>(d.clients.size()) >= policy->max_connections) {
+      break;
+    }
+    if (static_cast<int64_t>(connections_) >= global_.server_max_connections) break;
+    if (d.hops.empty() || d.hops_expire_us < now) {
+      if (d.resolving) break;
+      d.resolving = true;
+      std::string name = d.name;
+      ResolveRoute(s_.resolver, *policy, [this, alive = alive_, name](Result<std::vector<Hop>> r) {
+        if (!*alive) return;
+        Domain& d = GetDomain(name);
+        d.resolving = false;
+        if (r.ok()) {
+          bool dns = !(d.policy && !d.policy->routes.empty());
+          for (const RouteTarget& t : d.policy ? d.policy->routes : std::vector<RouteTarget>{}) {
+            dns |= t.kind != RouteTarget::Kind::kAddress;
+          }
+          d.hops = std::move(r).value();
+          d.hops_expire_us = NowUs() + (dns ? kDnsRouteCacheUs : kStaticRouteCacheUs);
+          // Resolution may have completed inline, inside Dispatch; let that call finish first.
+          s_.base->RunInLoop([this, alive = alive_, name] {
+            if (*alive) Dispatch(GetDomain(name));
+          });
+          return;
+        }
+        EC_LOG(kInfo, "route lookup failed").Field("domain", name).Field("error", r.status());
+        // No such domain, or a name that cannot be looked up at all: retrying will not help.
+        bool permanent = r.status().code() == StatusCode::kNotFound ||
+                         r.status().code() == StatusCode::kInvalidArgument;
+        ServerReply reply = permanent
+                                ? Reply(550, "5.1.2", "no route to " + name + ": " +
+                                                          r.status().message())
+                                : Reply(451, "4.4.3", "route lookup for " + name +
+                                                          " failed: " + r.status().message());
+        FailReady(d, reply, "", static_cast<int>(Stage::kConnect));
+      });
+      break;
+    }
+    if (!ThrottleAllows(d, true, now)) break;
+    OpenConnection(d);
+  }
+}
+
+void Scheduler::OpenConnection(Domain& d) {
+  std::vector<event::SocketAddress> addresses;
+  for (const Hop& h : d.hops) addresses.push_back(h.address);
+  std::string tls_name = d.hops.empty() ? d.name : d.hops.front().hostname;
+  Domain* dp = &d;
+  SmtpClient::Callbacks cb;
+  cb.on_ready = [this, dp](SmtpClient* c) { OnReady(*dp, c); };
+  cb.on_done = [this, dp](SmtpClient* c, Transaction&& tx, TransactionResult&& r) {
+    OnDone(*dp, c, std::move(tx), std::move(r));
+  };
+  cb.on_closed = [this, dp](SmtpClient* c, const Status& why) { OnClosed(*dp, c, why); };
+  Client client;
+  client.id = "o" + std::to_string(next_conn_++);
+  client.client = std::make_unique<SmtpClient>(*s_.base, d.policy, std::move(addresses),
+                                               tls_name, std::move(cb));
+  SmtpClient* raw = client.client.get();
+  d.clients.push_back(std::move(client));
+  d.connecting++;
+  connections_++;
+  stats_.connections_opened++;
+  stats_.connections_current = connections_;
+  raw->Start();
+}
+
+void Scheduler::OnReady(Domain& d, SmtpClient* client) {
+  for (Client& c : d.clients) {
+    if (c.client.get() == client && !c.became_ready) {
+      c.became_ready = true;
+      d.connecting--;
+    }
+  }
+  const DomainPolicy& policy = client->policy();
+  if (stopping_ || client->policy_ptr() != d.policy ||
+      (policy.max_deliveries_per_connection > 0 &&
+       static_cast<int64_t>(client->deliveries()) >= policy.max_deliveries_per_connection)) {
+    client->Quit();
+    return;
+  }
+  if (!SendNext(d, client)) client->Idle();
+}
+
+bool Scheduler::SendNext(Domain& d, SmtpClient* client) {
+  const int64_t now = NowUs();
+  while (!d.ready.empty()) {
+    if (d.suspended || (d.policy && d.policy->suspended)) return false;
+    spool::QueueId id = d.ready.front();
+    Transaction tx;
+    bool expired = false;
+    d.ready.pop_front();
+    if (!BuildTransaction(d, id, &tx, &expired, client->policy().max_recipients_per_batch)) {
+      continue;
+    }
+    if (!ThrottleAllows(d, false, now)) {
+      d.ready.push_front(id);
+      return false;
+    }
+    d.in_flight++;
+    client->Send(std::move(tx));
+    return true;
+  }
+  return false;
+}
+
+bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, bool* expired,
+                                 size_t cap) {
+  auto msg = s_.spool->ReadMessage(id);
+  if (!msg.ok()) {
+    // Deleted meanwhile (console), or unreadable: it stays on disk and comes back at restart.
+    if (msg.status().code() != StatusCode::kNotFound) {
+      EC_LOG(kError, "cannot read queued message").Field("id", id.ToString())
+          .Field("error", msg.status());
+      if (s_.logs) s_.logs->Panic("cannot read queued message " + id.ToString() + ": " +
+                                  msg.status().ToString());
+    }
+    return false;
+  }
+  const int64_t now = NowUs();
+  bool forced = forced_.erase(id) > 0;
+  auto message = std::make_shared<spool::SpooledMessage>(std::move(msg).value());
+  std::vector<uint32_t> due;
+  bool pending = false;
+  int64_t next = INT64_MAX;
+  bool retried = false;
+  for (size_t i = 0; i < message->envelope.rcpts.size(); ++i) {
+    const spool::RecipientState& st = message->states[i];
+    if (st.kind != spool::RecipientState::Kind::kPending) continue;
+    if (DomainOf(message->envelope.rcpts[i].address) != d.name) continue;
+    pending = true;
+    if (forced || st.next_attempt_us <= now + kDueSlackUs) {
+      if (due.size() < cap) {
+        due.push_back(static_cast<uint32_t>(i));
+        retried |= st.retries > 0;
+      } else {
+        next = std::min(next, now);
+      }
+    } else {
+      next = std::min(next, st.next_attempt_us);
+    }
+  }
+  if (due.empty()) {
+    if (pending) {
+      Queue(d, id, next);
+    } else {
+      DomainDone(id);
+    }
+    return false;
+  }
+  auto body = s_.spool->ReadBody(id);
+  if (!body.ok()) {
+    EC_LOG(kError, "cannot read queued message body").Field("id", id.ToString())
+        .Field("error", body.status());
+    return false;
+  }
+  tx->id = id;
+  tx->mail_from = message->envelope.mail_from;
+  tx->eightbit = message->envelope.body_type != spool::BodyType::k7Bit;
+  for (uint32_t i : due) {
+    tx->rcpts.push_back(message->envelope.rcpts[i].address);
+    tx->rcpt_index.push_back(i);
+  }
+  tx->data = std::move(body).value();
+  tx->message = std::move(message);
+  // Past its lifetime after at least one failed attempt: fail it without another try.
+  const DomainPolicy* policy = d.policy.get();
+  if (policy && retried && !forced &&
+      tx->message->envelope.received_us + policy->message_expiration.count() * kSecond <= now) {
+    *expired = true;
+    TransactionResult r;
+    r.rcpt.assign(tx->rcpts.size(), Reply(554, "5.4.7", "message expired in the queue"));
+    r.stage.assign(tx->rcpts.size(), Stage::kConnect);
+    r.connection_failure = true;
+    Settle(d, *tx, r, "", "", true);
+    return false;
+  }
+  return true;
+}
+
+void Scheduler::OnDone(Domain& d, SmtpClient* client, Transaction&& tx,
+                       TransactionResult&& result) {
+  if (d.in_flight > 0) d.in_flight--;
+  std::string conn_id;
+  for (const Client& c : d.clients) {
+    if (c.client.get() == client) conn_id = c.id;
+  }
+  Settle(d, tx, result, conn_id, client->remote(), true);
+}
+
+void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& result,
+                       const std::string& conn_id, const std::string& remote,
+                       bool allow_bounce) {
+  spool::SpooledMessage& msg = *tx.message;
+  const DomainPolicy* policy = d.policy.get();
+  if (!policy) policy = Policy(d);
+  const int64_t now = NowUs();
+  const std::time_t now_s = static_cast<std::time_t>(now / kSecond);
+  const double age = static_cast<double>(now - msg.envelope.received_us) / 1e6;
+  const int64_t expiry = msg.envelope.received_us +
+                         (policy ? policy->message_expiration.count() : 86400) * kSecond;
+  std::vector<spool::RecipientUpdate> updates;
+  std::vector<std::pair<uint32_t, Outcome>> failed;
+  for (size_t k = 0; k < tx.rcpts.size() && k < result.rcpt.size(); ++k) {
+    const uint32_t idx = tx.rcpt_index[k];
+    const ServerReply& reply = result.rcpt[k];
+    const int stage = static_cast<int>(result.stage[k]);
+    spool::RecipientState st = msg.states[idx];
+    const int retries = static_cast<int>(st.retries);
+    std::string batch = std::to_string(idx);
+    if (reply.positive()) {
+      st.kind = spool::RecipientState::Kind::kDone;
+      stats_.delivered++;
+      d.delivered++;
+      if (s_.logs) {
+        s_.logs->Delivery(mta::DeliveryRecord{
+            .time = now_s, .message_id = tx.id.ToString(), .batch_id = batch,
+            .connection_id = conn_id, .domain = d.name, .size = tx.data.size(),
+            .retries = retries, .seconds_since_reception = age, .remote_ip = remote});
+      }
+    } else {
+      bool permanent = reply.permanent();
+      bool expired = reply.enhanced == "5.4.7";
+      if (!permanent) {
+        st.retries++;
+        int64_t at = now + (policy ? policy->RetryDelay(st.retries).count() : 1200) * kSecond;
+        if ((policy && policy->never_retry) || now >= expiry) {
+          permanent = true;
+          expired = now >= expiry;
+        } else {
+          st.next_attempt_us = std::min(at, std::max(expiry, now + kSecond));
+        }
+      }
+      if (s_.logs) {
+        s_.logs->Failure(mta::FailureRecord{
+            .time = now_s, .message_id = tx.id.ToString(), .batch_id = batch,
+            .connection_id = conn_id, .permanent = permanent, .domain = d.name,
+            .bytes_transferred = result.bytes_sent, .stage = stage, .retries = retries,
+            .seconds_since_reception = age, .remote_ip = remote,
+            .response = reply.ToString()});
+      }
+      if (permanent) {
+        st.kind = spool::RecipientState::Kind::kFailed;
+        stats_.permanent++;
+        d.permanent++;
+        failed.push_back({idx, Outcome{reply, stage, expired}});
+      } else {
+        stats_.transient++;
+        d.transient++;
+      }
+    }
+    msg.states[idx] = st;
+    updates.push_back(spool::RecipientUpdate{.index = idx, .state = st});
+  }
+  Status s = s_.spool->Update(tx.id, std::move(updates));
+  if (!s.ok()) {
+    EC_LOG(kError, "spool update failed").Field("id", tx.id.ToString()).Field("error", s);
+  }
+  if (!failed.empty() && policy) {
+    if (s_.logs) {
+      std::string sl, sd;
+      SplitAddress(msg.envelope.mail_from, &sl, &sd);
+      for (const auto& [idx, o] : failed) {
+        mta::BounceRecord b{.time = now_s, .message_id = tx.id.ToString(),
+                            .batch_id = std::to_string(idx), .connection_id = conn_id};
+        SplitAddress(msg.envelope.rcpts[idx].address, &b.rcpt_localpart, &b.rcpt_domain);
+        b.sender_localpart = sl;
+        b.sender_domain = sd;
+        b.stage = o.stage;
+        b.bounce_class = bounce::BounceClass(o.reply.code, o.reply.enhanced,
+                                             o.reply.ToString(), o.expired);
+        b.size = tx.data.size();
+        b.remote_ip = remote;
+        b.response = o.reply.ToString();
+        s_.logs->Bounce(b);
+      }
+    }
+    // A null sender (a bounce itself) never gets a bounce.
+    if (allow_bounce && policy->generate_bounces && !msg.envelope.mail_from.empty()) {
+      QueueBounce(tx.id.ToString(), msg.envelope, tx.data, *policy, failed, remote);
+    }
+  }
+  // Where this message stands for this domain now.
+  bool pending = false;
+  int64_t next = INT64_MAX;
+  for (size_t i = 0; i < msg.envelope.rcpts.size(); ++i) {
+    if (msg.states[i].kind != spool::RecipientState::Kind::kPending) continue;
+    if (DomainOf(msg.envelope.rcpts[i].address) != d.name) continue;
+    pending = true;
+    next = std::min(next, msg.states[i].next_attempt_us);
+  }
+  if (pending) {
+    Queue(d, tx.id, next);
+  } else {
+    DomainDone(tx.id);
+  }
+}
+
+void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelope& env,
+                            const std::string& data, const DomainPolicy& policy,
+                            const std::vector<std::pair<uint32_t, Outcome>>& failed,
+                            const std::string& remote) {
+  bounce::DsnInput in;
+  in.reporting_mta = global_.hostname;
+  in.from = policy.mailerdaemon;
+  in.to = env.mail_from;
+  in.queue_id = original_id;
+  in.envid = env.dsn_envid;
+  in.arrival = static_cast<std::time_t>(env.received_us / kSecond);
+  in.now = std::time(nullptr);
+  in.original = data;
+  in.include = policy.bounces_inline == DomainPolicy::Inline::kAll    ? bounce::Include::kAll
+               : policy.bounces_inline == DomainPolicy::Inline::kNone ? bounce::Include::kNone
+                                                                      : bounce::Include::kHeaders;
+  if (env.dsn_ret == spool::DsnRet::kFull) in.include = bounce::Include::kAll;
+  if (env.dsn_ret == spool::DsnRet::kHeaders) in.include = bounce::Include::kHeaders;
+  for (const auto& [idx, o] : failed) {
+    const spool::Recipient& r = env.rcpts[idx];
+    if (r.notify & spool::kNotifyNever) continue;
+    if (r.notify != 0 && !(r.notify & spool::kNotifyFailure)) continue;
+    std::string status = o.reply.enhanced;
+    if (status.empty() || status[0] != '5') status = o.expired ? "5.4.7" : "5.0.0";
+    in.recipients.push_back(bounce::FailedRecipient{
+        .address = r.address,
+        .orcpt = r.orcpt,
+        .status = status,
+        .diagnostic = o.reply.ToString(),
+        .remote_mta = remote,
+        .expired = o.expired});
+  }
+  if (in.recipients.empty()) return;
+  spool::Envelope bounce_env;
+  bounce_env.mail_from = "";
+  bounce_env.rcpts.push_back(spool::Recipient{.address = env.mail_from});
+  bounce_env.received_us = NowUs();
+  bounce_env.helo = global_.hostname;
+  std::string sender = env.mail_from;
+  s_.spool->Submit(std::move(bounce_env), bounce::BuildDsn(in),
+                   [this, alive = alive_, sender, original_id](Result<spool::QueueId> r) {
+                     if (!*alive) return;
+                     if (!r.ok()) {
+                       EC_LOG(kError, "bounce not queued").Field("original", original_id)
+                           .Field("error", r.status());
+                       if (s_.logs) s_.logs->Panic("bounce for " + original_id +
+                                                   " not queued: " + r.status().ToString());
+                       return;
+                     }
+                     stats_.bounces++;
+                     EC_LOG(kInfo, "bounce queued").Field("original", original_id)
+                         .Field("id", r->ToString()).Field("to", sender);
+                     Add(*r, {sender});
+                   });
+}
+
+void Scheduler::DomainDone(spool::QueueId id) {
+  auto it = open_domains_.find(id);
+  if (it == open_domains_.end()) return;
+  if (--it->second > 0) return;
+  open_domains_.erase(it);
+  Status s = s_.spool->Remove(id);
+  if (!s.ok()) EC_LOG(kError, "spool remove failed").Field("id", id.ToString()).Field("error", s);
+  stats_.messages_removed++;
+}
+
+void Scheduler::FailReady(Domain& d, const ServerReply& reply, const std::string& remote,
+                          int stage) {
+  // Each message settles once per call; transient ones move to the delayed set.
+  size_t n = d.ready.size();
+  for (size_t i = 0; i < n && !d.ready.empty(); ++i) {
+    spool::QueueId id = d.ready.front();
+    d.ready.pop_front();
+    Transaction tx;
+    bool expired = false;
+    if (!BuildTransaction(d, id, &tx, &expired, SIZE_MAX)) continue;
+    TransactionResult r;
+    r.rcpt.assign(tx.rcpts.size(), reply);
+    r.stage.assign(tx.rcpts.size(), static_cast<Stage>(stage));
+    r.connection_failure = true;
+    Settle(d, tx, r, "", remote, true);
+  }
+}
+
+void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
+  auto it = std::find_if(d.clients.begin(), d.clients.end(),
+                         [client](const Client& c) { return c.client.get() == client; });
+  if (it == d.clients.end()) return;
+  bool was_ready = client->was_ready();
+  std::string remote = client->remote();
+  if (!it->became_ready) d.connecting--;
+  // We are inside the client's own callback: destroy it on a later loop turn.
+  std::shared_ptr<SmtpClient> doomed(std::move(it->client));
+  s_.base->RunInLoop([doomed] {});
+  d.clients.erase(it);
+  const bool was_full = static_cast<int64_t>(connections_) >= global_.server_max_connections;
+  connections_--;
+  stats_.connections_current = connections_;
+  if (!was_ready && !why.ok()) {
+    stats_.connection_failures++;
+    d.hops_expire_us = 0;  // look the route up again next time
+    if (d.clients.empty()) {
+      FailReady(d, Reply(451, "4.4.1", why.message()), remote,
+                static_cast<int>(client->failed_stage()));
+    }
+  }
+  Dispatch(d);
+  if (was_full) {
+    for (auto& [name, other] : domains_) {
+      if (&other != &d && !other.ready.empty()) Dispatch(other);
+    }
+  }
+}
+
+void Scheduler::Stop() {
+  stopping_ = true;
+  wake_.Stop();
+  for (auto& [name, d] : domains_) {
+    for (Client& c : d.clients) {
+      if (c.client->ready()) c.client->Quit();
+    }
+  }
+}
+
+size_t Scheduler::queued() const {
+  size_t n = delayed_.size();
+  for (const auto& [name, d] : domains_) n += d.ready.size() + d.in_flight;
+  return n;
+}
+
+std::string Scheduler::QueueSummary() const {
+  std::ostringstream out;
+  size_t ready = 0, delayed = 0, active = 0;
+  for (const auto& [name, d] : domains_) {
+    if (d.ready.empty() && d.delayed == 0 && d.in_flight == 0 && d.clients.empty() &&
+        !d.suspended) {
+      continue;
+    }
+    out << (name.empty() ? "(none)" : name) << " ready=" << d.ready.size()
+        << " delayed=" << d.delayed << " active=" << d.in_flight
+        << " connections=" << d.clients.size() << " delivered=" << d.delivered
+        << " transient=" << d.transient << " permanent=" << d.permanent
+        << (d.suspended ? " suspended" : "") << "\n";
+    ready += d.ready.size();
+    delayed += d.delayed;
+    active += d.in_flight;
+  }
+  out << "Total: ready=" << ready << " delayed=" << delayed << " active=" << active
+      << " connections=" << connections_ << "\n";
+  return out.str();
+}
+
+size_t Scheduler::RetryNow(const std::string& domain) {
+  std::string want = Lower(domain);
+  std::vector<Domain*> touched;
+  size_t moved = 0;
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    auto [d, id] = it->second;
+    if (!want.empty() && d->name != want) {
+      ++it;
+      continue;
+    }
+    it = delayed_.erase(it);
+    d->delayed--;
+    d->ready.push_back(id);
+    forced_.insert(id);
+    ++moved;
+    if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
+  }
+  for (Domain* d : touched) {
+    d->hops_expire_us = 0;
+    Dispatch(*d);
+  }
+  ArmWake();
+  return moved;
+}
+
+Status Scheduler::Suspend(const std::string& domain, bool suspended) {
+  std::string name = Lower(domain);
+  if (name.empty()) return InvalidArgument("which domain?");
+  Domain& d = GetDomain(name);
+  d.suspended = suspended;
+  if (!suspended) Dispatch(d);
+  return Status::Ok();
+}
+
+Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
+  std::string name = Lower(domain);
+  auto found = domains_.find(name);
+  if (name.empty() || found == domains_.end()) return NotFound("no queue for domain \"" + domain + "\"");
+  Domain& d = found->second;
+  std::vector<spool::QueueId> ids(d.ready.begin(), d.ready.end());
+  d.ready.clear();
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (it->second.first == &d) {
+      ids.push_back(it->second.second);
+      it = delayed_.erase(it);
+      d.delayed--;
+    } else {
+      ++it;
+    }
+  }
+  ArmWake();
+  size_t n = 0;
+  const ServerReply reply = Reply(550, "5.0.0", "message deleted from the queue by the administrator");
+  for (spool::QueueId id : ids) {
+    forced_.insert(id);
+    Transaction tx;
+    bool expired = false;
+    if (!BuildTransaction(d, id, &tx, &expired, SIZE_MAX)) continue;
+    TransactionResult r;
+    r.rcpt.assign(tx.rcpts.size(), reply);
+    r.stage.assign(tx.rcpts.size(), Stage::kConnect);
+    Settle(d, tx, r, "", "", bounce);
+    ++n;
+  }
+  return n;
+}
+
+void Scheduler::RegisterCommands(control::CommandRegistry* commands) {
+  (void)commands->RegisterSync("mailq", "outbound queue per domain (ready, delayed, active)",
+                               [this](const control::Request&) -> Result<std::string> {
+                                 return QueueSummary();
+                               });
+  (void)commands->RegisterSync(
+      "retry", "retry [domain]: deliver delayed messages now",
+      [this](const control::Request& r) -> Result<std::string> {
+        std::string domain = r.arg_words.empty() ? "" : r.arg_words[0];
+        return std::to_string(RetryNow(domain)) + " messages scheduled for delivery now";
+      });
+  (void)commands->RegisterSync("suspend", "suspend <domain>: hold its outbound mail",
+                               [this](const control::Request& r) -> Result<std::string> {
+                                 if (r.arg_words.empty()) return InvalidArgument("usage: suspend <domain>");
+                                 EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], true));
+                                 return "suspended " + r.arg_words[0];
+                               });
+  (void)commands->RegisterSync("resume", "resume <domain>: deliver its mail again",
+                               [this](const control::Request& r) -> Result<std::string> {
+                                 if (r.arg_words.empty()) return InvalidArgument("usage: resume <domain>");
+                                 EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], false));
+                                 return "resumed " + r.arg_words[0];
+                               });
+  (void)commands->RegisterSync(
+      "delete", "delete <domain>: drop its queued mail without bounces",
+      [this](const control::Request& r) -> Result<std::string> {
+        if (r.arg_words.empty()) return InvalidArgument("usage: delete <domain>");
+        EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], false));
+        return std::to_string(n) + " messages deleted";
+      });
+  (void)commands->RegisterSync(
+      "bounce", "bounce <domain>: fail its queued mail back to the senders",
+      [this](const control::Request& r) -> Result<std::string> {
+        if (r.arg_words.empty()) return InvalidArgument("usage: bounce <domain>");
+        EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], true));
+        return std::to_string(n) + " messages bounced";
+      });
+}
+
+}  // namespace ec::outbound

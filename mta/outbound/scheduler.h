@@ -1,0 +1,166 @@
+// Scheduler: ecmta's outbound side. Keeps one queue per destination domain, opens SMTP
+// connections within the domain's and the node's limits (Max_Outbound_Connections,
+// Server_Max_Outbound_Connections, outbound_throttle_*), hands each ready connection the next
+// message, and records every recipient's outcome in the spool: delivered (D), retried with
+// back-off (T), or failed for good (P) with a DSN to the sender and a bouncelog line. A message
+// leaves the spool only when its last recipient is final.
+//
+// Memory: the index holds queue ids and small per-domain bookkeeping; envelopes and bodies are
+// read from the spool when a connection is ready for them.
+//
+// Ownership and threads: owned by MtaDaemon; the spool, logs and resolver outlive it.
+// Everything runs on the loop thread, including the spool's callbacks (posted there).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "common/config/tree.h"
+#include "common/control/commands.h"
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "mta/dns/resolver.h"
+#include "mta/logs/mta_logs.h"
+#include "mta/outbound/domain_policy.h"
+#include "mta/outbound/router.h"
+#include "mta/outbound/smtp_client.h"
+#include "mta/spool/spool.h"
+
+namespace ec::outbound {
+
+struct SchedulerServices {
+  event::EventBase* base = nullptr;
+  spool::Spool* spool = nullptr;
+  mta::MtaLogs* logs = nullptr;      // may be null
+  dns::Resolver* resolver = nullptr;  // may be null: only IP-literal routes work then
+  std::string node_name;
+};
+
+struct SchedulerStats {
+  uint64_t delivered = 0;  // recipients
+  uint64_t transient = 0;
+  uint64_t permanent = 0;
+  uint64_t bounces = 0;  // DSNs queued
+  uint64_t connections_opened = 0;
+  uint64_t connection_failures = 0;
+  uint64_t connections_current = 0;
+  uint64_t messages_removed = 0;
+};
+
+class Scheduler {
+ public:
+  Scheduler(SchedulerServices services, std::shared_ptr<const config::Config> config,
+            GlobalOutbound global);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // A message now in the spool: `rcpts` are its envelope recipients, `states` their current
+  // states (empty: all pending). Recipients already final are skipped.
+  void Add(spool::QueueId id, const std::vector<std::string>& rcpts,
+           const std::vector<spool::RecipientState>& states = {});
+  // Queues everything the spool holds (at start).
+  Status Recover();
+  // A new config snapshot: policies are rebuilt as domains are next used.
+  void Apply(std::shared_ptr<const config::Config> config, GlobalOutbound global);
+  // Stops opening connections and says QUIT on idle ones (shutdown).
+  void Stop();
+
+  // Console.
+  void RegisterCommands(control::CommandRegistry* commands);
+  std::string QueueSummary() const;                 // one line per domain
+  size_t RetryNow(const std::string& domain);        // "" = every domain; returns messages moved
+  Status Suspend(const std::string& domain, bool suspended);
+  // Drops a domain's queued messages (bounce: with a DSN to each sender); returns how many.
+  Result<size_t> Drop(const std::string& domain, bool bounce);
+
+  SchedulerStats stats() const { return stats_; }
+  size_t queued() const;       // (message, domain) entries waiting: ready + delayed
+  size_t connections() const { return connections_; }
+
+ private:
+  struct Domain;
+  struct Client {
+    std::unique_ptr<SmtpClient> client;
+    std::string id;  // connection id in logs
+    bool became_ready = false;
+  };
+  struct Domain {
+    std::string name;
+    std::shared_ptr<const DomainPolicy> policy;
+    Status policy_error;
+    std::deque<spool::QueueId> ready;
+    size_t delayed = 0;
+    size_t in_flight = 0;
+    std::list<Client> clients;
+    size_t connecting = 0;  // clients not ready yet
+    bool suspended = false;  // console
+    // Routing cache.
+    std::vector<Hop> hops;
+    int64_t hops_expire_us = 0;
+    bool resolving = false;
+    // Throttles: fixed windows.
+    int64_t msg_window_us = 0, msg_count = 0;
+    int64_t conn_window_us = 0, conn_count = 0;
+    std::unique_ptr<event::Timer> throttle_timer;
+    uint64_t delivered = 0, transient = 0, permanent = 0;
+  };
+  struct Outcome;
+
+  Domain& GetDomain(const std::string& name);
+  const DomainPolicy* Policy(Domain& d);
+  void Queue(Domain& d, spool::QueueId id, int64_t due_us);
+  void Dispatch(Domain& d);
+  void OpenConnection(Domain& d);
+  bool ThrottleAllows(Domain& d, bool connection, int64_t now_us);
+  // Gives the client its next message; false if there was none to give.
+  bool SendNext(Domain& d, SmtpClient* client);
+  // Reads the message and builds a transaction of the domain's due recipients; false (and the
+  // message's domain entry settled) when there is nothing to send.
+  bool BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, bool* expired,
+                        size_t cap);
+  void OnReady(Domain& d, SmtpClient* client);
+  void OnDone(Domain& d, SmtpClient* client, Transaction&& tx, TransactionResult&& result);
+  void OnClosed(Domain& d, SmtpClient* client, const Status& why);
+  // Every ready message of the domain fails with `reply` (transient unless permanent).
+  void FailReady(Domain& d, const ServerReply& reply, const std::string& remote, int stage);
+  void Settle(Domain& d, Transaction& tx, const TransactionResult& result,
+              const std::string& conn_id, const std::string& remote, bool allow_bounce);
+  void QueueBounce(const std::string& original_id, const spool::Envelope& env,
+                   const std::string& data, const DomainPolicy& policy,
+                   const std::vector<std::pair<uint32_t, Outcome>>& failed,
+                   const std::string& remote);
+  void DomainDone(spool::QueueId id);
+  void ArmWake();
+  void OnWake();
+  int64_t NowUs() const;
+
+  SchedulerServices s_;
+  std::shared_ptr<const config::Config> config_;
+  GlobalOutbound global_;
+  std::map<std::string, Domain> domains_;  // stable addresses; sorted for the console
+  // (message, domain) entries waiting for their retry time.
+  std::multimap<int64_t, std::pair<Domain*, spool::QueueId>> delayed_;
+  // Domains (per message) still open; the message is removed when this reaches zero.
+  std::unordered_map<spool::QueueId, uint16_t> open_domains_;
+  event::Timer wake_;
+  int64_t wake_at_us_ = 0;
+  size_t connections_ = 0;
+  uint64_t next_conn_ = 1;
+  bool stopping_ = false;
+  bool recovering_ = false;
+  std::unordered_set<spool::QueueId> forced_;  // `retry`: due whatever their retry time
+  SchedulerStats stats_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace ec::outbound

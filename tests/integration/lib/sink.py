@@ -1,0 +1,221 @@
+"""Receivers for outbound tests, on loopback only.
+
+    SmtpSink(tmp_path)          Postfix's smtp-sink (/usr/sbin/smtp-sink), each message dumped to
+                                a file; .count() says how many arrived.
+    ScriptedReceiver(policy)    a Python SMTP server whose answer to each RCPT (and to the end of
+                                DATA) comes from `policy`; it records every message and attempt,
+                                counts concurrent connections and can hang after its greeting.
+
+Both are stopped by the test (context managers); nothing here ever binds a non-loopback address.
+"""
+import os
+import shutil
+import socket
+import threading
+import time
+
+from . import procs
+
+SMTP_SINK = "/usr/sbin/smtp-sink"
+
+
+class ManagedProcess:
+    """start()/stop() of one helper process (self.process), usable as a context manager."""
+    process = None
+
+    def stop(self):
+        if self.process:
+            self.process.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def have_smtp_sink():
+    return os.access(SMTP_SINK, os.X_OK)
+
+
+class SmtpSink(ManagedProcess):
+    def __init__(self, tmp_path, host="127.0.0.1", port=None, backlog=256, name="sink"):
+        self.host = host
+        self.port = port or procs.free_port(host)
+        self.dir = str(tmp_path / name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.backlog = backlog
+        self.process = None
+
+    def start(self):
+        user = os.environ.get("USER") or __import__("pwd").getpwuid(os.getuid()).pw_name
+        argv = [SMTP_SINK, "-u", user, "-d", os.path.join(self.dir, "%M."),
+                f"{self.host}:{self.port}", str(self.backlog)]
+        self.process = procs.Process(argv, self.dir + ".log")
+        procs.wait_for(lambda: procs.port_open(self.host, self.port), timeout=10,
+                       what="smtp-sink to listen")
+        return self
+
+    def files(self):
+        return [os.path.join(self.dir, f) for f in os.listdir(self.dir)]
+
+    def count(self):
+        return len(os.listdir(self.dir))
+
+
+
+class Message:
+    def __init__(self, mail_from, rcpts, data):
+        self.mail_from = mail_from
+        self.rcpts = rcpts
+        self.data = data
+
+
+class ScriptedReceiver:
+    """policy(rcpt, attempt) -> "250 ok" style reply for that RCPT (attempt counts from 1 per
+    recipient address); data_policy(message) -> reply after the body (default 250).
+    `delay` seconds are slept before answering the end of DATA (to hold connections open)."""
+
+    def __init__(self, policy=None, data_policy=None, host="127.0.0.1", port=None, hang=False,
+                 delay=0.0, pipelining=True):
+        self.policy = policy or (lambda rcpt, attempt: "250 2.1.5 ok")
+        self.data_policy = data_policy or (lambda msg: "250 2.0.0 queued")
+        self.host = host
+        self.hang = hang
+        self.delay = delay
+        self.pipelining = pipelining
+        self.messages = []
+        self.attempts = {}
+        self.connections = 0
+        self.concurrent = 0
+        self.max_concurrent = 0
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port or 0))
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(128)
+        self.stopping = False
+        self.threads = []
+        self.conns = []
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+
+    def start(self):
+        self.acceptor.start()
+        return self
+
+    def stop(self):
+        self.stopping = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        with self.lock:
+            conns = list(self.conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        for t in self.threads:
+            t.join(timeout=5)
+        self.acceptor.join(timeout=5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def delivered(self):
+        """[(rcpt, message)] of every recipient accepted with a 2xx after DATA."""
+        with self.lock:
+            return [(r, m) for m in self.messages for r in m.rcpts]
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            with self.lock:
+                self.conns.append(conn)
+                self.threads.append(t)
+            t.start()
+
+    def _serve(self, conn):
+        with self.lock:
+            self.connections += 1
+            self.concurrent += 1
+            self.max_concurrent = max(self.max_concurrent, self.concurrent)
+        try:
+            conn.settimeout(30)
+            f = conn.makefile("rb")
+            conn.sendall(b"220 scripted.test ESMTP\r\n")
+            if self.hang:
+                while not self.stopping and f.readline():
+                    pass
+                return
+            mail_from, rcpts = None, []
+            while not self.stopping:
+                line = f.readline()
+                if not line:
+                    return
+                cmd = line.decode(errors="replace").rstrip("\r\n")
+                verb = cmd[:4].upper()
+                if verb == "EHLO":
+                    ext = "250-scripted.test\r\n250-PIPELINING\r\n" if self.pipelining else \
+                        "250-scripted.test\r\n"
+                    conn.sendall((ext + "250 8BITMIME\r\n").encode())
+                elif verb == "HELO":
+                    conn.sendall(b"250 scripted.test\r\n")
+                elif verb == "MAIL":
+                    mail_from = cmd[10:].split(">")[0].lstrip("<")
+                    rcpts = []
+                    conn.sendall(b"250 2.1.0 ok\r\n")
+                elif verb == "RCPT":
+                    rcpt = cmd[8:].split(">")[0].lstrip("<")
+                    with self.lock:
+                        n = self.attempts.get(rcpt, 0) + 1
+                        self.attempts[rcpt] = n
+                    reply = self.policy(rcpt, n)
+                    if reply.startswith("2"):
+                        rcpts.append(rcpt)
+                    conn.sendall((reply + "\r\n").encode())
+                elif verb == "DATA":
+                    if not rcpts:
+                        conn.sendall(b"554 5.5.1 no valid recipients\r\n")
+                        continue
+                    conn.sendall(b"354 go ahead\r\n")
+                    lines = []
+                    while True:
+                        l = f.readline()
+                        if not l:
+                            return
+                        if l == b".\r\n":
+                            break
+                        lines.append(l[1:] if l.startswith(b"..") else l)
+                    msg = Message(mail_from, list(rcpts), b"".join(lines))
+                    if self.delay:
+                        time.sleep(self.delay)
+                    reply = self.data_policy(msg)
+                    if reply.startswith("2"):
+                        with self.lock:
+                            self.messages.append(msg)
+                    conn.sendall((reply + "\r\n").encode())
+                elif verb == "RSET":
+                    mail_from, rcpts = None, []
+                    conn.sendall(b"250 2.0.0 ok\r\n")
+                elif verb == "QUIT":
+                    conn.sendall(b"221 2.0.0 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"502 5.5.2 unknown command\r\n")
+        except OSError:
+            return
+        finally:
+            with self.lock:
+                self.concurrent -= 1
+            conn.close()
