@@ -3,16 +3,18 @@
 #
 #   bash scripts/local-cluster.sh [BUILD_DIR]     (default build/release)
 #
-# 1. validates the shipped config tree (ec_conf check) and shows one `config eval`;
+# 1. validates the shipped config tree (ec_conf check) and shows `config eval`;
 # 2. starts the manager's ecconfigd on 127.0.0.10:2027, which seeds the cluster's git
 #    repository from conf/;
-# 3. the operator's working copy on the manager commits one file per node (node1..node3): the
-#    shipped ecelerity.conf with its paths under this run's directory and its listener on the
-#    node's own loopback address, as an operator of a one-host cluster would;
-# 4. bootstraps node1..node3 (eccfg bootstrap), starts an ecmta on each (127.0.0.2-4:2525)
-#    and an `eccfg pull --watch` beside it;
-# 5. sends mail to every node with swaks and shows each node's summary and mainlog;
-# 6. commits a config change on the manager (a new SMTP banner) and times how long until every
+# 3. starts the outside world on 127.0.0.20: dnsmasq serving example.net's MX, and Postfix's
+#    smtp-sink receiving its mail;
+# 4. on the manager's working copy: the bus peers and CURVE keys, and one ecelerity.conf per
+#    node (the shipped one with this run's paths and the node's own address), committed;
+# 5. starts eccmgr on 127.0.0.10 and, on 127.0.0.2-4, an ecmta per node (bootstrapped with
+#    eccfg) and an `eccfg pull --watch` beside it;
+# 6. sends mail to every node with swaks; it is delivered through the MX to the sink;
+# 7. shows the cluster from the manager: membership, `broadcast summary`, aggregated logs;
+# 8. commits a config change on the manager (a new SMTP banner) and times how long until every
 #    node answers with it: validated, swapped atomically and reloaded without a restart.
 #
 # Everything lives under $EC_DEMO_DIR (default build/local-cluster); every process this script
@@ -24,6 +26,7 @@ build=$(cd "${1:-build/release}" && pwd)
 dir=${EC_DEMO_DIR:-$src/build/local-cluster}
 nodes=(node1 node2 node3)
 manager_ip=127.0.0.10
+world_ip=127.0.0.20
 smtp_port=2525
 
 ecmta=$build/mta/daemon/ecmta
@@ -31,7 +34,9 @@ ec_conf=$build/common/tools/ec_conf
 ec_console=$build/mta/console/ec_console
 ecconfigd=$build/ecconfigd/ecconfigd
 eccfg=$build/eccfg/eccfg
-for b in "$ecmta" "$ec_conf" "$ec_console" "$ecconfigd" "$eccfg"; do
+eccmgr=$build/manager/eccmgr
+keygen=$build/msgc/ec_msgc_keygen
+for b in "$ecmta" "$ec_conf" "$ec_console" "$ecconfigd" "$eccfg" "$eccmgr" "$keygen"; do
   [ -x "$b" ] || { echo "local-cluster: $b is missing; build first" >&2; exit 1; }
 done
 
@@ -88,34 +93,73 @@ wait_for 20 "ecconfigd's port" bash -c "exec 3<>/dev/tcp/$manager_ip/2027"
 boot_args=(--repo "$manager_ip:2027" --cert "$state/server.crt" --secret-file "$state/cluster.secret")
 admin=(--username admin --password-file "$dir/manager/admin.password")
 
-step "3. the operator's working copy on the manager: one ecelerity.conf per node"
+step "3. the outside world, on loopback: a DNS server and a receiving MTA for example.net"
+# dnsmasq answers example.net's MX (mx.example.net = $world_ip); Postfix's smtp-sink takes the
+# mail there. The nodes ask only this nameserver, so nothing leaves 127.0.0.0/8.
+mkdir -p "$dir/world/sink"
+dnsmasq --no-daemon --port=5300 --listen-address="$world_ip" --bind-interfaces --no-resolv \
+  --no-hosts --no-poll --conf-file=/dev/null --pid-file= --user=root \
+  --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,$world_ip \
+  >"$dir/world/dnsmasq.log" 2>&1 &
+record $!
+smtp-sink -u root -d "$dir/world/sink/%M." "$world_ip:2600" 64 >"$dir/world/sink.log" 2>&1 &
+record $!
+echo "nameserver $world_ip:5300" >"$dir/resolv.conf"
+wait_for 10 "smtp-sink" bash -c "exec 3<>/dev/tcp/$world_ip/2600"
+echo "example.net MX -> mx.example.net ($world_ip), smtp-sink on $world_ip:2600"
+
+step "4. the operator's working copy on the manager: the bus and one ecelerity.conf per node"
 "$eccfg" bootstrap --root "$dir/manager" --node-name manager "${boot_args[@]}"
 mwc=$dir/manager/etc/conf
+# The bus: every host with its loopback address, and each host's CURVE key pair (the secret
+# stays on the host, the public half is committed so every peer knows every key).
+peers="    manager = \"$manager_ip\""
+for n in "${nodes[@]}"; do peers+=$'\n'"    $n = \"$(node_ip "$n")\""; done
+/usr/bin/python3 -c '
+import re, sys
+path, peers = sys.argv[1], sys.argv[2]
+text = open(path).read()
+text = re.sub(r"peers = \[.*?\n  \]", lambda m: "peers = [\n" + peers + "\n  ]", text, count=1,
+              flags=re.S)
+open(path, "w").write(text)' "$mwc/global/msgc_server.conf" "$peers"
+mkdir -p "$mwc/global/msgc_keys"
+for h in manager "${nodes[@]}"; do
+  mkdir -p "$dir/$h/etc"
+  "$keygen" "$dir/$h/etc/msgc.key" "$mwc/global/msgc_keys/$h.pub" >/dev/null
+done
 for n in "${nodes[@]}"; do
   mkdir -p "$mwc/$n"
-  # The shipped file, with this node's paths and address: on a real cluster each node has its
-  # own host and the defaults (/opt/ecmta, port 25) stand as shipped.
-  sed -e "s#/opt/ecmta#$dir/$n#g" \
-      -e "s#Listen \":25\"#Listen \"$(node_ip "$n"):$smtp_port\"#" \
-      -e "s#127.0.0.1:2025#$(node_ip "$n"):2025#" \
-      "$mwc/default/ecelerity.conf" >"$mwc/$n/ecelerity.conf"
+  # The shipped files, with this node's paths and addresses: on a real cluster each node has
+  # its own host and the defaults (/opt/ecmta, port 25, *:4802) stand as shipped.
+  for f in ecelerity.conf ecelerity-cluster.conf; do
+    sed -e "s#/opt/ecmta#$dir/$n#g" \
+        -e "s#Listen \":25\"#Listen \"$(node_ip "$n"):$smtp_port\"#" \
+        -e "s#127.0.0.1:2025#$(node_ip "$n"):2025#" \
+        -e "s#Listen \"\*:4802\"#Listen \"$(node_ip "$n"):4802\"#" \
+        "$mwc/default/$f" >"$mwc/$n/$f"
+  done
+  # This one-host cluster's world: DNS above, and receivers on port 2600 instead of 25.
+  printf '\nresolv_conf = "%s"\nremote_smtp_port = 2600\n' "$dir/resolv.conf" >>"$mwc/$n/ecelerity.conf"
 done
+mkdir -p "$mwc/manager"
+sed -e "s#/opt/ecmta#$dir/manager#g" -e "s#127.0.0.1:2025#$manager_ip:2025#" \
+  "$mwc/default/eccluster.conf" >"$mwc/manager/eccluster.conf"
+echo "status_http_listen = \"$manager_ip:8081\"" >>"$mwc/manager/eccluster.conf"
 "$eccfg" commit --root "$dir/manager" "${admin[@]}" --add-all \
-  -m "local cluster: node1-3 on 127.0.0.2-4:$smtp_port"
+  -m "local cluster: manager on $manager_ip, node1-3 on 127.0.0.2-4:$smtp_port"
 "$eccfg" log --root "$dir/manager" --limit 3
 
-step "4. nodes: bootstrap each working copy, start ecmta and a watching eccfg"
+step "5. eccmgr on $manager_ip; nodes: bootstrap, ecmta and a watching eccfg on each"
+"$eccmgr" --root "$dir/manager" --node-name manager --config eccluster.conf --foreground \
+  --log-file "$dir/manager/eccmgr.log" &
+record $!
 for n in "${nodes[@]}"; do
   root=$dir/$n
-  mkdir -p "$root/log" "$root/run" "$root/spool"
-  search="$root/etc/conf/global:$root/etc/conf/$n:$root/etc/conf/default"
-  # Each new revision is checked by the node's own ecmta before the switch, and the daemon, if
-  # running, reloads after it.
-  "$eccfg" bootstrap --root "$root" --node-name "$n" "${boot_args[@]}" \
-    --validate "$ecmta --check-config --root $root --node-name $n --search-path \$EC_CONF_DIR/global:\$EC_CONF_DIR/$n:\$EC_CONF_DIR/default" \
-    --reload "test ! -S $root/run/ec_console.sock || $ec_console $root/run/ec_console.sock 'config reload'" -q
-  "$ecmta" --root "$root" --node-name "$n" --search-path "$search" --foreground \
-    --log-file "$root/log/ecmta.log" &
+  mkdir -p "$root/log"
+  # eccfg checks each new revision with this node's ecmta --check-config before switching to
+  # it, and tells the running ecmta to reload after.
+  "$eccfg" bootstrap --root "$root" --node-name "$n" "${boot_args[@]}" -q
+  "$ecmta" --root "$root" --node-name "$n" --foreground --log-file "$root/log/ecmta.log" &
   record $!
   "$eccfg" pull --root "$root" --watch --wait 30 -q >>"$root/log/eccfg-watch.log" 2>&1 &
   record $!
@@ -125,7 +169,7 @@ for n in "${nodes[@]}"; do
   echo "$n: $(banner_of "$(node_ip "$n")")"
 done
 
-step "5. mail: swaks sends two messages to every node"
+step "6. mail: swaks sends two messages to every node; they are delivered to the sink"
 for n in "${nodes[@]}"; do
   for i in 1 2; do
     swaks --silent 2 --server "$(node_ip "$n")" --port "$smtp_port" \
@@ -137,10 +181,22 @@ for n in "${nodes[@]}"; do
   echo "-- $n: ec_console summary"
   "$ec_console" "$dir/$n/run/ec_console.sock" summary
 done
-echo "-- node1 mainlog"
+wait_for 30 "delivery to the sink" bash -c "[ \$(ls $dir/world/sink | wc -l) -ge 6 ]"
+echo "-- the sink received $(ls "$dir/world/sink" | wc -l) messages"
+echo "-- node1 mainlog (R: received, D: delivered)"
 cat "$dir/node1/log/mainlog.ec"
 
-step "6. a config change on the manager reaches every node"
+step "7. the cluster from the manager: membership, every node's summary, aggregated logs"
+mgr_sock=$dir/manager/run/eccmgr.sock
+wait_for 30 "the bus to converge" bash -c \
+  "$ec_console $mgr_sock 'show cluster membership' | grep -qi stable"
+"$ec_console" "$mgr_sock" "show cluster membership"
+"$ec_console" "$mgr_sock" "broadcast summary" | grep -E '^(==|Node|Received|Delivered)' || true
+wait_for 20 "node1's mainlog on the manager" bash -c \
+  "$eccmgr logs tail --root $dir/manager --node-name manager --node node1 --log mainlog | grep -q '@D@'"
+"$eccmgr" logs tail --root "$dir/manager" --node-name manager --log mainlog -n 2
+
+step "8. a config change on the manager reaches every node"
 for n in "${nodes[@]}"; do
   sed -i "s#^ESMTP_Listener {#ESMTP_Listener {\n  static_banner = \"220 $n ready, revision 3\"#" \
     "$mwc/$n/ecelerity.conf"
@@ -160,6 +216,9 @@ cat <<EOF
 run directory: $dir
   send mail:    swaks --server 127.0.0.2 --port $smtp_port --to someone@example.net
   console:      $ec_console $dir/node1/run/ec_console.sock summary
+  the cluster:  $ec_console $dir/manager/run/eccmgr.sock 'broadcast summary'
+                curl http://$manager_ip:8081/metrics
+  all logs:     $eccmgr logs tail -f --root $dir/manager --node-name manager
   change conf:  edit $mwc/node1/ecelerity.conf, then
                 $eccfg commit --root $dir/manager ${admin[*]} -m 'why'
   node state:   $eccfg status --root $dir/node1 ; git -C $dir/node1/etc/conf log --oneline

@@ -33,6 +33,7 @@ struct ServerOptions {
   size_t max_sessions = 64;
   mode_t unix_mode = 0600;
   std::string version;  // the `version` reply; empty: "ec <project version>"
+  bool log_commands = true;  // each command at info level (else debug)
 };
 
 class Session;

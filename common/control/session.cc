@@ -119,10 +119,14 @@ void Session::Dispatch(const std::string& line) {
     Write({false, "unknown command \"" + word + "\"; \"help\" lists the commands"});
     return;
   }
-  EC_LOG(kInfo, "console command")
-      .Field("session", id_)
-      .Field("peer", peer_)
-      .Field("command", line);
+  // An operator's command is worth a line; a machine's polling (log shipping) is not.
+  auto level = server_->options_.log_commands ? log::Level::kInfo : log::Level::kDebug;
+  if (log::Logger::Global().Enabled(level)) {
+    log::LogLine(log::Logger::Global(), level, "console command")
+        .Field("session", id_)
+        .Field("peer", peer_)
+        .Field("command", line);
+  }
   busy_ = true;
   bufferevent_disable(bev_.get(), EV_READ);
   quit_after_reply_ = match->request.command == "quit";

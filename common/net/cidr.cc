@@ -45,7 +45,10 @@ Result<Cidr> Cidr::Parse(std::string_view text) {
   const size_t slash = text.find('/');
   const std::string_view addr_text = text.substr(0, slash);
   std::optional<IpAddress> ip = IpAddress::Parse(addr_text);
-  if (!ip) return InvalidArgument("bad CIDR \"" + std::string(text) + "\": not an IP address");
+  if (!ip) {
+    return InvalidArgument("expected an IP address or CIDR block, found '" + std::string(text) +
+                           "'");
+  }
   const int max_len = ip->is_v4 ? 32 : 128;
   int len = max_len;
   if (slash != std::string_view::npos) {

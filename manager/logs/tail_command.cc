@@ -1,5 +1,6 @@
 #include "manager/logs/tail_command.h"
 
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -13,11 +14,13 @@ namespace ec::logcollect {
 
 int LogsTailMain(int argc, char** argv) {
   config::LoadOptions load;
+  if (const char* env = std::getenv("EC_NODE_NAME")) load.node_name = env;
   std::string config_path = "eccluster.conf";
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
     std::string w = argv[i];
-    bool takes_value = w == "--root" || w == "--config" || w == "--search-path";
+    bool takes_value =
+        w == "--root" || w == "--config" || w == "--search-path" || w == "--node-name";
     if (takes_value && i + 1 >= argc) {
       std::cerr << "eccmgr logs tail: " << w << " needs a value\n";
       return 2;

@@ -1,5 +1,5 @@
-// `eccmgr logs tail [-f] [--node N] [--log L] [-n LINES] [--root R] [--config F]
-// [--search-path P]`: reads the manager's config for where the Logs scope puts the aggregated
+// `eccmgr logs tail [-f] [--node N] [--log L] [-n LINES] [--root R] [--node-name M]
+// [--config F] [--search-path P]`: reads the manager's config for where the Logs scope puts the aggregated
 // files, then prints them (tail.h). Runs in the caller's process; -f runs until interrupted.
 #pragma once
 

@@ -18,7 +18,7 @@ Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::Event
   for (const config::Scope* scope : scopes) {
     for (const config::Scope* listen : scope->Children("listen")) {
       std::string address = ListenAddressForBind(listen->name.value_or(""));
-      control::ServerOptions o{.tcp_address = address};
+      control::ServerOptions o{.tcp_address = address, .log_commands = false};
       auto server = control::Server::Start(base, std::move(o));
       if (!server.ok()) {
         return server.status().WithContext(listen->location.ToString() +

@@ -16,7 +16,8 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
          .type = T::kString,
          .scopes = kLogger,
          .doc = "Where the " + name + " goes: a path, or cluster:///path=>subscriber",
-         .support = S::kPlanned});
+         // ecmta writes no accounting records yet.
+         .support = name == "acctlog" ? S::kPlanned : S::kImplemented});
     add({.name = name + "_mode",
          .type = T::kOctal,
          .default_text = "0644",
@@ -43,7 +44,7 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
        .type = T::kString,
        .scopes = {"bounce_logger"},
        .doc = "Where classified bounces go: a path or cluster:///path=>subscriber",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "bouncelog_mode",
        .type = T::kOctal,
        .default_text = "0644",
@@ -57,7 +58,7 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
        .default_text = "\"/opt/ecmta/log/eccluster/%Y/%m/%d/%{l}/%{s}/%{n}\"",
        .scopes = kLogs,
        .doc = "Aggregated log path: strftime, %{l} log, %{s} subcluster, %{n} node",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "file_mode",
        .type = T::kOctal,
        .default_text = "0640",
@@ -83,6 +84,26 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
        .type = T::kPath,
        .scopes = kLogs,
        .doc = "Cache file of asynchronous cluster-wide query replies"});
+  // ecmta extensions: where eccmgr reaches each node's ECCluster_Listener (the node address
+  // comes from msgc_server's peers), and how much disk a node's journals may hold while the
+  // manager is away.
+  add({.name = "eccluster_port",
+       .type = T::kInt,
+       .default_text = "4802",
+       .scopes = kLogs,
+       .min = 1,
+       .max = 65535,
+       .doc = "Port of the nodes' ECCluster_Listener that eccmgr pulls journals from "
+              "(ecmta extension)",
+       .support = S::kImplemented});
+  add({.name = "log_journal_max_size",
+       .type = T::kBytes,
+       .default_text = "256M",
+       .scopes = {"cluster"},
+       .min = 0,
+       .doc = "Disk bound of each log journal; past it the oldest unread lines are dropped and "
+              "reported (ecmta extension)",
+       .support = S::kImplemented});
   add({.name = "subscriber",
        .type = T::kList,
        .scopes = {"node"},

@@ -13,14 +13,14 @@ void RegisterNodeOptions(SchemaRegistry* r) {
        .type = T::kString,
        .scopes = kGlobal,
        .doc = "This node's own name (default: the system host name)",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "pidfile",
        .type = T::kPath,
        .default_text = "/opt/ecmta/run/ecmta.pid",
        .scopes = kGlobal,
        .reloadable = false,
        .doc = "PID file; must differ per instance",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "license",
        .type = T::kPath,
        .scopes = kGlobal,
@@ -32,7 +32,7 @@ void RegisterNodeOptions(SchemaRegistry* r) {
        .scopes = kGlobal,
        .reloadable = false,
        .doc = "Spool root directory",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "spool_mode",
        .type = T::kOctal,
        .default_text = "0640",
