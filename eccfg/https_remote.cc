@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/daemon/unique_fd.h"
 #include "ecconfigd/git_handles.h"
 
 namespace ec::eccfg {
@@ -35,19 +36,7 @@ struct FileClose {
 struct AddrInfoFree {
   void operator()(addrinfo* p) const { freeaddrinfo(p); }
 };
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = daemon::UniqueFd;
 
 std::string OpenSslError() {
   unsigned long e = ERR_get_error();

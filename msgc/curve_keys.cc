@@ -9,26 +9,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/daemon/unique_fd.h"
+
 namespace ec::msgc {
 namespace {
 
 constexpr size_t kBinaryKeyLength = 32;
 
-// Owns a file descriptor.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = daemon::UniqueFd;
 
 std::string Trim(std::string_view s) {
   const auto begin = s.find_first_not_of(" \t\r\n");
