@@ -4,6 +4,7 @@
 #include "ecconfigd/bus_notice.h"
 // clang-format on
 
+#include <algorithm>
 #include <system_error>
 
 #include "common/config/check.h"
@@ -11,39 +12,35 @@
 #include "common/event/timer.h"
 #include "common/log/logger.h"
 #include "ecconfigd/git_handles.h"
+#include "msgc/bus_config.h"
 
 namespace ec::ecconfigd {
 namespace fs = std::filesystem;
 
-Result<msgc::BusOptions> LoadBusOptions(const fs::path& file, const std::string& self) {
+Result<msgc::BusOptions> LoadBusOptions(const fs::path& file, const std::string& self,
+                                        const fs::path& default_secret_key) {
   std::error_code ec;
   if (!fs::exists(file, ec)) return NotFound("no bus configured: " + file.string() + " is missing");
   config::LoadOptions load;
   load.search_path = {file.parent_path().string()};
   load.use_environment = false;
   EC_ASSIGN_OR_RETURN(auto config, config::LoadConfig(file.string(), load));
-  auto servers = config->root.Children("msgc_server");
-  const config::Option* peers = servers.empty() ? nullptr : servers.back()->FindOption("peers");
-  if (peers == nullptr || !peers->value.is_dict() || peers->value.keys().empty()) {
+  if (!msgc::HasBusConfig(*config)) {
     return InvalidArgument(file.string() + ": msgc_server { peers = [ name = \"address\" ] } " +
                            "is missing");
   }
-  msgc::BusOptions options;
-  options.self = self;
-  const auto& keys = peers->value.keys();
-  for (size_t i = 0; i < keys.size(); ++i) {
-    options.peers[keys[i]] = peers->value.items()[i].text();
-  }
-  if (const config::Option* port = servers.back()->FindOption("port")) {
-    EC_ASSIGN_OR_RETURN(int64_t value, port->value.AsInt());
-    options.port = static_cast<uint16_t>(value);  // the schema bounds it to 1..65535
-  }
-  if (options.peers.count(self) == 0) {
+  // Not listed (the shipped file names example hosts) is not an error for the caller.
+  const auto& names =
+      config->root.Children("msgc_server").back()->FindOption("peers")->value.keys();
+  if (std::find(names.begin(), names.end(), self) == names.end()) {
     return FailedPrecondition(file.string() + " does not list this host ('" + self +
                               "') among the bus peers");
   }
-  EC_RETURN_IF_ERROR(msgc::ValidateBusOptions(options));
-  return options;
+  // The same reader as ecmta and eccmgr, so timers and CURVE keys mean the same here.
+  EC_ASSIGN_OR_RETURN(msgc::BusConfig bus,
+                      msgc::BusConfigFromConfig(*config, self, default_secret_key.string()));
+  EC_RETURN_IF_ERROR(msgc::EnsureOwnKeyPair(bus.bus));
+  return bus.bus;
 }
 
 Result<std::unique_ptr<RevisionAnnouncer>> RevisionAnnouncer::Create(

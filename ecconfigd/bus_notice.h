@@ -35,7 +35,10 @@ inline constexpr char kConfigGroup[] = "ec_config";
 // for the peer named `self`. NotFound if the file does not exist (no bus configured);
 // FailedPrecondition if `self` is not among the peers; InvalidArgument with file:line for a
 // file that does not parse or lacks peers.
-Result<msgc::BusOptions> LoadBusOptions(const std::filesystem::path& file, const std::string& self);
+// CURVE keys as for every member (msgc/bus_config.h): this host's pair at `default_secret_key`
+// unless curve_secret_key says otherwise, made on first start.
+Result<msgc::BusOptions> LoadBusOptions(const std::filesystem::path& file, const std::string& self,
+                                        const std::filesystem::path& default_secret_key);
 
 class RevisionAnnouncer {
  public:

@@ -48,7 +48,7 @@ int RunDaemon(const DaemonOptions& options) {
 
   std::unique_ptr<RevisionAnnouncer> announcer;
   if (!options.bus_config.empty()) {
-    auto bus = LoadBusOptions(options.bus_config, options.node_name);
+    auto bus = LoadBusOptions(options.bus_config, options.node_name, options.bus_secret_key);
     if (bus.ok()) {
       auto made = RevisionAnnouncer::Create(**base, std::move(*bus));
       if (!made.ok()) return CannotStart(made.status());

@@ -20,6 +20,7 @@ struct DaemonOptions {
   // The bus: peers from this msgc_server.conf; we are the peer `node_name`. A missing file, or
   // one that does not name us, means no bus (logged); one that does not parse stops the start.
   std::filesystem::path bus_config;
+  std::filesystem::path bus_secret_key;  // default CURVE key pair (<root>/etc/msgc.key)
   std::string node_name;
 };
 

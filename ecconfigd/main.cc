@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   options.log_file = log_file;
   options.pid_file = pid_file;
   options.bus_config = bus_config;
+  options.bus_secret_key = layout.etc / "msgc.key";
   options.node_name = node_name;
   for (const std::string& name : options.server.subclusters) {
     if (!ec::ecconfigd::ValidSubclusterName(name)) {

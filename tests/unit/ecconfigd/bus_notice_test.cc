@@ -97,24 +97,31 @@ TEST_F(BusNoticeTest, LoadBusOptionsReadsMsgcServerConf) {
   WriteFile(dir_ / "global/msgc_server.conf",
             "msgc_server {\n  peers = [\n    manager = \"127.0.0.1\"\n    node1 = \"127.0.0.2\"\n"
             "  ]\n  port = 4900\n}\n");
-  auto options = LoadBusOptions(dir_ / "global/msgc_server.conf", "manager");
+  auto options = LoadBusOptions(dir_ / "global/msgc_server.conf", "manager", dir_ / "msgc.key");
   ASSERT_TRUE(options.ok()) << options.status().ToString();
   EXPECT_EQ(options->self, "manager");
   EXPECT_EQ(options->port, 4900);
   EXPECT_EQ(options->peers.at("node1"), "127.0.0.2");
   EXPECT_EQ(options->peers.size(), 2u);
+  // CURVE as for every member: our key pair is made on first start, its public half beside
+  // msgc_server.conf for the repository.
+  EXPECT_EQ(options->curve.secret_key_file, (dir_ / "msgc.key").string());
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "msgc.key"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "global/msgc_keys/manager.pub"));
 
-  EXPECT_EQ(LoadBusOptions(dir_ / "global/msgc_server.conf", "stranger").status().code(),
+  EXPECT_EQ(LoadBusOptions(dir_ / "global/msgc_server.conf", "stranger", dir_ / "msgc.key")
+                .status()
+                .code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(LoadBusOptions(dir_ / "missing.conf", "manager").status().code(),
+  EXPECT_EQ(LoadBusOptions(dir_ / "missing.conf", "manager", dir_ / "msgc.key").status().code(),
             StatusCode::kNotFound);
   WriteFile(dir_ / "bad.conf",
             "msgc_server {\n  peers = [ manager = \"127.0.0.1\" ]\n  bogus = 1\n}\n");
-  auto bad = LoadBusOptions(dir_ / "bad.conf", "manager");
+  auto bad = LoadBusOptions(dir_ / "bad.conf", "manager", dir_ / "msgc.key");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("bad.conf:3"), std::string::npos) << bad.status().message();
   WriteFile(dir_ / "empty.conf", "msgc_server {\n}\n");
-  EXPECT_EQ(LoadBusOptions(dir_ / "empty.conf", "manager").status().code(),
+  EXPECT_EQ(LoadBusOptions(dir_ / "empty.conf", "manager", dir_ / "msgc.key").status().code(),
             StatusCode::kInvalidArgument);
 }
 
