@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is needed, builds the release tree, and runs the
-# main job. What the main job shows grows with the project: today it validates the shipped
-# configuration tree and prints it, resolved, as YAML, then shows where one option's value
-# comes from (Momentum's `config eval`).
+# main job, scripts/local-cluster.sh: the whole cluster on loopback from the shipped conf/
+# (ecconfigd, eccmgr, three ecmta nodes, a DNS server and a sink), mail flowing through it, and
+# a config change reaching every node.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
