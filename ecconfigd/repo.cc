@@ -7,6 +7,7 @@
 #include <system_error>
 #include <vector>
 
+#include "common/log/logger.h"
 #include "ecconfigd/file_lock.h"
 #include "ecconfigd/pack.h"
 
@@ -15,6 +16,19 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr auto kPushLockTimeout = std::chrono::seconds(60);
+// An ecconfigd killed -9 in the middle of a ref update leaves git's lock files behind, and every
+// later push would fail on them. Called holding ecconfigd.lock, which every push holds while it
+// writes, so no writer of ours can own them.
+void RemoveStaleGitLocks(const fs::path& repo) {
+  for (const fs::path& lock :
+       {repo / (std::string(kBranchRef) + ".lock"), repo / "packed-refs.lock", repo / "HEAD.lock",
+        repo / "logs" / (std::string(kBranchRef) + ".lock")}) {
+    std::error_code ec;
+    if (fs::remove(lock, ec)) {
+      EC_LOG(kWarn, "removed a stale git lock").Field("file", lock.string());
+    }
+  }
+}
 
 Result<git_oid> WriteTreeRecursive(git_repository* repo, const fs::path& dir, bool* empty) {
   git_treebuilder* raw = nullptr;
@@ -126,7 +140,13 @@ Result<Repo> Repo::Open(const fs::path& path) {
   git_repository* raw = nullptr;
   EC_GIT_RETURN_IF_ERROR(git_repository_open_bare(&raw, path.c_str()),
                          "opening repository " + path.string());
-  return Repo(path, RepositoryPtr(raw));
+  RepositoryPtr repo(raw);
+  {
+    EC_ASSIGN_OR_RETURN(FileLock lock,
+                        FileLock::Acquire(path / "ecconfigd.lock", kPushLockTimeout));
+    RemoveStaleGitLocks(path);
+  }
+  return Repo(path, std::move(repo));
 }
 
 Result<Repo> Repo::OpenOrCreate(const fs::path& path, const fs::path& seed_dir,

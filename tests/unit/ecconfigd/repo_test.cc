@@ -2,6 +2,8 @@
 #include "ecconfigd/repo.h"
 
 #include <gtest/gtest.h>
+
+#include <fstream>
 #include <unistd.h>
 
 #include "ecconfigd/pack.h"
@@ -74,6 +76,22 @@ TEST_F(RepoTest, PushFastForwardMovesHeadAndCloneSeesIt) {
   EXPECT_EQ(Sh("git -C " + path + " fsck --strict").exit_code, 0);
   EXPECT_EQ(Sh("git -C " + path + " show main:default/ecelerity.conf").output, "spool = y\n");
   EXPECT_EQ(Sh("git -C " + path + " rev-list --count main").output, "2\n");
+}
+
+TEST_F(RepoTest, LockFilesLeftByAKilledWriterDoNotBlockPushesAfterRestart) {
+  {
+    auto first = Repo::Create(dir_ / "r.git", dir_ / "seed", Author{});
+    ASSERT_TRUE(first.ok());
+  }
+  // What an ecconfigd killed -9 in the middle of a ref update leaves behind.
+  std::ofstream(dir_ / "r.git/refs/heads/main.lock") << "0000000000000000000000000000000000000000\n";
+  auto repo = Repo::Open(dir_ / "r.git");  // as ecconfigd does at start
+  ASSERT_TRUE(repo.ok()) << repo.status().ToString();
+  EXPECT_FALSE(fs::exists(dir_ / "r.git/refs/heads/main.lock"));
+  git_oid old_head = *repo->Head();
+  auto [new_head, pack] = CommitWithGit(*repo, "default/ecelerity.conf", "spool = z\n");
+  auto pushed = repo->Push(old_head, new_head, pack, "admin");
+  ASSERT_TRUE(pushed.ok()) << pushed.status().ToString();
 }
 
 TEST_F(RepoTest, StalePushIsRefusedNamingTheHead) {
