@@ -6,7 +6,7 @@
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
-#include "common/daemon/daemonize.h"
+#include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
 #include "manager/logs/tail_command.h"
 #include "manager/manager_daemon.h"
@@ -76,26 +76,14 @@ int main(int argc, char** argv) {
     check.load.search_path = options.search_path;
     return ec::config::CheckConfigMain(check, std::cout);
   }
-  auto level = ec::log::ParseLevel(log_level);
-  if (!level.ok()) {
-    std::cerr << "eccmgr: --log-level: " << level.status().message() << "\n";
-    return 2;
-  }
-  auto& logger = ec::log::Logger::Global();
-  logger.SetLevel(*level);
-  logger.SetNode(options.node_name);
-  if (!vm.count("foreground")) {
-    if (log_file.empty()) log_file = options.root + "/log/eccmgr.log";
-    if (auto s = ec::daemon::Daemonize(); !s.ok()) {
-      std::cerr << "eccmgr: " << s.message() << "\n";
-      return 1;
-    }
-  }
-  if (!log_file.empty()) {
-    if (auto s = logger.LogToFile(log_file); !s.ok()) {
-      std::cerr << "eccmgr: " << s.message() << "\n";
-      return 1;
-    }
+  if (int rc = ec::daemon::SetUpProcess({.program = "eccmgr",
+                                         .root = options.root,
+                                         .node_name = options.node_name,
+                                         .log_level = log_level,
+                                         .log_file = log_file,
+                                         .foreground = vm.count("foreground") > 0});
+      rc != 0) {
+    return rc;
   }
   auto daemon = ec::manager::ManagerDaemon::Create(options);
   if (!daemon.ok()) {

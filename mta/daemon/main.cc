@@ -4,10 +4,10 @@
 #include <iostream>
 
 #include "common/config/check.h"
-#include "mta/daemon/check_config.h"
 #include "common/config/loader.h"
-#include "common/daemon/daemonize.h"
+#include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
+#include "mta/daemon/check_config.h"
 #include "mta/daemon/mta_daemon.h"
 #include "mta/version.h"
 
@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
     po::store(po::parse_command_line(argc, argv, desc), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::cerr << "ecmta: " << e.what() << "\n" << "Try 'ecmta --help'.\n";
+    std::cerr << "ecmta: " << e.what() << "\n"
+              << "Try 'ecmta --help'.\n";
     return 2;
   }
   if (vm.count("help")) {
@@ -71,27 +72,14 @@ int main(int argc, char** argv) {
     return ec::mta::CheckConfigMain(check, std::cout);
   }
 
-  auto level = ec::log::ParseLevel(log_level);
-  if (!level.ok()) {
-    std::cerr << "ecmta: --log-level: " << level.status().message() << "\n";
-    return 2;
-  }
-  auto& logger = ec::log::Logger::Global();
-  logger.SetLevel(*level);
-  logger.SetNode(options.node_name);
-  bool foreground = vm.count("foreground") > 0;
-  if (!foreground) {
-    if (log_file.empty()) log_file = options.root + "/log/ecmta.log";
-    if (auto s = ec::daemon::Daemonize(); !s.ok()) {
-      std::cerr << "ecmta: " << s.message() << "\n";
-      return 1;
-    }
-  }
-  if (!log_file.empty()) {
-    if (auto s = logger.LogToFile(log_file); !s.ok()) {
-      std::cerr << "ecmta: " << s.message() << "\n";
-      return 1;
-    }
+  if (int rc = ec::daemon::SetUpProcess({.program = "ecmta",
+                                         .root = options.root,
+                                         .node_name = options.node_name,
+                                         .log_level = log_level,
+                                         .log_file = log_file,
+                                         .foreground = vm.count("foreground") > 0});
+      rc != 0) {
+    return rc;
   }
 
   auto daemon = ec::mta::MtaDaemon::Create(options);

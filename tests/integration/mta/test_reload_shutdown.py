@@ -1,6 +1,8 @@
 """config reload swaps the config without dropping sessions; SIGTERM stops cleanly."""
+import os
 import signal
 import smtplib
+import subprocess
 import time
 
 from lib import procs
@@ -76,3 +78,23 @@ def test_spool_is_requeued_on_start(tmp_path):
         s.quit()
     with node:
         assert node.summary_value("Queued") == 3
+
+
+def test_detached_daemon_logs_to_its_root_and_stops_on_shutdown(tmp_path):
+    # Without --foreground: the command returns at once, the daemon runs on with its log in
+    # <root>/log/ecmta.log (the directory made if missing), and `shutdown` ends it.
+    node = MtaNode(tmp_path)
+    r = subprocess.run([procs.find_binary("ecmta"), "--config", node.config_path, "--root",
+                        node.root, "--node-name", node.node_name], timeout=30)
+    assert r.returncode == 0
+    procs.wait_for(lambda: procs.port_open(node.host, node.port), timeout=20,
+                   what="the detached ecmta to listen")
+    log = os.path.join(node.root, "log", "ecmta.log")
+    assert "ecmta started" in open(log).read()
+    pid_file = os.path.join(node.root, "run", "ecmta.pid")
+    assert os.path.exists(pid_file)
+    node.console("shutdown", check=False)
+    # Gone: the listener closed and the pid file removed (a zombie may linger in a container
+    # whose init does not reap, so /proc is no witness).
+    procs.wait_for(lambda: not procs.port_open(node.host, node.port)
+                   and not os.path.exists(pid_file), timeout=20, what="the detached ecmta to exit")

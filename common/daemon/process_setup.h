@@ -1,0 +1,23 @@
+// What every daemon's main() does between parsing its options and starting its daemon object:
+// the process log's level and node name, detaching unless told to stay in the foreground, and
+// the log file (<root>/log/<program>.log when detached and none was named). Main thread, once.
+#pragma once
+
+#include <string>
+
+namespace ec::daemon {
+
+struct ProcessSetup {
+  std::string program;  // "ecmta": prefixes errors and names the default log file
+  std::string root;
+  std::string node_name;
+  std::string log_level = "info";
+  std::string log_file;  // empty: stderr in the foreground
+  bool foreground = false;
+};
+
+// 0 when the process is ready to start its daemon; else the exit code to return (2 for a bad
+// option, 1 for a failure), the reason already on stderr.
+int SetUpProcess(ProcessSetup setup);
+
+}  // namespace ec::daemon
