@@ -90,7 +90,8 @@ def test_detached_daemon_logs_to_its_root_and_stops_on_shutdown(tmp_path):
     procs.wait_for(lambda: procs.port_open(node.host, node.port), timeout=20,
                    what="the detached ecmta to listen")
     log = os.path.join(node.root, "log", "ecmta.log")
-    assert "ecmta started" in open(log).read()
+    procs.wait_for(lambda: "ecmta started" in open(log).read(), timeout=20,
+                   what="'ecmta started' in " + log)
     pid_file = os.path.join(node.root, "run", "ecmta.pid")
     assert os.path.exists(pid_file)
     node.console("shutdown", check=False)
