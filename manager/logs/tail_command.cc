@@ -25,14 +25,17 @@ int LogsTailMain(int argc, char** argv) {
       std::cerr << "eccmgr logs tail: " << w << " needs a value\n";
       return 2;
     }
-    if (w == "--root")
+    if (w == "--root") {
       load.root = argv[++i];
-    else if (w == "--config")
+    } else if (w == "--config") {
       config_path = argv[++i];
-    else if (w == "--search-path")
+    } else if (w == "--node-name") {
+      load.node_name = argv[++i];
+    } else if (w == "--search-path") {
       load.search_path = config::SplitSearchPath(argv[++i]);
-    else
+    } else {
       words.push_back(w);
+    }
   }
   auto tail = ParseTailArgs(words);
   if (!tail.ok()) {
