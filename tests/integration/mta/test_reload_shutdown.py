@@ -87,15 +87,23 @@ def test_detached_daemon_logs_to_its_root_and_stops_on_shutdown(tmp_path):
     r = subprocess.run([procs.find_binary("ecmta"), "--config", node.config_path, "--root",
                         node.root, "--node-name", node.node_name], timeout=30)
     assert r.returncode == 0
-    procs.wait_for(lambda: procs.port_open(node.host, node.port), timeout=20,
-                   what="the detached ecmta to listen")
-    log = os.path.join(node.root, "log", "ecmta.log")
-    procs.wait_for(lambda: "ecmta started" in open(log).read(), timeout=20,
-                   what="'ecmta started' in " + log)
     pid_file = os.path.join(node.root, "run", "ecmta.pid")
-    assert os.path.exists(pid_file)
-    node.console("shutdown", check=False)
-    # Gone: the listener closed and the pid file removed (a zombie may linger in a container
-    # whose init does not reap, so /proc is no witness).
-    procs.wait_for(lambda: not procs.port_open(node.host, node.port)
-                   and not os.path.exists(pid_file), timeout=20, what="the detached ecmta to exit")
+    try:
+        procs.wait_for(lambda: procs.port_open(node.host, node.port), timeout=20,
+                       what="the detached ecmta to listen")
+        log = os.path.join(node.root, "log", "ecmta.log")
+        procs.wait_for(lambda: "ecmta started" in open(log).read(), timeout=20,
+                       what="'ecmta started' in " + log)
+        assert os.path.exists(pid_file)
+        node.console("shutdown", check=False)
+        # Gone: the listener closed and the pid file removed (a zombie may linger in a
+        # container whose init does not reap, so /proc is no witness).
+        procs.wait_for(lambda: not procs.port_open(node.host, node.port)
+                       and not os.path.exists(pid_file), timeout=20,
+                       what="the detached ecmta to exit")
+    finally:
+        # A failed assertion must not leave the daemon running: stop it by its own PID.
+        try:
+            os.kill(int(open(pid_file).read().strip()), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass
