@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "common/base/atomic_file.h"
 #include "common/log/logger.h"
 #include "mta/spool/file_io.h"
 
@@ -38,16 +39,6 @@ Result<std::string> ReadAt(int fd, uint64_t offset, size_t size, const std::stri
   return buf;
 }
 
-// Writes `data` to `path` whole: a temp file, fdatasync, rename, directory sync.
-Status WriteFileAtomically(const std::string& dir, const std::string& path, std::string_view data) {
-  std::string tmp = path + ".tmp";
-  daemon::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640));
-  if (!fd.valid()) return ErrnoStatus("creating " + tmp, errno);
-  EC_RETURN_IF_ERROR(WriteAllAt(fd.get(), data, 0, tmp));
-  EC_RETURN_IF_ERROR(spool::DataSync({}, fd.get(), tmp));
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("renaming " + tmp, errno);
-  return spool::SyncDirectory(dir);
-}
 
 }  // namespace
 
@@ -171,7 +162,7 @@ Status Journal::RecoverTail(uint64_t segment) {
 
 Status Journal::CreateSegment(uint64_t segment) {
   std::string path = PathOf(SegmentFileName(segment));
-  EC_RETURN_IF_ERROR(WriteFileAtomically(options_.dir, path, EncodeSegmentHeader(segment)));
+  EC_RETURN_IF_ERROR(WriteFileAtomically(path, EncodeSegmentHeader(segment)));
   segments_[segment] = kSegmentHeaderSize;
   return Status::Ok();
 }
@@ -235,7 +226,7 @@ Status Journal::RemoveSubscriber(const std::string& name) {
 }
 
 Status Journal::WriteCursor(const std::string& name, const Position& position) {
-  return WriteFileAtomically(options_.dir, PathOf(name + kCursorSuffix), EncodeCursor(position));
+  return WriteFileAtomically(PathOf(name + kCursorSuffix), EncodeCursor(position));
 }
 
 Position Journal::Oldest() const { return {segments_.begin()->first, kSegmentHeaderSize}; }
