@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/daemon/process_setup.h"
 #include "common/daemon/root_layout.h"
 #include "eccfg/hooks.h"
 
@@ -22,10 +23,7 @@ PullOptions MakePullOptionsFor(const CliOptions& o, const ClusterBoot& boot, con
     EcmtaCheck check;
     check.root = root;
     check.wc = o.wc;
-    check.node_name = boot.node_name;
-    if (check.node_name.empty()) {
-      if (const char* env = std::getenv("EC_NODE_NAME"); env != nullptr) check.node_name = env;
-    }
+    check.node_name = daemon::NodeNameOrEnvironment(boot.node_name);
     std::string ecmta = o.ecmta.value_or(boot.ecmta);
     Result<fs::path> found = ecmta.empty() ? FindEcmta() : Result<fs::path>(fs::path(ecmta));
     if (found.ok()) {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "common/daemon/process_setup.h"
 #include "common/daemon/root_layout.h"
 #include "ecconfigd/daemon.h"
 #include "ecconfigd/protocol.h"
@@ -72,9 +73,7 @@ int main(int argc, char** argv) {
   const auto layout = ec::daemon::RootLayout::FromRoot(root);
   if (pid_file.empty()) pid_file = layout.PidFile("ecconfigd").string();
   if (bus_config.empty()) bus_config = (layout.etc / "conf/global/msgc_server.conf").string();
-  if (node_name.empty()) {
-    if (const char* env = std::getenv("EC_NODE_NAME"); env != nullptr) node_name = env;
-  }
+  node_name = ec::daemon::NodeNameOrEnvironment(node_name);
   if (node_name.empty()) {
     char host[256] = {};
     if (::gethostname(host, sizeof host - 1) == 0) node_name = host;

@@ -64,17 +64,13 @@ int main(int argc, char** argv) {
     std::cout << "eccmgr " << EC_VERSION << "\n";
     return 0;
   }
-  if (options.node_name.empty()) {
-    if (const char* env = std::getenv("EC_NODE_NAME")) options.node_name = env;
-  }
+  options.node_name = ec::daemon::NodeNameOrEnvironment(options.node_name);
   if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
   if (vm.count("check-config")) {
-    ec::config::CheckOptions check;
-    check.config_path = options.config_path;
-    check.load.root = options.root;
-    check.load.node_name = options.node_name;
-    check.load.search_path = options.search_path;
-    return ec::config::CheckConfigMain(check, std::cout);
+    return ec::config::CheckConfigMain(
+        ec::config::DaemonCheckOptions(options.config_path, options.root, options.node_name,
+                                       options.search_path),
+        std::cout);
   }
   if (int rc = ec::daemon::SetUpProcess({.program = "eccmgr",
                                          .root = options.root,

@@ -17,6 +17,16 @@ std::shared_ptr<const Config> ParseAndValidate(const std::string& path, const Lo
 
 }  // namespace
 
+CheckOptions DaemonCheckOptions(std::string config_path, std::string root, std::string node_name,
+                                std::vector<std::string> search_path) {
+  CheckOptions check;
+  check.config_path = std::move(config_path);
+  check.load.root = std::move(root);
+  check.load.node_name = std::move(node_name);
+  check.load.search_path = std::move(search_path);
+  return check;
+}
+
 int CheckConfigMain(const CheckOptions& options, std::ostream& out) {
   const SchemaRegistry& schema = options.schema ? *options.schema : DefaultSchema();
   Diagnostics diags;

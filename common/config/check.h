@@ -22,6 +22,11 @@ struct CheckOptions {
   bool warnings_as_errors = false;
 };
 
+// The check `<daemon> --check-config` runs: the files a start with the same --config, --root,
+// node name and search path would load.
+CheckOptions DaemonCheckOptions(std::string config_path, std::string root, std::string node_name,
+                                std::vector<std::string> search_path);
+
 // Prints each problem on its own line, then a summary. Returns 0 and prints
 // "configuration OK (<n> files)" when there is no error, else 1.
 int CheckConfigMain(const CheckOptions& options, std::ostream& out);

@@ -1,5 +1,6 @@
 #include "common/daemon/process_setup.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -7,6 +8,12 @@
 #include "common/log/logger.h"
 
 namespace ec::daemon {
+
+std::string NodeNameOrEnvironment(std::string given) {
+  if (!given.empty()) return given;
+  const char* env = std::getenv("EC_NODE_NAME");
+  return env ? env : "";
+}
 
 int SetUpProcess(ProcessSetup setup) {
   auto level = log::ParseLevel(setup.log_level);

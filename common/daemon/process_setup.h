@@ -20,4 +20,8 @@ struct ProcessSetup {
 // option, 1 for a failure), the reason already on stderr.
 int SetUpProcess(ProcessSetup setup);
 
+// A daemon's node name: `given` (--node-name), else $EC_NODE_NAME, else "" (the caller's
+// default, usually the short host name).
+std::string NodeNameOrEnvironment(std::string given);
+
 }  // namespace ec::daemon

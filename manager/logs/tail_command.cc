@@ -7,6 +7,7 @@
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
+#include "common/daemon/process_setup.h"
 #include "manager/logs/logs_config.h"
 #include "manager/logs/tail.h"
 
@@ -14,7 +15,7 @@ namespace ec::logcollect {
 
 int LogsTailMain(int argc, char** argv) {
   config::LoadOptions load;
-  if (const char* env = std::getenv("EC_NODE_NAME")) load.node_name = env;
+  load.node_name = daemon::NodeNameOrEnvironment("");
   std::string config_path = "eccluster.conf";
   std::vector<std::string> words;
   for (int i = 1; i < argc; ++i) {
