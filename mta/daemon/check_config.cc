@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "mta/outbound/domain_policy.h"
 #include "mta/server/inbound_config.h"
 
 namespace ec::mta {
@@ -16,6 +17,12 @@ int CheckConfigMain(const config::CheckOptions& options, std::ostream& out) {
   auto inbound = InboundConfig::Build(*config, "localhost");
   if (!inbound.ok()) {
     out << "error: " << inbound.status().message() << "\n";
+    return 1;
+  }
+  // Bindings, routes, outbound TLS files: what a start would refuse.
+  auto outbound = outbound::BuildGlobalOutbound(*config, "localhost");
+  if (!outbound.ok()) {
+    out << "error: " << outbound.status().message() << "\n";
     return 1;
   }
   return 0;

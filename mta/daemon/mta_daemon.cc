@@ -194,7 +194,7 @@ Status MtaDaemon::OpenLogs(const config::Config& config) {
 }
 
 Status MtaDaemon::StartOutbound() {
-  EC_ASSIGN_OR_RETURN(auto global, outbound::BuildGlobalOutbound(*config_, SystemHostname()));
+  EC_ASSIGN_OR_RETURN(auto global, outbound::BuildGlobalOutbound(config_, SystemHostname()));
   EC_ASSIGN_OR_RETURN(resolver_, dns::MakeResolver(*base_, global.resolv_conf));
   outbound::SchedulerServices s{.base = base_.get(),
                                 .spool = spool_.get(),
@@ -203,8 +203,9 @@ Status MtaDaemon::StartOutbound() {
                                 .node_name = options_.node_name};
   scheduler_ = std::make_unique<outbound::Scheduler>(s, config_, std::move(global));
   EC_RETURN_IF_ERROR(scheduler_->Recover());
-  services_.on_queued = [this](spool::QueueId id, const std::vector<std::string>& rcpts) {
-    if (scheduler_) scheduler_->Add(id, rcpts);
+  services_.on_queued = [this](spool::QueueId id, const std::vector<std::string>& rcpts,
+                               const std::string& binding, const std::string& group) {
+    if (scheduler_) scheduler_->Add(id, rcpts, {}, {binding, group});
   };
   return Status::Ok();
 }
@@ -262,7 +263,7 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", inbound.status());
     return inbound.status();
   }
-  auto global = outbound::BuildGlobalOutbound(**config, SystemHostname());
+  auto global = outbound::BuildGlobalOutbound(*config, SystemHostname());
   if (!global.ok()) {
     EC_LOG(kError, "config reload refused").Field("error", global.status());
     return global.status();

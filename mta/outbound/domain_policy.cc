@@ -50,17 +50,24 @@ std::chrono::seconds DomainPolicy::RetryDelay(uint32_t failures) const {
   return std::chrono::seconds(std::min(delay, cap));
 }
 
-Result<GlobalOutbound> BuildGlobalOutbound(const config::Config& c,
+Result<GlobalOutbound> BuildGlobalOutbound(std::shared_ptr<const config::Config> config,
                                            const std::string& default_hostname) {
+  const config::Config& c = *config;
   GlobalOutbound g;
+  EC_ASSIGN_OR_RETURN(BindingTable bindings, BindingTable::Build(config));
+  g.bindings = std::make_shared<BindingTable>(std::move(bindings));
   g.hostname = default_hostname;
   ScopePath global;
   EC_RETURN_IF_ERROR(Optional(config::EvalInt(c, global, "server_max_outbound_connections"),
                               &g.server_max_connections));
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, global, "resolv_conf"), &g.resolv_conf));
-  // Build every named domain's policy once now, so a bad route, gateway or TLS file stops a
-  // start or a reload instead of surfacing on the first message. "/regex/" scopes are checked
-  // through the domains that use them.
+  EC_RETURN_IF_ERROR(
+      Optional(config::EvalBool(c, global, "dns_fallback_to_tcp"), &g.dns_fallback_to_tcp));
+  // Build every binding's and every named domain's policy once now. "/regex/" scopes are
+  // checked through the domains that use them.
+  for (const BindingRef& b : g.bindings->all()) {
+    EC_RETURN_IF_ERROR(BuildDomainPolicy(c, "", g.hostname, b).status());
+  }
   for (const config::Scope* d : c.root.Children("domain")) {
     const std::string name = d->name.value_or("");
     if (name.empty() || name.front() == '/') continue;
@@ -71,15 +78,24 @@ Result<GlobalOutbound> BuildGlobalOutbound(const config::Config& c,
 
 Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Config& c,
                                                               const std::string& domain,
-                                                              const std::string& hostname) {
+                                                              const std::string& hostname,
+                                                              const BindingRef& binding) {
   auto p = std::make_shared<DomainPolicy>();
   p->domain = Lower(domain);
-  ScopePath path{.domain = p->domain};
-  auto where = [&](const Status& s) { return s.WithContext("domain \"" + p->domain + "\""); };
+  p->binding = binding;
+  const ScopePath path{
+      .binding_group = binding.group, .binding = binding.name, .domain = p->domain};
+  const ScopePath binding_path{.binding_group = binding.group, .binding = binding.name};
+  auto where = [&](const Status& s) {
+    std::string b = binding.name == kDefaultBinding ? "" : "binding \"" + binding.name + "\"";
+    std::string d = p->domain.empty() ? "" : "domain \"" + p->domain + "\"";
+    return s.WithContext(b.empty() || d.empty() ? b + d : b + " " + d);
+  };
 
   std::string gateway;
   std::vector<std::string> routes;
-  if (Status s = Optional(config::EvalString(c, path, "gateway"), &gateway); !s.ok()) return where(s);
+  if (Status s = Optional(config::EvalString(c, path, "gateway"), &gateway); !s.ok())
+    return where(s);
   if (Status s = Optional(config::EvalList(c, path, "routes"), &routes); !s.ok()) return where(s);
   if (!gateway.empty()) {
     auto t = ParseGateway(gateway);
@@ -116,8 +132,10 @@ Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Conf
   step(Millis(c, path, "rset_timeout", &p->timeouts.rset));
   step(Millis(c, path, "idle_timeout", &p->timeouts.idle));
   step(Optional(config::EvalString(c, path, "ehlo_hostname"), &p->ehlo_hostname));
-  step(Optional(config::EvalString(c, ScopePath{}, "bind_address"), &p->bind_address));
+  step(Optional(config::EvalString(c, binding_path, "bind_address"), &p->bind_address));
   step(Optional(config::EvalBool(c, path, "generate_bounces"), &p->generate_bounces));
+  step(Optional(config::EvalBool(c, ScopePath{}, "use_ipv6"), &p->use_ipv6));
+  step(Optional(config::EvalBool(c, ScopePath{}, "prefer_ipv6_mxs"), &p->prefer_ipv6));
   step(Optional(config::EvalString(c, path, "mailerdaemon"), &p->mailerdaemon));
   std::string inline_text = "headers", tls = "no", verify = "no", ca, cert, key, ciphers;
   step(Optional(config::EvalString(c, path, "bounces_inline_original"), &inline_text));
@@ -129,6 +147,15 @@ Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Conf
   step(Optional(config::EvalString(c, path, "tls_ciphers"), &ciphers));
   if (!s.ok()) return where(s);
 
+  if (p->bind_address == "*") p->bind_address.clear();
+  if (std::string a = p->bind_address; !a.empty()) {
+    if (a.size() > 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+    if (!IsIpLiteral(a)) {
+      return where(InvalidArgument("bind_address \"" + p->bind_address +
+                                   "\" is not an IPv4 or IPv6 address"));
+    }
+    p->bind_address = a;
+  }
   p->port = static_cast<uint16_t>(port);
   p->max_recipients_per_batch = static_cast<size_t>(std::max<int64_t>(batch, 1));
   if (p->ehlo_hostname.empty() || p->ehlo_hostname == "__hostname__" ||

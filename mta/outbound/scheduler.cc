@@ -58,7 +58,9 @@ Scheduler::Scheduler(SchedulerServices services, std::shared_ptr<const config::C
     : s_(std::move(services)),
       config_(std::move(config)),
       global_(std::move(global)),
-      wake_(*s_.base, [this] { OnWake(); }) {}
+      wake_(*s_.base, [this] { OnWake(); }) {
+  if (!global_.bindings) global_.bindings = std::make_shared<BindingTable>();
+}
 
 Scheduler::~Scheduler() {
   *alive_ = false;
@@ -73,20 +75,38 @@ int64_t Scheduler::NowUs() const {
       .count();
 }
 
-Scheduler::Domain& Scheduler::GetDomain(const std::string& name) {
-  auto [it, inserted] = domains_.try_emplace(name);
-  if (inserted) it->second.name = name;
+Scheduler::Domain& Scheduler::GetDomain(const BindingRef& binding, const std::string& name) {
+  auto [it, inserted] = domains_.try_emplace({name, binding.name});
+  if (inserted) {
+    it->second.name = name;
+    it->second.binding = binding;
+  }
   return it->second;
+}
+
+bool Scheduler::Suspended(const Domain& d) const {
+  return suspended_.count(d.name) > 0 || (d.policy && d.policy->suspended) ||
+         (d.binding.name == kDefaultBinding && global_.bindings->default_suspended());
+}
+
+bool Scheduler::BindingFull(const Domain& d) const {
+  const int64_t cap = global_.bindings->MaxConnections(d.binding.name);
+  if (cap < 0) return false;
+  auto it = binding_connections_.find(d.binding.name);
+  return it != binding_connections_.end() && static_cast<int64_t>(it->second) >= cap;
 }
 
 const DomainPolicy* Scheduler::Policy(Domain& d) {
   if (!d.policy && d.policy_error.ok()) {
-    auto p = BuildDomainPolicy(*config_, d.name, global_.hostname);
+    auto p = BuildDomainPolicy(*config_, d.name, global_.hostname, d.binding);
     if (p.ok()) {
       d.policy = std::move(p).value();
     } else {
       d.policy_error = p.status();
-      EC_LOG(kError, "outbound policy").Field("domain", d.name).Field("error", p.status());
+      EC_LOG(kError, "outbound policy")
+          .Field("domain", d.name)
+          .Field("binding", d.binding.name)
+          .Field("error", p.status());
     }
   }
   return d.policy.get();
@@ -95,6 +115,7 @@ const DomainPolicy* Scheduler::Policy(Domain& d) {
 void Scheduler::Apply(std::shared_ptr<const config::Config> config, GlobalOutbound global) {
   config_ = std::move(config);
   global_ = std::move(global);
+  if (!global_.bindings) global_.bindings = std::make_shared<BindingTable>();
   for (auto& [name, d] : domains_) {
     d.policy.reset();
     d.policy_error = Status::Ok();
@@ -105,7 +126,8 @@ void Scheduler::Apply(std::shared_ptr<const config::Config> config, GlobalOutbou
 }
 
 void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
-                    const std::vector<spool::RecipientState>& states) {
+                    const std::vector<spool::RecipientState>& states,
+                    const BindingAssignment& assigned) {
   std::map<std::string, int64_t> due;  // domain -> earliest pending recipient
   for (size_t i = 0; i < rcpts.size(); ++i) {
     spool::RecipientState st = i < states.size() ? states[i] : spool::RecipientState{};
@@ -122,7 +144,7 @@ void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
   }
   open_domains_[id] = static_cast<uint16_t>(std::min<size_t>(due.size(), UINT16_MAX));
   for (auto& [domain, at] : due) {
-    Domain& d = GetDomain(domain);
+    Domain& d = GetDomain(global_.bindings->Assign(id, assigned, domain), domain);
     Queue(d, id, at);
     if (!recovering_) Dispatch(d);
   }
@@ -141,7 +163,7 @@ Status Scheduler::Recover() {
       final_ids.push_back(m.id);
       return;
     }
-    Add(m.id, rcpts, m.states);
+    Add(m.id, rcpts, m.states, {m.envelope.binding, m.envelope.binding_group});
   });
   recovering_ = false;
   for (spool::QueueId id : final_ids) {
@@ -226,7 +248,7 @@ void Scheduler::Dispatch(Domain& d) {
     FailReady(d, Reply(451, "4.3.5", "configuration error: " + d.policy_error.message()), "", 0);
     return;
   }
-  if (d.suspended || policy->suspended) return;
+  if (Suspended(d)) return;
   // Idle connections take work first.
   for (Client& c : d.clients) {
     if (d.ready.empty()) break;
@@ -241,38 +263,41 @@ void Scheduler::Dispatch(Domain& d) {
       break;
     }
     if (static_cast<int64_t>(connections_) >= global_.server_max_connections) break;
+    if (BindingFull(d)) break;
     if (d.hops.empty() || d.hops_expire_us < now) {
       if (d.resolving) break;
       d.resolving = true;
       std::string name = d.name;
-      ResolveRoute(s_.resolver, *policy, [this, alive = alive_, name](Result<std::vector<Hop>> r) {
-        if (!*alive) return;
-        Domain& d = GetDomain(name);
-        d.resolving = false;
-        if (r.ok()) {
-          bool dns = !(d.policy && !d.policy->routes.empty());
-          for (const RouteTarget& t : d.policy ? d.policy->routes : std::vector<RouteTarget>{}) {
-            dns |= t.kind != RouteTarget::Kind::kAddress;
-          }
-          d.hops = std::move(r).value();
-          d.hops_expire_us = NowUs() + (dns ? kDnsRouteCacheUs : kStaticRouteCacheUs);
-          // Resolution may have completed inline, inside Dispatch; let that call finish first.
-          s_.base->RunInLoop([this, alive = alive_, name] {
-            if (*alive) Dispatch(GetDomain(name));
+      BindingRef binding = d.binding;
+      ResolveRoute(
+          s_.resolver, *policy, [this, alive = alive_, name, binding](Result<std::vector<Hop>> r) {
+            if (!*alive) return;
+            Domain& d = GetDomain(binding, name);
+            d.resolving = false;
+            if (r.ok()) {
+              bool dns = !(d.policy && !d.policy->routes.empty());
+              for (const RouteTarget& t :
+                   d.policy ? d.policy->routes : std::vector<RouteTarget>{}) {
+                dns |= t.kind != RouteTarget::Kind::kAddress;
+              }
+              d.hops = std::move(r).value();
+              d.hops_expire_us = NowUs() + (dns ? kDnsRouteCacheUs : kStaticRouteCacheUs);
+              // Resolution may have completed inline, inside Dispatch; let that call finish first.
+              s_.base->RunInLoop([this, alive = alive_, name, binding] {
+                if (*alive) Dispatch(GetDomain(binding, name));
+              });
+              return;
+            }
+            EC_LOG(kInfo, "route lookup failed").Field("domain", name).Field("error", r.status());
+            // No such domain, or a name that cannot be looked up at all: retrying will not help.
+            bool permanent = r.status().code() == StatusCode::kNotFound ||
+                             r.status().code() == StatusCode::kInvalidArgument;
+            ServerReply reply =
+                permanent ? Reply(550, "5.1.2", "no route to " + name + ": " + r.status().message())
+                          : Reply(451, "4.4.3",
+                                  "route lookup for " + name + " failed: " + r.status().message());
+            FailReady(d, reply, "", static_cast<int>(Stage::kConnect));
           });
-          return;
-        }
-        EC_LOG(kInfo, "route lookup failed").Field("domain", name).Field("error", r.status());
-        // No such domain, or a name that cannot be looked up at all: retrying will not help.
-        bool permanent = r.status().code() == StatusCode::kNotFound ||
-                         r.status().code() == StatusCode::kInvalidArgument;
-        ServerReply reply = permanent
-                                ? Reply(550, "5.1.2", "no route to " + name + ": " +
-                                                          r.status().message())
-                                : Reply(451, "4.4.3", "route lookup for " + name +
-                                                          " failed: " + r.status().message());
-        FailReady(d, reply, "", static_cast<int>(Stage::kConnect));
-      });
       break;
     }
     if (!ThrottleAllows(d, true, now)) break;
@@ -293,12 +318,13 @@ void Scheduler::OpenConnection(Domain& d) {
   cb.on_closed = [this, dp](SmtpClient* c, const Status& why) { OnClosed(*dp, c, why); };
   Client client;
   client.id = "o" + std::to_string(next_conn_++);
-  client.client = std::make_unique<SmtpClient>(*s_.base, d.policy, std::move(addresses),
-                                               tls_name, std::move(cb));
+  client.client = std::make_unique<SmtpClient>(*s_.base, d.policy, std::move(addresses), tls_name,
+                                               std::move(cb));
   SmtpClient* raw = client.client.get();
   d.clients.push_back(std::move(client));
   d.connecting++;
   connections_++;
+  binding_connections_[d.binding.name]++;
   stats_.connections_opened++;
   stats_.connections_current = connections_;
   raw->Start();
@@ -324,7 +350,7 @@ void Scheduler::OnReady(Domain& d, SmtpClient* client) {
 bool Scheduler::SendNext(Domain& d, SmtpClient* client) {
   const int64_t now = NowUs();
   while (!d.ready.empty()) {
-    if (d.suspended || (d.policy && d.policy->suspended)) return false;
+    if (Suspended(d)) return false;
     spool::QueueId id = d.ready.front();
     Transaction tx;
     bool expired = false;
@@ -349,10 +375,12 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
   if (!msg.ok()) {
     // Deleted meanwhile (console), or unreadable: it stays on disk and comes back at restart.
     if (msg.status().code() != StatusCode::kNotFound) {
-      EC_LOG(kError, "cannot read queued message").Field("id", id.ToString())
+      EC_LOG(kError, "cannot read queued message")
+          .Field("id", id.ToString())
           .Field("error", msg.status());
-      if (s_.logs) s_.logs->Panic("cannot read queued message " + id.ToString() + ": " +
-                                  msg.status().ToString());
+      if (s_.logs)
+        s_.logs->Panic("cannot read queued message " + id.ToString() + ": " +
+                       msg.status().ToString());
     }
     return false;
   }
@@ -389,7 +417,8 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
   }
   auto body = s_.spool->ReadBody(id);
   if (!body.ok()) {
-    EC_LOG(kError, "cannot read queued message body").Field("id", id.ToString())
+    EC_LOG(kError, "cannot read queued message body")
+        .Field("id", id.ToString())
         .Field("error", body.status());
     return false;
   }
@@ -428,16 +457,15 @@ void Scheduler::OnDone(Domain& d, SmtpClient* client, Transaction&& tx,
 }
 
 void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& result,
-                       const std::string& conn_id, const std::string& remote,
-                       bool allow_bounce) {
+                       const std::string& conn_id, const std::string& remote, bool allow_bounce) {
   spool::SpooledMessage& msg = *tx.message;
   const DomainPolicy* policy = d.policy.get();
   if (!policy) policy = Policy(d);
   const int64_t now = NowUs();
   const std::time_t now_s = static_cast<std::time_t>(now / kSecond);
   const double age = static_cast<double>(now - msg.envelope.received_us) / 1e6;
-  const int64_t expiry = msg.envelope.received_us +
-                         (policy ? policy->message_expiration.count() : 86400) * kSecond;
+  const int64_t expiry =
+      msg.envelope.received_us + (policy ? policy->message_expiration.count() : 86400) * kSecond;
   std::vector<spool::RecipientUpdate> updates;
   std::vector<std::pair<uint32_t, Outcome>> failed;
   for (size_t k = 0; k < tx.rcpts.size() && k < result.rcpt.size(); ++k) {
@@ -452,10 +480,17 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
       stats_.delivered++;
       d.delivered++;
       if (s_.logs) {
-        s_.logs->Delivery(mta::DeliveryRecord{
-            .time = now_s, .message_id = tx.id.ToString(), .batch_id = batch,
-            .connection_id = conn_id, .domain = d.name, .size = tx.data.size(),
-            .retries = retries, .seconds_since_reception = age, .remote_ip = remote});
+        s_.logs->Delivery(mta::DeliveryRecord{.time = now_s,
+                                              .message_id = tx.id.ToString(),
+                                              .batch_id = batch,
+                                              .connection_id = conn_id,
+                                              .domain = d.name,
+                                              .size = tx.data.size(),
+                                              .binding_group = d.binding.group,
+                                              .binding = d.binding.name,
+                                              .retries = retries,
+                                              .seconds_since_reception = age,
+                                              .remote_ip = remote});
       }
     } else {
       bool permanent = reply.permanent();
@@ -471,12 +506,20 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
         }
       }
       if (s_.logs) {
-        s_.logs->Failure(mta::FailureRecord{
-            .time = now_s, .message_id = tx.id.ToString(), .batch_id = batch,
-            .connection_id = conn_id, .permanent = permanent, .domain = d.name,
-            .bytes_transferred = result.bytes_sent, .stage = stage, .retries = retries,
-            .seconds_since_reception = age, .remote_ip = remote,
-            .response = reply.ToString()});
+        s_.logs->Failure(mta::FailureRecord{.time = now_s,
+                                            .message_id = tx.id.ToString(),
+                                            .batch_id = batch,
+                                            .connection_id = conn_id,
+                                            .permanent = permanent,
+                                            .domain = d.name,
+                                            .bytes_transferred = result.bytes_sent,
+                                            .binding_group = d.binding.group,
+                                            .binding = d.binding.name,
+                                            .stage = stage,
+                                            .retries = retries,
+                                            .seconds_since_reception = age,
+                                            .remote_ip = remote,
+                                            .response = reply.ToString()});
       }
       if (permanent) {
         st.kind = spool::RecipientState::Kind::kFailed;
@@ -500,14 +543,18 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
       std::string sl, sd;
       SplitAddress(msg.envelope.mail_from, &sl, &sd);
       for (const auto& [idx, o] : failed) {
-        mta::BounceRecord b{.time = now_s, .message_id = tx.id.ToString(),
-                            .batch_id = std::to_string(idx), .connection_id = conn_id};
+        mta::BounceRecord b{.time = now_s,
+                            .message_id = tx.id.ToString(),
+                            .batch_id = std::to_string(idx),
+                            .connection_id = conn_id};
         SplitAddress(msg.envelope.rcpts[idx].address, &b.rcpt_localpart, &b.rcpt_domain);
         b.sender_localpart = sl;
         b.sender_domain = sd;
+        b.binding_group = d.binding.group;
+        b.binding = d.binding.name;
         b.stage = o.stage;
-        b.bounce_class = bounce::BounceClass(o.reply.code, o.reply.enhanced,
-                                             o.reply.ToString(), o.expired);
+        b.bounce_class =
+            bounce::BounceClass(o.reply.code, o.reply.enhanced, o.reply.ToString(), o.expired);
         b.size = tx.data.size();
         b.remote_ip = remote;
         b.response = o.reply.ToString();
@@ -559,13 +606,12 @@ void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelop
     if (r.notify != 0 && !(r.notify & spool::kNotifyFailure)) continue;
     std::string status = o.reply.enhanced;
     if (status.empty() || status[0] != '5') status = o.expired ? "5.4.7" : "5.0.0";
-    in.recipients.push_back(bounce::FailedRecipient{
-        .address = r.address,
-        .orcpt = r.orcpt,
-        .status = status,
-        .diagnostic = o.reply.ToString(),
-        .remote_mta = remote,
-        .expired = o.expired});
+    in.recipients.push_back(bounce::FailedRecipient{.address = r.address,
+                                                    .orcpt = r.orcpt,
+                                                    .status = status,
+                                                    .diagnostic = o.reply.ToString(),
+                                                    .remote_mta = remote,
+                                                    .expired = o.expired});
   }
   if (in.recipients.empty()) return;
   spool::Envelope bounce_env;
@@ -574,21 +620,25 @@ void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelop
   bounce_env.received_us = NowUs();
   bounce_env.helo = global_.hostname;
   std::string sender = env.mail_from;
-  s_.spool->Submit(std::move(bounce_env), bounce::BuildDsn(in),
-                   [this, alive = alive_, sender, original_id](Result<spool::QueueId> r) {
-                     if (!*alive) return;
-                     if (!r.ok()) {
-                       EC_LOG(kError, "bounce not queued").Field("original", original_id)
-                           .Field("error", r.status());
-                       if (s_.logs) s_.logs->Panic("bounce for " + original_id +
-                                                   " not queued: " + r.status().ToString());
-                       return;
-                     }
-                     stats_.bounces++;
-                     EC_LOG(kInfo, "bounce queued").Field("original", original_id)
-                         .Field("id", r->ToString()).Field("to", sender);
-                     Add(*r, {sender});
-                   });
+  s_.spool->Submit(
+      std::move(bounce_env), bounce::BuildDsn(in),
+      [this, alive = alive_, sender, original_id](Result<spool::QueueId> r) {
+        if (!*alive) return;
+        if (!r.ok()) {
+          EC_LOG(kError, "bounce not queued")
+              .Field("original", original_id)
+              .Field("error", r.status());
+          if (s_.logs)
+            s_.logs->Panic("bounce for " + original_id + " not queued: " + r.status().ToString());
+          return;
+        }
+        stats_.bounces++;
+        EC_LOG(kInfo, "bounce queued")
+            .Field("original", original_id)
+            .Field("id", r->ToString())
+            .Field("to", sender);
+        Add(*r, {sender});
+      });
 }
 
 void Scheduler::DomainDone(spool::QueueId id) {
@@ -630,8 +680,10 @@ void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
   std::shared_ptr<SmtpClient> doomed(std::move(it->client));
   s_.base->RunInLoop([doomed] {});
   d.clients.erase(it);
-  const bool was_full = static_cast<int64_t>(connections_) >= global_.server_max_connections;
+  const bool was_full =
+      static_cast<int64_t>(connections_) >= global_.server_max_connections || BindingFull(d);
   connections_--;
+  if (--binding_connections_[d.binding.name] == 0) binding_connections_.erase(d.binding.name);
   stats_.connections_current = connections_;
   if (!was_ready && !why.ok()) {
     stats_.connection_failures++;
@@ -643,7 +695,7 @@ void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
   }
   Dispatch(d);
   if (was_full) {
-    for (auto& [name, other] : domains_) {
+    for (auto& [key, other] : domains_) {
       if (&other != &d && !other.ready.empty()) Dispatch(other);
     }
   }
@@ -668,16 +720,16 @@ size_t Scheduler::queued() const {
 std::string Scheduler::QueueSummary() const {
   std::ostringstream out;
   size_t ready = 0, delayed = 0, active = 0;
-  for (const auto& [name, d] : domains_) {
-    if (d.ready.empty() && d.delayed == 0 && d.in_flight == 0 && d.clients.empty() &&
-        !d.suspended) {
+  for (const auto& [key, d] : domains_) {
+    const bool suspended = Suspended(d);
+    if (d.ready.empty() && d.delayed == 0 && d.in_flight == 0 && d.clients.empty() && !suspended) {
       continue;
     }
-    out << (name.empty() ? "(none)" : name) << " ready=" << d.ready.size()
-        << " delayed=" << d.delayed << " active=" << d.in_flight
+    out << (d.name.empty() ? "(none)" : d.name) << " binding=" << d.binding.name
+        << " ready=" << d.ready.size() << " delayed=" << d.delayed << " active=" << d.in_flight
         << " connections=" << d.clients.size() << " delivered=" << d.delivered
         << " transient=" << d.transient << " permanent=" << d.permanent
-        << (d.suspended ? " suspended" : "") << "\n";
+        << (suspended ? " suspended" : "") << "\n";
     ready += d.ready.size();
     delayed += d.delayed;
     active += d.in_flight;
@@ -715,17 +767,33 @@ size_t Scheduler::RetryNow(const std::string& domain) {
 Status Scheduler::Suspend(const std::string& domain, bool suspended) {
   std::string name = Lower(domain);
   if (name.empty()) return InvalidArgument("which domain?");
-  Domain& d = GetDomain(name);
-  d.suspended = suspended;
-  if (!suspended) Dispatch(d);
+  if (suspended) {
+    suspended_.insert(name);
+    // Shown by mailq even before the domain has mail.
+    GetDomain(global_.bindings->Assign(spool::QueueId(), {}, name), name);
+    return Status::Ok();
+  }
+  suspended_.erase(name);
+  for (auto& [key, d] : domains_) {
+    if (d.name == name) Dispatch(d);
+  }
   return Status::Ok();
 }
 
 Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
   std::string name = Lower(domain);
-  auto found = domains_.find(name);
-  if (name.empty() || found == domains_.end()) return NotFound("no queue for domain \"" + domain + "\"");
-  Domain& d = found->second;
+  size_t n = 0;
+  bool found = false;
+  for (auto& [key, d] : domains_) {
+    if (name.empty() || d.name != name) continue;
+    found = true;
+    n += DropQueue(d, bounce);
+  }
+  if (!found) return NotFound("no queue for domain \"" + domain + "\"");
+  return n;
+}
+
+size_t Scheduler::DropQueue(Domain& d, bool bounce) {
   std::vector<spool::QueueId> ids(d.ready.begin(), d.ready.end());
   d.ready.clear();
   for (auto it = delayed_.begin(); it != delayed_.end();) {
@@ -739,7 +807,8 @@ Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
   }
   ArmWake();
   size_t n = 0;
-  const ServerReply reply = Reply(550, "5.0.0", "message deleted from the queue by the administrator");
+  const ServerReply reply =
+      Reply(550, "5.0.0", "message deleted from the queue by the administrator");
   for (spool::QueueId id : ids) {
     forced_.insert(id);
     Transaction tx;
@@ -755,42 +824,44 @@ Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
 }
 
 void Scheduler::RegisterCommands(control::CommandRegistry* commands) {
-  (void)commands->RegisterSync("mailq", "outbound queue per domain (ready, delayed, active)",
-                               [this](const control::Request&) -> Result<std::string> {
-                                 return QueueSummary();
-                               });
   (void)commands->RegisterSync(
-      "retry", "retry [domain]: deliver delayed messages now",
-      [this](const control::Request& r) -> Result<std::string> {
-        std::string domain = r.arg_words.empty() ? "" : r.arg_words[0];
-        return std::to_string(RetryNow(domain)) + " messages scheduled for delivery now";
-      });
+      "mailq", "outbound queue per domain (ready, delayed, active)",
+      [this](const control::Request&) -> Result<std::string> { return QueueSummary(); });
+  (void)commands->RegisterSync("retry", "retry [domain]: deliver delayed messages now",
+                               [this](const control::Request& r) -> Result<std::string> {
+                                 std::string domain = r.arg_words.empty() ? "" : r.arg_words[0];
+                                 return std::to_string(RetryNow(domain)) +
+                                        " messages scheduled for delivery now";
+                               });
   (void)commands->RegisterSync("suspend", "suspend <domain>: hold its outbound mail",
                                [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty()) return InvalidArgument("usage: suspend <domain>");
+                                 if (r.arg_words.empty())
+                                   return InvalidArgument("usage: suspend <domain>");
                                  EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], true));
                                  return "suspended " + r.arg_words[0];
                                });
   (void)commands->RegisterSync("resume", "resume <domain>: deliver its mail again",
                                [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty()) return InvalidArgument("usage: resume <domain>");
+                                 if (r.arg_words.empty())
+                                   return InvalidArgument("usage: resume <domain>");
                                  EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], false));
                                  return "resumed " + r.arg_words[0];
                                });
-  (void)commands->RegisterSync(
-      "delete", "delete <domain>: drop its queued mail without bounces",
-      [this](const control::Request& r) -> Result<std::string> {
-        if (r.arg_words.empty()) return InvalidArgument("usage: delete <domain>");
-        EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], false));
-        return std::to_string(n) + " messages deleted";
-      });
-  (void)commands->RegisterSync(
-      "bounce", "bounce <domain>: fail its queued mail back to the senders",
-      [this](const control::Request& r) -> Result<std::string> {
-        if (r.arg_words.empty()) return InvalidArgument("usage: bounce <domain>");
-        EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], true));
-        return std::to_string(n) + " messages bounced";
-      });
+  (void)commands->RegisterSync("delete", "delete <domain>: drop its queued mail without bounces",
+                               [this](const control::Request& r) -> Result<std::string> {
+                                 if (r.arg_words.empty())
+                                   return InvalidArgument("usage: delete <domain>");
+                                 EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], false));
+                                 return std::to_string(n) + " messages deleted";
+                               });
+  (void)commands->RegisterSync("bounce",
+                               "bounce <domain>: fail its queued mail back to the senders",
+                               [this](const control::Request& r) -> Result<std::string> {
+                                 if (r.arg_words.empty())
+                                   return InvalidArgument("usage: bounce <domain>");
+                                 EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], true));
+                                 return std::to_string(n) + " messages bounced";
+                               });
 }
 
 }  // namespace ec::outbound

@@ -1,6 +1,7 @@
-// Scheduler: ecmta's outbound side. Keeps one queue per destination domain, opens SMTP
-// connections within the domain's and the node's limits (Max_Outbound_Connections,
-// Server_Max_Outbound_Connections, outbound_throttle_*), hands each ready connection the next
+// Scheduler: ecmta's outbound side. Keeps one queue per binding and destination domain, opens
+// SMTP connections within the queue's, the binding's and the node's limits
+// (Max_Outbound_Connections, Server_Max_Outbound_Connections, outbound_throttle_*), from the
+// binding's source address, hands each ready connection the next
 // message, and records every recipient's outcome in the spool: delivered (D), retried with
 // back-off (T), or failed for good (P) with a DSN to the sender and a bouncelog line. A message
 // leaves the spool only when its last recipient is final.
@@ -19,6 +20,7 @@
 #include <list>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -30,6 +32,7 @@
 #include "common/event/timer.h"
 #include "mta/dns/resolver.h"
 #include "mta/logs/mta_logs.h"
+#include "mta/outbound/binding.h"
 #include "mta/outbound/domain_policy.h"
 #include "mta/outbound/router.h"
 #include "mta/outbound/smtp_client.h"
@@ -40,7 +43,7 @@ namespace ec::outbound {
 struct SchedulerServices {
   event::EventBase* base = nullptr;
   spool::Spool* spool = nullptr;
-  mta::MtaLogs* logs = nullptr;      // may be null
+  mta::MtaLogs* logs = nullptr;       // may be null
   dns::Resolver* resolver = nullptr;  // may be null: only IP-literal routes work then
   std::string node_name;
 };
@@ -65,9 +68,11 @@ class Scheduler {
   Scheduler& operator=(const Scheduler&) = delete;
 
   // A message now in the spool: `rcpts` are its envelope recipients, `states` their current
-  // states (empty: all pending). Recipients already final are skipped.
+  // states (empty: all pending), `assigned` the binding its envelope names (if any).
+  // Recipients already final are skipped.
   void Add(spool::QueueId id, const std::vector<std::string>& rcpts,
-           const std::vector<spool::RecipientState>& states = {});
+           const std::vector<spool::RecipientState>& states = {},
+           const BindingAssignment& assigned = {});
   // Queues everything the spool holds (at start).
   Status Recover();
   // A new config snapshot: policies are rebuilt as domains are next used.
@@ -77,14 +82,15 @@ class Scheduler {
 
   // Console.
   void RegisterCommands(control::CommandRegistry* commands);
-  std::string QueueSummary() const;                 // one line per domain
-  size_t RetryNow(const std::string& domain);        // "" = every domain; returns messages moved
+  std::string QueueSummary() const;  // one line per domain and binding
+  // The commands below act on the domain's queues in every binding.
+  size_t RetryNow(const std::string& domain);  // "" = every domain; returns messages moved
   Status Suspend(const std::string& domain, bool suspended);
   // Drops a domain's queued messages (bounce: with a DSN to each sender); returns how many.
   Result<size_t> Drop(const std::string& domain, bool bounce);
 
   SchedulerStats stats() const { return stats_; }
-  size_t queued() const;       // (message, domain) entries waiting: ready + delayed
+  size_t queued() const;  // (message, domain) entries waiting: ready + delayed
   size_t connections() const { return connections_; }
 
  private:
@@ -94,8 +100,10 @@ class Scheduler {
     std::string id;  // connection id in logs
     bool became_ready = false;
   };
+  // One queue: mail for domain `name` leaving through `binding`.
   struct Domain {
     std::string name;
+    BindingRef binding;
     std::shared_ptr<const DomainPolicy> policy;
     Status policy_error;
     std::deque<spool::QueueId> ready;
@@ -103,7 +111,6 @@ class Scheduler {
     size_t in_flight = 0;
     std::list<Client> clients;
     size_t connecting = 0;  // clients not ready yet
-    bool suspended = false;  // console
     // Routing cache.
     std::vector<Hop> hops;
     int64_t hops_expire_us = 0;
@@ -116,7 +123,10 @@ class Scheduler {
   };
   struct Outcome;
 
-  Domain& GetDomain(const std::string& name);
+  Domain& GetDomain(const BindingRef& binding, const std::string& name);
+  bool Suspended(const Domain& d) const;
+  bool BindingFull(const Domain& d) const;
+  size_t DropQueue(Domain& d, bool bounce);
   const DomainPolicy* Policy(Domain& d);
   void Queue(Domain& d, spool::QueueId id, int64_t due_us);
   void Dispatch(Domain& d);
@@ -126,8 +136,7 @@ class Scheduler {
   bool SendNext(Domain& d, SmtpClient* client);
   // Reads the message and builds a transaction of the domain's due recipients; false (and the
   // message's domain entry settled) when there is nothing to send.
-  bool BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, bool* expired,
-                        size_t cap);
+  bool BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, bool* expired, size_t cap);
   void OnReady(Domain& d, SmtpClient* client);
   void OnDone(Domain& d, SmtpClient* client, Transaction&& tx, TransactionResult&& result);
   void OnClosed(Domain& d, SmtpClient* client, const Status& why);
@@ -147,7 +156,10 @@ class Scheduler {
   SchedulerServices s_;
   std::shared_ptr<const config::Config> config_;
   GlobalOutbound global_;
-  std::map<std::string, Domain> domains_;  // stable addresses; sorted for the console
+  // (domain, binding) -> queue; stable addresses; sorted for the console.
+  std::map<std::pair<std::string, std::string>, Domain> domains_;
+  std::map<std::string, size_t> binding_connections_;
+  std::set<std::string> suspended_;  // domains, by the console
   // (message, domain) entries waiting for their retry time.
   std::multimap<int64_t, std::pair<Domain*, spool::QueueId>> delayed_;
   // Domains (per message) still open; the message is removed when this reaches zero.

@@ -40,8 +40,7 @@ Result<std::shared_ptr<InboundConfig>> InboundConfig::Build(
   for (const config::Scope* listener : c.root.Children("esmtp_listener")) {
     int64_t service = 0;
     EC_RETURN_IF_ERROR(Optional(
-        config::EvalInt(c, ScopePath{.listener = "esmtp_listener"}, "service_sessions"),
-        &service));
+        config::EvalInt(c, ScopePath{.listener = "esmtp_listener"}, "service_sessions"), &service));
     in->service_sessions_ = static_cast<size_t>(service);
     for (const config::Scope* listen : listener->Children("listen")) {
       const std::string& name = listen->name.value_or("");
@@ -91,8 +90,8 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::SettingsFor(
   return settings;
 }
 
-Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
-    const std::string& listen, const std::string& client_ip) {
+Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(const std::string& listen,
+                                                                     const std::string& client_ip) {
   const config::Config& c = *config_;
   ScopePath path{.listen = listen, .peer = client_ip};
   auto policy = std::make_shared<smtp::SessionPolicy>();
@@ -102,10 +101,10 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
   std::string hostname = default_hostname_;
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, ScopePath{}, "hostname"), &hostname));
   policy->banner_hostname = hostname;
-  EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "banner_hostname"),
-                              &policy->banner_hostname));
-  EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "received_hostname"),
-                              &policy->received_hostname));
+  EC_RETURN_IF_ERROR(
+      Optional(config::EvalString(c, path, "banner_hostname"), &policy->banner_hostname));
+  EC_RETURN_IF_ERROR(
+      Optional(config::EvalString(c, path, "received_hostname"), &policy->received_hostname));
   EC_RETURN_IF_ERROR(
       Optional(config::EvalString(c, path, "static_banner"), &policy->static_banner));
   // The greeting is sent verbatim: anything but a 220 line would break every client.
@@ -141,8 +140,11 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
   EC_ASSIGN_OR_RETURN(policy->relay.relay_hosts, net::CidrSet::Parse(relay_hosts));
   EC_RETURN_IF_ERROR(Optional(config::EvalList(c, path, "relay_domains"), &relay_domains));
   policy->relay.relay_domains = smtp::DomainPatternList(relay_domains);
+  EC_RETURN_IF_ERROR(Optional(config::EvalBool(c, path, "open_relay"), &policy->relay.open_relay));
+
+  EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "set_binding"), &settings->binding));
   EC_RETURN_IF_ERROR(
-      Optional(config::EvalBool(c, path, "open_relay"), &policy->relay.open_relay));
+      Optional(config::EvalString(c, path, "set_binding_group"), &settings->binding_group));
 
   std::string text;
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "reconfig_message"), &text));
@@ -179,8 +181,7 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
       Optional(config::EvalString(c, path, "tls_certificate"), &tls.certificate_file));
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "tls_key"), &tls.key_file));
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "tls_ciphers"), &tls.ciphers));
-  EC_RETURN_IF_ERROR(
-      Optional(config::EvalString(c, path, "tls_client_ca"), &tls.client_ca_file));
+  EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "tls_client_ca"), &tls.client_ca_file));
   text.clear();
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "tls_verify_mode"), &text));
   tls.require_client_certificate = text == "require";
@@ -208,7 +209,8 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(
     }
     const config::Value* uri = r->value.Find("uri");
     if (uri == nullptr) {
-      return InvalidArgument(r->location.ToString() + ": " + option + " needs uri = \"file:///...\"");
+      return InvalidArgument(r->location.ToString() + ": " + option +
+                             " needs uri = \"file:///...\"");
     }
     auth_uri = uri->text();
     (std::string_view(option) == "authplainparameters" ? plain : login) = true;

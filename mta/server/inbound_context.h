@@ -40,9 +40,11 @@ struct InboundServices {
   MtaLogs* logs = nullptr;  // may be null (no ec_logger configured)
   InboundStats* stats = nullptr;
   std::string node_name;
-  // Tells the outbound scheduler about a message now durable in the spool (its recipients);
-  // may be empty.
-  std::function<void(spool::QueueId, const std::vector<std::string>&)> on_queued;
+  // Tells the outbound scheduler about a message now durable in the spool: its recipients and
+  // the binding (or binding group) its envelope names, if any. May be empty.
+  std::function<void(spool::QueueId, const std::vector<std::string>& rcpts,
+                     const std::string& binding, const std::string& binding_group)>
+      on_queued;
   // Counts connections, for connection ids unique within this process run.
   std::atomic<uint64_t> next_connection{1};
 };
@@ -50,11 +52,15 @@ struct InboundServices {
 // The settings of one Listen socket for one client, resolved from a config snapshot.
 struct ListenSettings {
   std::shared_ptr<const smtp::SessionPolicy> policy;
-  std::shared_ptr<SSL_CTX> tls;                      // null: STARTTLS not offered
-  std::shared_ptr<const PasswordFile> passwords;     // null: AUTH not offered
-  std::chrono::milliseconds idle_timeout{300000};    // idle_time; 0 = never
-  std::chrono::milliseconds total_timeout{0};        // whole session; 0 = never
-  std::string listen_name;                           // the Listen scope, for logs
+  std::shared_ptr<SSL_CTX> tls;                    // null: STARTTLS not offered
+  std::shared_ptr<const PasswordFile> passwords;   // null: AUTH not offered
+  std::chrono::milliseconds idle_timeout{300000};  // idle_time; 0 = never
+  std::chrono::milliseconds total_timeout{0};      // whole session; 0 = never
+  std::string listen_name;                         // the Listen scope, for logs
+  // Outbound binding for mail from this client (set_binding / set_binding_group); both empty:
+  // decided per destination domain when queued.
+  std::string binding;
+  std::string binding_group;
 };
 
 }  // namespace ec::mta

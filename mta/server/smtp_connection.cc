@@ -290,6 +290,8 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   env.auth_user = in.auth_user;
   env.body_type = ToSpoolBody(in.body_type);
   if (in.smtputf8) env.flags |= kFlagSmtpUtf8;
+  env.binding = settings_->binding;
+  env.binding_group = settings_->binding_group;
 
   std::string data;
   data.reserve(message.size());
@@ -300,11 +302,13 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   std::weak_ptr<SmtpConnection> weak = weak_from_this();
   event::EventBase* base = services_.base;
   auto on_queued = services_.on_queued;
-  auto done = [weak, base, on_queued, message = std::move(message)](Result<spool::QueueId> r) mutable {
+  auto done = [weak, base, on_queued, binding = env.binding, group = env.binding_group,
+               message = std::move(message)](Result<spool::QueueId> r) mutable {
     // The spool calls back on its committer thread unless told to post; hop to our loop.
-    base->RunInLoop([weak, on_queued, r = std::move(r), message = std::move(message)]() mutable {
+    base->RunInLoop([weak, on_queued, binding, group, r = std::move(r),
+                     message = std::move(message)]() mutable {
       // Stored mail is delivered even if its client has gone meanwhile.
-      if (r.ok() && on_queued) on_queued(*r, message.envelope.rcpts);
+      if (r.ok() && on_queued) on_queued(*r, message.envelope.rcpts, binding, group);
       if (auto self = weak.lock()) self->OnStored(std::move(r), std::move(message));
     });
   };

@@ -39,6 +39,10 @@ struct Envelope {
   uint32_t flags = 0;  // free for the SMTP side (SMTPUTF8, REQUIRETLS, ...)
   std::string dsn_envid;
   DsnRet dsn_ret = DsnRet::kUnset;
+  // Outbound binding chosen at reception (set_binding / set_binding_group on the inbound scope
+  // it came through); at most one is set. Both empty: decided per destination domain.
+  std::string binding;
+  std::string binding_group;
 
   bool operator==(const Envelope&) const = default;
 };

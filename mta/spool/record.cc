@@ -8,6 +8,9 @@ namespace ec::spool {
 namespace {
 
 constexpr char kSegmentMagic[8] = {'E', 'C', 'S', 'P', 'O', 'O', 'L', '1'};
+// Tags of the optional envelope fields that follow the recipients.
+constexpr uint8_t kTagBinding = 1;
+constexpr uint8_t kTagBindingGroup = 2;
 
 void PutU8(std::string* out, uint8_t v) { out->push_back(static_cast<char>(v)); }
 void PutU32(std::string* out, uint32_t v) {
@@ -160,6 +163,16 @@ void AppendMessageRecord(const MessageMeta& meta, std::string_view body, std::st
     PutU8(&m, e.rcpts[i].notify);
     PutState(&m, meta.states[i]);
   }
+  // Optional fields after the recipients, each a tag and a string, so records written before a
+  // field existed still decode.
+  if (!e.binding.empty()) {
+    PutU8(&m, kTagBinding);
+    PutStr(&m, e.binding);
+  }
+  if (!e.binding_group.empty()) {
+    PutU8(&m, kTagBindingGroup);
+    PutStr(&m, e.binding_group);
+  }
   EC_CHECK(m.size() <= kMaxMetaLen);
   AppendRecord(RecordType::kMessage, m, static_cast<uint32_t>(body.size()), Crc32c(body), out);
 }
@@ -237,7 +250,15 @@ Result<MessageMeta> DecodeMessageMeta(std::string_view bytes) {
       return Malformed("truncated recipient");
     }
   }
-  if (!r.done()) return Malformed("trailing bytes after envelope");
+  while (!r.done()) {
+    uint8_t tag;
+    std::string* field = nullptr;
+    if (!r.U8(&tag)) return Malformed("truncated envelope field");
+    if (tag == kTagBinding) field = &e.binding;
+    if (tag == kTagBindingGroup) field = &e.binding_group;
+    if (!field) return Malformed("unknown envelope field " + std::to_string(tag));
+    if (!field->empty() || !r.Str(field)) return Malformed("bad envelope field");
+  }
   return meta;
 }
 

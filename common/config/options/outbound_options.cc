@@ -21,7 +21,23 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "normal",
        .scopes = kGlobal,
        .enum_values = {"normal", "suspended", "none"},
-       .doc = "What happens to unbound mail"});
+       .doc = "Unassigned mail: normal delivers it, suspended holds it (none is refused)",
+       .support = S::kImplemented});
+  // Which binding a message leaves through (ours; Momentum does this in Lua with
+  // msys.core.set_binding): set on the inbound scope the message came in through, or on the
+  // destination's global Domain scope. The message's own assignment wins.
+  std::vector<std::string> assign_scopes = kInG;
+  assign_scopes.push_back("domain");
+  add({.name = "set_binding",
+       .type = T::kString,
+       .scopes = assign_scopes,
+       .doc = "Send this mail through the named Binding",
+       .support = S::kImplemented});
+  add({.name = "set_binding_group",
+       .type = T::kString,
+       .scopes = assign_scopes,
+       .doc = "Send this mail through one of the named Binding_Group's bindings",
+       .support = S::kImplemented});
   add({.name = "bind_address",
        .type = T::kString,
        .scopes = kBindings,

@@ -5,6 +5,9 @@
     ScriptedReceiver(policy)    a Python SMTP server whose answer to each RCPT (and to the end of
                                 DATA) comes from `policy`; it records every message and attempt,
                                 counts concurrent connections and can hang after its greeting.
+                                It advertises DSN when dsn=True, and records each connection
+                                (.sessions: client address, EHLO/HELO name) and each transaction's
+                                raw MAIL FROM / RCPT TO lines (.transactions).
 
 Both are stopped by the test (context managers); nothing here ever binds a non-loopback address.
 """
@@ -65,10 +68,46 @@ class SmtpSink(ManagedProcess):
 
 
 class Message:
-    def __init__(self, mail_from, rcpts, data):
+    def __init__(self, mail_from, rcpts, data, transaction=None):
         self.mail_from = mail_from
         self.rcpts = rcpts
         self.data = data
+        self.transaction = transaction  # the Transaction that carried it
+
+
+class Session:
+    """One client connection: peer is the client's (address, port) from getpeername(); helo_verb
+    is "EHLO" or "HELO" and helo the name it gave (the last one, e.g. after STARTTLS)."""
+
+    def __init__(self, peer):
+        self.peer = peer
+        self.helo_verb = None
+        self.helo = None
+        self.transactions = []
+
+    @property
+    def address(self):
+        return self.peer[0]
+
+
+class Transaction:
+    """The command lines of one MAIL transaction exactly as received (without CRLF):
+    mail_line and every RCPT line (accepted or not) in order, with the reply each got."""
+
+    def __init__(self, session, mail_line):
+        self.session = session
+        self.mail_line = mail_line
+        self.rcpt_lines = []
+        self.rcpt_replies = []
+
+    @staticmethod
+    def params(line):
+        """{"NOTIFY": "SUCCESS,FAILURE", ...} from the text after the path's closing ">"."""
+        out = {}
+        for word in line.split(">", 1)[1].split() if ">" in line else []:
+            key, _, value = word.partition("=")
+            out[key.upper()] = value if _ else None
+        return out
 
 
 class ScriptedReceiver:
@@ -77,14 +116,17 @@ class ScriptedReceiver:
     `delay` seconds are slept before answering the end of DATA (to hold connections open)."""
 
     def __init__(self, policy=None, data_policy=None, host="127.0.0.1", port=None, hang=False,
-                 delay=0.0, pipelining=True):
+                 delay=0.0, pipelining=True, dsn=False):
         self.policy = policy or (lambda rcpt, attempt: "250 2.1.5 ok")
         self.data_policy = data_policy or (lambda msg: "250 2.0.0 queued")
         self.host = host
         self.hang = hang
         self.delay = delay
         self.pipelining = pipelining
+        self.dsn = dsn
         self.messages = []
+        self.sessions = []      # Session per connection, in accept order
+        self.transactions = []  # Transaction per MAIL command, across connections
         self.attempts = {}
         self.connections = 0
         self.concurrent = 0
@@ -133,6 +175,15 @@ class ScriptedReceiver:
         with self.lock:
             return [(r, m) for m in self.messages for r in m.rcpts]
 
+    def rcpt_lines(self):
+        """{rcpt address: [raw RCPT line, ...]} over every transaction."""
+        with self.lock:
+            out = {}
+            for t in self.transactions:
+                for line in t.rcpt_lines:
+                    out.setdefault(line[8:].split(">")[0].lstrip("<"), []).append(line)
+            return out
+
     def _accept(self):
         while not self.stopping:
             try:
@@ -146,7 +197,12 @@ class ScriptedReceiver:
             t.start()
 
     def _serve(self, conn):
+        try:
+            session = Session(conn.getpeername())
+        except OSError:
+            session = Session(None)
         with self.lock:
+            self.sessions.append(session)
             self.connections += 1
             self.concurrent += 1
             self.max_concurrent = max(self.max_concurrent, self.concurrent)
@@ -158,22 +214,32 @@ class ScriptedReceiver:
                 while not self.stopping and f.readline():
                     pass
                 return
-            mail_from, rcpts = None, []
+            mail_from, rcpts, tx = None, [], None
             while not self.stopping:
                 line = f.readline()
                 if not line:
                     return
                 cmd = line.decode(errors="replace").rstrip("\r\n")
                 verb = cmd[:4].upper()
+                if verb in ("EHLO", "HELO"):
+                    with self.lock:
+                        session.helo_verb = verb
+                        session.helo = cmd[5:].strip()
                 if verb == "EHLO":
                     ext = "250-scripted.test\r\n250-PIPELINING\r\n" if self.pipelining else \
                         "250-scripted.test\r\n"
+                    if self.dsn:
+                        ext += "250-DSN\r\n"
                     conn.sendall((ext + "250 8BITMIME\r\n").encode())
                 elif verb == "HELO":
                     conn.sendall(b"250 scripted.test\r\n")
                 elif verb == "MAIL":
                     mail_from = cmd[10:].split(">")[0].lstrip("<")
                     rcpts = []
+                    tx = Transaction(session, cmd)
+                    with self.lock:
+                        session.transactions.append(tx)
+                        self.transactions.append(tx)
                     conn.sendall(b"250 2.1.0 ok\r\n")
                 elif verb == "RCPT":
                     rcpt = cmd[8:].split(">")[0].lstrip("<")
@@ -181,6 +247,10 @@ class ScriptedReceiver:
                         n = self.attempts.get(rcpt, 0) + 1
                         self.attempts[rcpt] = n
                     reply = self.policy(rcpt, n)
+                    if tx is not None:
+                        with self.lock:
+                            tx.rcpt_lines.append(cmd)
+                            tx.rcpt_replies.append(reply)
                     if reply.startswith("2"):
                         rcpts.append(rcpt)
                     conn.sendall((reply + "\r\n").encode())
@@ -197,7 +267,7 @@ class ScriptedReceiver:
                         if l == b".\r\n":
                             break
                         lines.append(l[1:] if l.startswith(b"..") else l)
-                    msg = Message(mail_from, list(rcpts), b"".join(lines))
+                    msg = Message(mail_from, list(rcpts), b"".join(lines), tx)
                     if self.delay:
                         time.sleep(self.delay)
                     reply = self.data_policy(msg)
@@ -206,7 +276,7 @@ class ScriptedReceiver:
                             self.messages.append(msg)
                     conn.sendall((reply + "\r\n").encode())
                 elif verb == "RSET":
-                    mail_from, rcpts = None, []
+                    mail_from, rcpts, tx = None, [], None
                     conn.sendall(b"250 2.0.0 ok\r\n")
                 elif verb == "QUIT":
                     conn.sendall(b"221 2.0.0 bye\r\n")

@@ -45,3 +45,19 @@ def test_missing_tls_key_is_refused(tmp_path):
     rc, out = check(node)
     assert rc != 0, out
     assert "missing" in out
+
+
+def test_assignment_to_an_undeclared_binding_is_refused(tmp_path):
+    # A typo in set_binding would otherwise send mail out of the wrong address without a word.
+    node = MtaNode(tmp_path, listener_options='set_binding = "bulk-typo"',
+                   extra_config='Binding "bulk" { bind_address = "127.0.0.5" }')
+    rc, out = check(node)
+    assert rc != 0, out
+    assert 'Binding "bulk-typo"' in out and "not declared" in out
+
+
+def test_bind_address_that_is_not_an_address_is_refused(tmp_path):
+    node = MtaNode(tmp_path, extra_config='Binding "bulk" { bind_address = "mail.example.com" }')
+    rc, out = check(node)
+    assert rc != 0, out
+    assert 'binding "bulk"' in out and "bind_address" in out

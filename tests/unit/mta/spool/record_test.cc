@@ -45,6 +45,29 @@ TEST(RecordTest, MessageRoundTrip) {
   EXPECT_EQ(seen[0].body, body);
 }
 
+TEST(RecordTest, BindingFieldsRoundTripAndUnknownFieldsAreRejected) {
+  for (auto [binding, group] : {std::pair{"b1", ""}, std::pair{"", "pool"}}) {
+    MessageMeta meta{QueueId(0x99), MakeEnvelope("bind", 2), {{}, {}}};
+    meta.envelope.binding = binding;
+    meta.envelope.binding_group = group;
+    std::string bytes;
+    AppendMessageRecord(meta, "x", &bytes);
+    bytes += "x";
+    std::vector<ScannedRecord> seen;
+    ScanRecords(bytes, true, [&](ScannedRecord&& r) { seen.push_back(r); });
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(std::get<MessageMeta>(seen[0].meta).envelope, meta.envelope);
+  }
+  // A tag this version does not know is an error, not silently skipped data.
+  MessageMeta meta{QueueId(0x9a), MakeEnvelope("bind", 1), {{}}};
+  std::string bytes;
+  AppendMessageRecord(meta, "", &bytes);
+  std::string m = bytes.substr(kRecordHeaderSize) + std::string("\x07\0\0\0\0", 5);
+  auto decoded = DecodeMessageMeta(m);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.status().message().find("unknown envelope field 7"), std::string::npos);
+}
+
 TEST(RecordTest, UpdateAndRemoveRoundTrip) {
   std::string bytes;
   UpdateMeta update{QueueId(7), {{1, {RecipientState::Kind::kDone, 3, 77}}, {0, {}}}};
