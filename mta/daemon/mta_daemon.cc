@@ -195,7 +195,8 @@ Status MtaDaemon::OpenLogs(const config::Config& config) {
 
 Status MtaDaemon::StartOutbound() {
   EC_ASSIGN_OR_RETURN(auto global, outbound::BuildGlobalOutbound(config_, SystemHostname()));
-  EC_ASSIGN_OR_RETURN(resolver_, dns::MakeResolver(*base_, global.resolv_conf));
+  EC_ASSIGN_OR_RETURN(resolver_, dns::MakeResolver(*base_, global.resolv_conf,
+                                                    global.dns_fallback_to_tcp));
   outbound::SchedulerServices s{.base = base_.get(),
                                 .spool = spool_.get(),
                                 .logs = logs_.get(),

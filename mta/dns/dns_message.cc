@@ -11,7 +11,8 @@ constexpr size_t kHeader = 12;
 constexpr int kMaxJumps = 32;
 
 uint16_t Get16(std::string_view p, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(p[at]) << 8) | static_cast<uint8_t>(p[at + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(p[at]) << 8) |
+                               static_cast<uint8_t>(p[at + 1]));
 }
 
 uint32_t Get32(std::string_view p, size_t at) {
@@ -88,14 +89,11 @@ Result<std::string> BuildQuery(uint16_t id, std::string_view name, RecordType ty
   return q;
 }
 
-Result<DnsResponse> ParseResponse(std::string_view p) {
-  if (p.size() < kHeader) return InvalidArgument("DNS packet shorter than its header");
-  DnsResponse r;
-  r.id = Get16(p, 0);
-  uint16_t flags = Get16(p, 2);
-  if (!(flags & 0x8000)) return InvalidArgument("not a response");
-  r.truncated = flags & 0x0200;
-  r.rcode = flags & 0x000f;
+namespace {
+
+// The question and answer sections after the header, into *r. On an error *r keeps every
+// record read before it.
+Status ParseSections(std::string_view p, DnsResponse* r) {
   uint16_t qd = Get16(p, 4), an = Get16(p, 6);
   size_t pos = kHeader;
   for (uint16_t i = 0; i < qd; ++i) {
@@ -103,8 +101,8 @@ Result<DnsResponse> ParseResponse(std::string_view p) {
     EC_RETURN_IF_ERROR(ReadName(p, &pos, &name));
     if (pos + 4 > p.size()) return InvalidArgument("truncated question");
     if (i == 0) {
-      r.question = name;
-      r.question_type = Get16(p, pos);
+      r->question = name;
+      r->question_type = Get16(p, pos);
     }
     pos += 4;
   }
@@ -124,26 +122,46 @@ Result<DnsResponse> ParseResponse(std::string_view p) {
     if (type == static_cast<uint16_t>(RecordType::kA) && rdlen == 4) {
       char buf[INET_ADDRSTRLEN];
       inet_ntop(AF_INET, p.data() + rd, buf, sizeof buf);
-      r.addresses.emplace_back(buf);
+      r->addresses.emplace_back(buf);
     } else if (type == static_cast<uint16_t>(RecordType::kAaaa) && rdlen == 16) {
       char buf[INET6_ADDRSTRLEN];
       inet_ntop(AF_INET6, p.data() + rd, buf, sizeof buf);
-      r.addresses.emplace_back(buf);
+      r->addresses.emplace_back(buf);
     } else if (type == static_cast<uint16_t>(RecordType::kMx) && rdlen >= 3) {
       MxRecord mx;
       mx.preference = Get16(p, rd);
       size_t at = rd + 2;
       EC_RETURN_IF_ERROR(ReadName(p.substr(0, rd + rdlen), &at, &mx.exchange));
-      r.mx.push_back(std::move(mx));
+      r->mx.push_back(std::move(mx));
     } else {
       continue;
     }
-    r.min_ttl = std::min(r.min_ttl, ttl);
+    r->min_ttl = std::min(r->min_ttl, ttl);
   }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<DnsResponse> ParseResponse(std::string_view p) {
+  if (p.size() < kHeader) return InvalidArgument("DNS packet shorter than its header");
+  DnsResponse r;
+  r.id = Get16(p, 0);
+  uint16_t flags = Get16(p, 2);
+  if (!(flags & 0x8000)) return InvalidArgument("not a response");
+  r.truncated = flags & 0x0200;
+  r.rcode = flags & 0x000f;
+  Status s = ParseSections(p, &r);
+  // A truncated (TC) answer may stop in the middle of a record; what came before it counts.
+  if (!s.ok() && !r.truncated) return s;
   std::stable_sort(r.mx.begin(), r.mx.end(), [](const MxRecord& a, const MxRecord& b) {
     return a.preference < b.preference;
   });
   return r;
+}
+
+bool IsUsable(const DnsResponse& r, RecordType type) {
+  return type == RecordType::kMx ? !r.mx.empty() : !r.addresses.empty();
 }
 
 }  // namespace ec::dns

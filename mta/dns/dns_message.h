@@ -21,16 +21,20 @@ Result<std::string> BuildQuery(uint16_t id, std::string_view name, RecordType ty
 
 struct DnsResponse {
   uint16_t id = 0;
-  int rcode = 0;  // 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ...
-  bool truncated = false;
-  std::string question;  // lower-case, no trailing dot
+  int rcode = 0;           // 0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ...
+  bool truncated = false;  // TC: the answer did not fit (UDP's 512 bytes)
+  std::string question;    // lower-case, no trailing dot
   uint16_t question_type = 0;
   std::vector<MxRecord> mx;
   std::vector<std::string> addresses;  // A and AAAA as text
   uint32_t min_ttl = UINT32_MAX;
 };
 
-// kInvalidArgument for anything that is not a well-formed response.
+// kInvalidArgument for anything that is not a well-formed response. A truncated (TC) response
+// may end in the middle of a record: it parses to the records before that point.
 Result<DnsResponse> ParseResponse(std::string_view packet);
+
+// True when `r` holds records of the kind a query of `type` asks for (MX, or addresses).
+bool IsUsable(const DnsResponse& r, RecordType type);
 
 }  // namespace ec::dns

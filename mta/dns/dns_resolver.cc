@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -22,12 +23,17 @@ struct DnsResolver::Query {
   RecordType type = RecordType::kA;
   std::string packet;
   int tries = 0;
+  event::SocketAddress server;  // of the current try
   int fd = -1;
   event::EventPtr ev;
+  std::optional<DnsResponse> truncated;  // the TC answer over UDP, while TCP is asked
+  std::unique_ptr<TcpExchange> tcp;
   std::function<void(Result<DnsResponse>)> done;
-  ~Query() {
+  ~Query() { CloseUdp(); }
+  void CloseUdp() {
     ev.reset();
     if (fd >= 0) ::close(fd);
+    fd = -1;
   }
 };
 
@@ -47,8 +53,10 @@ Result<ResolverConfig> ParseResolvConf(std::string_view text) {
       std::string text_addr = server;
       // "IP" (port 53), "IP:PORT", "[v6]:PORT", or a bare v6 address.
       size_t colons = std::count(server.begin(), server.end(), ':');
-      if (colons == 0) text_addr = server + ":53";
-      else if (colons > 1 && server.front() != '[') text_addr = "[" + server + "]:53";
+      if (colons == 0)
+        text_addr = server + ":53";
+      else if (colons > 1 && server.front() != '[')
+        text_addr = "[" + server + "]:53";
       auto a = event::SocketAddress::ParseHostPort(text_addr);
       if (!a.ok()) {
         return InvalidArgument("resolv.conf line " + std::to_string(n) + ": nameserver \"" +
@@ -65,8 +73,8 @@ Result<ResolverConfig> ParseResolvConf(std::string_view text) {
             c.attempts = std::clamp(std::stoi(opt.substr(9)), 1, 5);
           }
         } catch (...) {
-          return InvalidArgument("resolv.conf line " + std::to_string(n) + ": bad option \"" +
-                                 opt + "\"");
+          return InvalidArgument("resolv.conf line " + std::to_string(n) + ": bad option \"" + opt +
+                                 "\"");
         }
       }
     }
@@ -89,15 +97,57 @@ void DnsResolver::LookupMx(const std::string& name, MxCallback done) {
   });
 }
 
+namespace {
+
+// The addresses of one family from an answer (a server may add records nobody asked for).
+Result<std::vector<std::string>> OfFamily(Result<DnsResponse> r, bool v6) {
+  if (!r.ok()) return r.status();
+  std::vector<std::string> out;
+  for (std::string& a : r->addresses) {
+    if ((a.find(':') != std::string::npos) == v6) out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> MergeAddressLookups(Result<std::vector<std::string>> v4,
+                                                     Result<std::vector<std::string>> v6) {
+  std::vector<std::string> all;
+  if (v4.ok()) all = *v4;
+  if (v6.ok()) all.insert(all.end(), v6->begin(), v6->end());
+  if (!all.empty()) return all;
+  for (const auto* r : {&v4, &v6}) {
+    if (!r->ok() && r->status().code() != StatusCode::kNotFound) return r->status();
+  }
+  if (!v4.ok()) return v4.status();
+  if (!v6.ok()) return v6.status();
+  return all;
+}
+
 void DnsResolver::LookupAddresses(const std::string& name, bool ipv6, AddressCallback done) {
-  Send(RecordType::kA, name, [this, name, ipv6, done = std::move(done)](Result<DnsResponse> r) {
-    if (!r.ok()) return done(r.status());
-    if (!ipv6) return done(std::move(r->addresses));
-    std::vector<std::string> v4 = std::move(r->addresses);
-    Send(RecordType::kAaaa, name, [v4, done](Result<DnsResponse> r6) mutable {
-      if (r6.ok()) v4.insert(v4.end(), r6->addresses.begin(), r6->addresses.end());
-      done(std::move(v4));
-    });
+  if (!ipv6) {
+    Send(RecordType::kA, name,
+         [done = std::move(done)](Result<DnsResponse> r) { done(OfFamily(std::move(r), false)); });
+    return;
+  }
+  // A and AAAA in parallel; the answer when both are in.
+  struct Both {
+    std::optional<Result<std::vector<std::string>>> v4, v6;
+    AddressCallback done;
+  };
+  auto both = std::make_shared<Both>();
+  both->done = std::move(done);
+  auto maybe_done = [both] {
+    if (both->v4 && both->v6) both->done(MergeAddressLookups(*both->v4, *both->v6));
+  };
+  Send(RecordType::kA, name, [both, maybe_done](Result<DnsResponse> r) {
+    both->v4 = OfFamily(std::move(r), false);
+    maybe_done();
+  });
+  Send(RecordType::kAaaa, name, [both, maybe_done](Result<DnsResponse> r) {
+    both->v6 = OfFamily(std::move(r), true);
+    maybe_done();
   });
 }
 
@@ -130,14 +180,15 @@ void DnsResolver::Send(RecordType type, const std::string& name,
 void DnsResolver::Try(Query* q) {
   const int total = config_.attempts * static_cast<int>(config_.nameservers.size());
   if (q->tries >= total) {
-    Finish(q->key, Status(StatusCode::kDeadlineExceeded, "DNS lookup of " + q->name + " timed out"));
+    Finish(q->key,
+           Status(StatusCode::kDeadlineExceeded, "DNS lookup of " + q->name + " timed out"));
     return;
   }
   const event::SocketAddress& server =
       config_.nameservers[static_cast<size_t>(q->tries) % config_.nameservers.size()];
   ++q->tries;
-  q->ev.reset();
-  if (q->fd >= 0) ::close(q->fd);
+  q->server = server;
+  q->CloseUdp();
   q->fd = ::socket(server.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (q->fd < 0 || ::connect(q->fd, server.get(), server.size()) != 0 ||
       ::send(q->fd, q->packet.data(), q->packet.size(), 0) < 0) {
@@ -166,15 +217,52 @@ void DnsResolver::OnSocket(evutil_socket_t fd, short what, void* arg) {
   }
   auto r = ParseResponse(std::string_view(buf, static_cast<size_t>(n)));
   if (!r.ok() || r->id != q->id) return;  // not ours: keep waiting
-  uint64_t key = q->key;
-  if (r->rcode == 3) {
-    self->Finish(key, NotFound(q->name + " does not exist (NXDOMAIN)"));
-  } else if (r->rcode != 0) {
-    self->Finish(key, Unavailable("DNS lookup of " + q->name + " failed, rcode " +
-                                      std::to_string(r->rcode)));
+  if (r->rcode == 0 && r->truncated) {
+    self->OnTruncated(q, std::move(r).value());
   } else {
-    self->Finish(key, std::move(r));
+    self->Finish(q->key, Classify(q->name, std::move(r).value()));
   }
+}
+
+Result<DnsResponse> DnsResolver::Classify(const std::string& name, DnsResponse r) {
+  if (r.rcode == 3) return NotFound(name + " does not exist (NXDOMAIN)");
+  if (r.rcode != 0) {
+    return Unavailable("DNS lookup of " + name + " failed, rcode " + std::to_string(r.rcode));
+  }
+  return r;
+}
+
+void DnsResolver::OnTruncated(Query* q, DnsResponse r) {
+  const std::string what = "DNS answer for " + q->name + " from " + q->server.ToString();
+  if (!config_.tcp_fallback) {
+    // Used as far as it goes; with nothing usable in it, a later try may fare better.
+    if (IsUsable(r, q->type)) return Finish(q->key, std::move(r));
+    return Finish(q->key, Unavailable(what + " was truncated with no usable records, and "
+                                             "dns_fallback_to_tcp is off"));
+  }
+  q->CloseUdp();
+  q->truncated = std::move(r);
+  uint64_t key = q->key;
+  q->tcp = std::make_unique<TcpExchange>(
+      base_, q->server, q->id, config_.timeout,
+      [this, key](Result<DnsResponse> answer) { OnTcpAnswer(key, std::move(answer)); });
+  Status s = q->tcp->Start(q->packet);
+  if (!s.ok()) OnTcpAnswer(key, s);
+}
+
+void DnsResolver::OnTcpAnswer(uint64_t key, Result<DnsResponse> r) {
+  auto it = queries_.find(key);
+  if (it == queries_.end()) return;
+  Query* q = it->second.get();
+  if (r.ok()) return Finish(key, Classify(q->name, std::move(r).value()));
+  if (q->truncated && IsUsable(*q->truncated, q->type)) {
+    EC_LOG(kWarn, "DNS over TCP failed; using the truncated UDP answer")
+        .Field("name", q->name)
+        .Field("error", r.status().message());
+    return Finish(key, std::move(*q->truncated));
+  }
+  Finish(key, Unavailable("DNS answer for " + q->name + " was truncated over UDP and asking " +
+                          q->server.ToString() + " over TCP failed: " + r.status().message()));
 }
 
 void DnsResolver::Finish(uint64_t key, Result<DnsResponse> r) {
@@ -187,7 +275,8 @@ void DnsResolver::Finish(uint64_t key, Result<DnsResponse> r) {
   done(std::move(r));
 }
 
-Result<std::unique_ptr<Resolver>> MakeResolver(event::EventBase& base, const std::string& path) {
+Result<std::unique_ptr<Resolver>> MakeResolver(event::EventBase& base, const std::string& path,
+                                               bool tcp_fallback) {
   std::string file = path.empty() ? "/etc/resolv.conf" : path;
   std::ifstream in(file);
   ResolverConfig config;
@@ -200,6 +289,7 @@ Result<std::unique_ptr<Resolver>> MakeResolver(event::EventBase& base, const std
   } else if (!path.empty()) {
     return NotFound("resolv_conf " + file + " cannot be read");
   }
+  config.tcp_fallback = tcp_fallback;
   return std::unique_ptr<Resolver>(new DnsResolver(base, std::move(config)));
 }
 

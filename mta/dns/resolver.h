@@ -1,6 +1,7 @@
 // Resolver: the asynchronous DNS lookups outbound routing needs (MX, A, AAAA), answered on the
 // loop thread. An interface so the scheduler can be tested with canned answers; DnsResolver
-// (dns_resolver.h) is the real one, speaking DNS over UDP to the nameservers the config names.
+// (dns_resolver.h) is the real one, speaking DNS over UDP (TCP for truncated answers, when
+// dns_fallback_to_tcp is on) to the nameservers the config names.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ class Resolver {
   virtual ~Resolver() = default;
   // MX records sorted by preference.
   virtual void LookupMx(const std::string& name, MxCallback done) = 0;
-  // A records (and AAAA when `ipv6`).
+  // A records (and AAAA when `ipv6`, IPv4 first). Empty: NODATA for every family asked.
   virtual void LookupAddresses(const std::string& name, bool ipv6, AddressCallback done) = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "mta/outbound/router.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 namespace ec::outbound {
@@ -10,10 +12,17 @@ Result<event::SocketAddress> MakeAddress(const std::string& ip, uint16_t port) {
   return event::SocketAddress::ParseHostPort(text + ":" + std::to_string(port));
 }
 
+// Which address families a lookup asks for and how one preference level is ordered.
+struct Families {
+  bool use_ipv6 = false;
+  bool prefer_ipv6 = false;
+};
+
 // One name to resolve, in the final order of the list.
 struct Pending {
   std::string host;
   uint16_t port = 25;
+  int group = 0;  // consecutive items of one group (one MX preference) are ordered by family
   std::vector<Hop> hops;
   Status error;
   bool done = false;
@@ -22,17 +31,19 @@ struct Pending {
 // Collects the lookups of one route; finishes when every name has answered.
 class Resolution : public std::enable_shared_from_this<Resolution> {
  public:
-  Resolution(dns::Resolver* resolver, RouteCallback done)
-      : resolver_(resolver), done_(std::move(done)) {}
+  Resolution(dns::Resolver* resolver, const Families& families, RouteCallback done)
+      : resolver_(resolver), families_(families), done_(std::move(done)) {}
 
-  void AddHost(std::string host, uint16_t port) {
+  void AddHost(std::string host, uint16_t port, int group) {
     auto p = std::make_shared<Pending>();
     p->host = std::move(host);
     p->port = port;
+    p->group = group;
     items_.push_back(p);
   }
-  void AddAddress(const std::string& ip, uint16_t port) {
+  void AddAddress(const std::string& ip, uint16_t port, int group) {
     auto p = std::make_shared<Pending>();
+    p->group = group;
     auto a = MakeAddress(ip, port);
     if (a.ok()) {
       p->hops.push_back(Hop{*a, ip});
@@ -56,19 +67,25 @@ class Resolution : public std::enable_shared_from_this<Resolution> {
     for (auto& p : items_) {
       if (p->done) continue;
       any = true;
-      resolver_->LookupAddresses(p->host, false,
-                                 [self, p](Result<std::vector<std::string>> r) {
-                                   p->done = true;
-                                   if (!r.ok()) {
-                                     p->error = r.status();
-                                   } else {
-                                     for (const std::string& ip : *r) {
-                                       auto a = MakeAddress(ip, p->port);
-                                       if (a.ok()) p->hops.push_back(Hop{*a, p->host});
-                                     }
-                                   }
-                                   self->MaybeFinish();
-                                 });
+      const bool ipv6 = families_.use_ipv6;
+      resolver_->LookupAddresses(
+          p->host, ipv6, [self, p, ipv6](Result<std::vector<std::string>> r) {
+            p->done = true;
+            if (!r.ok()) {
+              p->error = r.status();
+            } else if (r->empty()) {
+              // NODATA; with use_ipv6 off, AAAA records are ignored as if absent.
+              p->error = NotFound(p->host + (ipv6 ? " has no A or AAAA record"
+                                                  : " has no A record (AAAA records are not "
+                                                    "used: use_ipv6 is off)"));
+            } else {
+              for (const std::string& ip : *r) {
+                auto a = MakeAddress(ip, p->port);
+                if (a.ok()) p->hops.push_back(Hop{*a, p->host});
+              }
+            }
+            self->MaybeFinish();
+          });
     }
     if (!any) MaybeFinish();
   }
@@ -82,7 +99,13 @@ class Resolution : public std::enable_shared_from_this<Resolution> {
     finished_ = true;
     std::vector<Hop> hops;
     Status first_transient, first_error;
-    for (auto& p : items_) {
+    size_t group_start = 0;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      const auto& p = items_[i];
+      if (i > 0 && p->group != items_[i - 1]->group) {
+        OrderByFamily(&hops, group_start);
+        group_start = hops.size();
+      }
       hops.insert(hops.end(), p->hops.begin(), p->hops.end());
       if (!p->error.ok()) {
         if (first_error.ok()) first_error = p->error;
@@ -91,6 +114,7 @@ class Resolution : public std::enable_shared_from_this<Resolution> {
         }
       }
     }
+    OrderByFamily(&hops, group_start);
     if (!hops.empty()) {
       done_(std::move(hops));
     } else if (!first_transient.ok()) {
@@ -102,71 +126,80 @@ class Resolution : public std::enable_shared_from_this<Resolution> {
     }
   }
 
+  // Hops [from, end) are one preference: IPv4 first, or IPv6 first with prefer_ipv6_mxs.
+  void OrderByFamily(std::vector<Hop>* hops, size_t from) const {
+    const int first = families_.prefer_ipv6 ? AF_INET6 : AF_INET;
+    std::stable_partition(hops->begin() + static_cast<std::ptrdiff_t>(from), hops->end(),
+                          [first](const Hop& h) { return h.address.family() == first; });
+  }
+
   dns::Resolver* resolver_;
+  Families families_;
   RouteCallback done_;
   std::vector<std::shared_ptr<Pending>> items_;
   bool finished_ = false;
 };
 
 // The MX records of `name`, each resolved; no MX: `name` itself (implicit MX).
-void ResolveMx(dns::Resolver* resolver, const std::string& name, uint16_t port,
-               RouteCallback done) {
+void ResolveMx(dns::Resolver* resolver, const Families& families, const std::string& name,
+               uint16_t port, RouteCallback done) {
   if (!resolver) {
     done(FailedPrecondition("no DNS resolver configured to look up the MX of " + name));
     return;
   }
-  resolver->LookupMx(name, [resolver, name, port, done](Result<std::vector<dns::MxRecord>> r) {
-    if (!r.ok()) {
-      done(r.status().WithContext("MX lookup of " + name));
-      return;
-    }
-    auto res = std::make_shared<Resolution>(resolver, done);
-    if (r->empty()) {
-      res->AddHost(name, port);
-    } else if (r->size() == 1 && (*r)[0].exchange.empty()) {
-      done(NotFound(name + " accepts no mail (null MX)"));
-      return;
-    } else {
-      for (const dns::MxRecord& mx : *r) {
-        if (IsIpLiteral(mx.exchange)) {
-          res->AddAddress(mx.exchange, port);
-        } else {
-          res->AddHost(mx.exchange, port);
-        }
-      }
-    }
-    res->Start();
-  });
+  resolver->LookupMx(name,
+                     [resolver, families, name, port, done](Result<std::vector<dns::MxRecord>> r) {
+                       if (!r.ok()) {
+                         done(r.status().WithContext("MX lookup of " + name));
+                         return;
+                       }
+                       auto res = std::make_shared<Resolution>(resolver, families, done);
+                       if (r->empty()) {
+                         res->AddHost(name, port, 0);
+                       } else if (r->size() == 1 && (*r)[0].exchange.empty()) {
+                         done(NotFound(name + " accepts no mail (null MX)"));
+                         return;
+                       } else {
+                         for (const dns::MxRecord& mx : *r) {
+                           if (IsIpLiteral(mx.exchange)) {
+                             res->AddAddress(mx.exchange, port, mx.preference);
+                           } else {
+                             res->AddHost(mx.exchange, port, mx.preference);
+                           }
+                         }
+                       }
+                       res->Start();
+                     });
 }
 
 }  // namespace
 
 void ResolveRoute(dns::Resolver* resolver, const DomainPolicy& policy, RouteCallback done) {
+  const Families families{.use_ipv6 = policy.use_ipv6, .prefer_ipv6 = policy.prefer_ipv6};
   if (policy.routes.empty()) {
-    ResolveMx(resolver, policy.domain, policy.port, std::move(done));
+    ResolveMx(resolver, families, policy.domain, policy.port, std::move(done));
     return;
   }
-  // Only the first MX-type entry is followed; with static entries it is one more source.
-  auto res = std::make_shared<Resolution>(resolver, done);
-  const RouteTarget* mx = nullptr;
-  for (const RouteTarget& t : policy.routes) {
-    uint16_t port = t.port ? t.port : policy.port;
-    switch (t.kind) {
-      case RouteTarget::Kind::kAddress: res->AddAddress(t.host, port); break;
-      case RouteTarget::Kind::kHost: res->AddHost(t.host, port); break;
-      case RouteTarget::Kind::kMx:
-        if (!mx) mx = &t;
-        break;
+  // Static entries first (written order by preference), then the MX hosts of the first
+  // MX-type entry (only that one is followed). Each static entry is its own group.
+  auto statics = [&policy](Resolution* res) {
+    int group = 0;
+    for (const RouteTarget& t : policy.routes) {
+      uint16_t port = t.port ? t.port : policy.port;
+      if (t.kind == RouteTarget::Kind::kAddress) res->AddAddress(t.host, port, group++);
+      if (t.kind == RouteTarget::Kind::kHost) res->AddHost(t.host, port, group++);
     }
-  }
-  if (!mx) {
+  };
+  auto mx = std::find_if(policy.routes.begin(), policy.routes.end(),
+                         [](const RouteTarget& t) { return t.kind == RouteTarget::Kind::kMx; });
+  if (mx == policy.routes.end()) {
+    auto res = std::make_shared<Resolution>(resolver, families, std::move(done));
+    statics(res.get());
     res->Start();
     return;
   }
   std::string mx_name = mx->host.empty() ? policy.domain : mx->host;
   uint16_t mx_port = mx->port ? mx->port : policy.port;
-  // Static entries first (written order by preference), then the MX hosts.
-  auto statics = std::make_shared<std::vector<Hop>>();
   auto state = std::make_shared<int>(2);
   auto mx_hops = std::make_shared<Result<std::vector<Hop>>>(NotFound("pending"));
   auto static_result = std::make_shared<Result<std::vector<Hop>>>(NotFound("pending"));
@@ -181,17 +214,13 @@ void ResolveRoute(dns::Resolver* resolver, const DomainPolicy& policy, RouteCall
       done(mx_hops->ok() ? static_result->status() : mx_hops->status());
     }
   };
-  auto res2 = std::make_shared<Resolution>(resolver, [static_result, finish](auto r) {
+  auto res = std::make_shared<Resolution>(resolver, families, [static_result, finish](auto r) {
     *static_result = std::move(r);
     finish();
   });
-  for (const RouteTarget& t : policy.routes) {
-    uint16_t port = t.port ? t.port : policy.port;
-    if (t.kind == RouteTarget::Kind::kAddress) res2->AddAddress(t.host, port);
-    if (t.kind == RouteTarget::Kind::kHost) res2->AddHost(t.host, port);
-  }
-  res2->Start();
-  ResolveMx(resolver, mx_name, mx_port, [mx_hops, finish](Result<std::vector<Hop>> r) {
+  statics(res.get());
+  res->Start();
+  ResolveMx(resolver, families, mx_name, mx_port, [mx_hops, finish](Result<std::vector<Hop>> r) {
     *mx_hops = std::move(r);
     finish();
   });

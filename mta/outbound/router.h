@@ -2,6 +2,9 @@
 // entries first (IP literals as they are, hostnames through A lookups, "__mx__" through the MX
 // records); without routes the domain's MX records in preference order, each resolved to its
 // addresses, falling back to the domain's own A record when it has no MX (RFC 5321 §5.1).
+// With use_ipv6 every name is also looked up as AAAA, and within one MX preference (or one
+// route entry) IPv4 addresses come first, IPv6 first with prefer_ipv6_mxs. Without use_ipv6,
+// AAAA records are ignored: a host with only AAAA records has no usable address.
 // Asynchronous; the callback runs on the loop thread, once.
 #pragma once
 

@@ -126,7 +126,20 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kBool,
        .default_text = "false",
        .scopes = kGlobal,
-       .doc = "Use the MX hosts' AAAA records"});
+       .doc = "Use the MX hosts' AAAA records",
+       .support = S::kImplemented});
+  add({.name = "prefer_ipv6_mxs",
+       .type = T::kBool,
+       .default_text = "false",
+       .scopes = kGlobal,
+       .doc = "Within one MX preference, try IPv6 addresses first (with use_ipv6)",
+       .support = S::kImplemented});
+  add({.name = "dns_fallback_to_tcp",
+       .type = T::kBool,
+       .default_text = "false",
+       .scopes = kGlobal,
+       .doc = "Ask again over TCP when a UDP answer comes back truncated",
+       .support = S::kImplemented});
 
   // Connection limits and throttles.
   add({.name = "max_outbound_connections",
