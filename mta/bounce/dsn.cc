@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "mta/smtp/xtext.h"
+
 namespace ec::bounce {
 namespace {
 
@@ -23,6 +25,20 @@ std::string OneLine(std::string s) {
 
 bool Contains(const std::string& haystack, const char* needle) {
   return haystack.find(needle) != std::string::npos;
+}
+
+
+// An xtext value for a report field: decoded when that gives printable ASCII, else left as
+// xtext (which always is), so a field never holds control or 8-bit bytes.
+std::string ReadableXtext(std::string_view xtext) {
+  std::string decoded = smtp::XtextDecode(xtext);
+  for (char ch : decoded) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 32 || c > 126) {
+      return smtp::IsXtext(xtext) ? std::string(xtext) : smtp::XtextEncode(xtext);
+    }
+  }
+  return decoded;
 }
 
 }  // namespace
@@ -70,14 +86,21 @@ int BounceClass(int code, const std::string& enhanced, const std::string& text, 
 std::string BuildDsn(const DsnInput& in) {
   std::string boundary = in.boundary;
   if (boundary.empty()) {
-    boundary = in.queue_id + "." + std::to_string(static_cast<long long>(in.now)) + "/" +
-               in.reporting_mta;
+    boundary =
+        in.queue_id + "." + std::to_string(static_cast<long long>(in.now)) + "/" + in.reporting_mta;
+  }
+  bool any_failed = false, any_relayed = false;
+  for (const FailedRecipient& r : in.recipients) {
+    any_failed |= r.action == Action::kFailed;
+    any_relayed |= r.action == Action::kRelayed;
   }
   const std::string crlf = "\r\n";
   std::string m;
   m += "From: Mail Delivery System <" + OneLine(in.from) + ">" + crlf;
   m += "To: <" + OneLine(in.to) + ">" + crlf;
-  m += "Subject: Undelivered Mail Returned to Sender" + crlf;
+  m += std::string("Subject: ") +
+       (any_failed ? "Undelivered Mail Returned to Sender" : "Successful Mail Delivery Report") +
+       crlf;
   m += "Date: " + Rfc5322Date(in.now) + crlf;
   m += "Message-ID: <" + in.queue_id + ".dsn@" + OneLine(in.reporting_mta) + ">" + crlf;
   m += "Auto-Submitted: auto-replied" + crlf;
@@ -87,40 +110,59 @@ std::string BuildDsn(const DsnInput& in) {
   m += crlf;
   m += "This is a MIME-encapsulated message." + crlf + crlf;
 
-  // Part 1: for people.
+  // Part 1: for people, failures first.
   m += "--" + boundary + crlf;
   m += "Content-Description: Notification" + crlf;
   m += "Content-Type: text/plain; charset=us-ascii" + crlf + crlf;
   m += "This is the mail system at host " + OneLine(in.reporting_mta) + "." + crlf + crlf;
-  m += "Your message could not be delivered to one or more recipients." + crlf;
-  m += "It is attached below." + crlf + crlf;
-  for (const FailedRecipient& r : in.recipients) {
-    m += "<" + OneLine(r.address) + ">: ";
-    if (r.expired) {
-      m += "delivery time expired";
-      if (!r.diagnostic.empty()) m += "; last error: " + OneLine(r.diagnostic);
-    } else {
-      m += r.remote_mta.empty() ? "" : "host " + OneLine(r.remote_mta) + " said: ";
-      m += OneLine(r.diagnostic);
+  if (any_failed) {
+    m += "Your message could not be delivered to one or more recipients." + crlf;
+    m += "It is attached below." + crlf + crlf;
+    for (const FailedRecipient& r : in.recipients) {
+      if (r.action != Action::kFailed) continue;
+      m += "<" + OneLine(r.address) + ">: ";
+      if (r.expired) {
+        m += "delivery time expired";
+        if (!r.diagnostic.empty()) m += "; last error: " + OneLine(r.diagnostic);
+      } else {
+        m += r.remote_mta.empty() ? "" : "host " + OneLine(r.remote_mta) + " said: ";
+        m += OneLine(r.diagnostic);
+      }
+      m += crlf;
     }
     m += crlf;
   }
-  m += crlf;
+  if (any_relayed) {
+    m += "Your message was passed on for the recipients below to a mail server that does not" +
+         crlf + "report delivery status. You will get no further notice of success; you may" +
+         crlf + "still hear of a failure from other systems." + crlf + crlf;
+    for (const FailedRecipient& r : in.recipients) {
+      if (r.action != Action::kRelayed) continue;
+      m += "<" + OneLine(r.address) + ">: relayed";
+      if (!r.remote_mta.empty()) m += " to " + OneLine(r.remote_mta);
+      if (!r.diagnostic.empty()) m += ", which said: " + OneLine(r.diagnostic);
+      m += crlf;
+    }
+    m += crlf;
+  }
 
-  // Part 2: for programs (RFC 3464 §2).
+  // Part 2: for programs (RFC 3464 §2). ENVID and ORCPT travel as xtext and are reported
+  // decoded where that is plain text (RFC 3461).
   m += "--" + boundary + crlf;
   m += "Content-Description: Delivery report" + crlf;
   m += "Content-Type: message/delivery-status" + crlf + crlf;
   m += "Reporting-MTA: dns; " + OneLine(in.reporting_mta) + crlf;
   m += "X-Queue-ID: " + in.queue_id + crlf;
-  if (!in.envid.empty()) m += "Original-Envelope-Id: " + OneLine(in.envid) + crlf;
+  if (!in.envid.empty()) m += "Original-Envelope-Id: " + ReadableXtext(in.envid) + crlf;
   m += "Arrival-Date: " + Rfc5322Date(in.arrival) + crlf;
   for (const FailedRecipient& r : in.recipients) {
+    const bool failed = r.action == Action::kFailed;
     m += crlf;
     m += "Final-Recipient: rfc822; " + OneLine(r.address) + crlf;
-    if (!r.orcpt.empty()) m += "Original-Recipient: " + OneLine(r.orcpt) + crlf;
-    m += "Action: failed" + crlf;
-    m += "Status: " + (r.status.empty() ? std::string("5.0.0") : OneLine(r.status)) + crlf;
+    if (!r.orcpt.empty()) m += "Original-Recipient: " + ReadableXtext(r.orcpt) + crlf;
+    m += std::string("Action: ") + (failed ? "failed" : "relayed") + crlf;
+    std::string status = r.status.empty() ? (failed ? "5.0.0" : "2.0.0") : OneLine(r.status);
+    m += "Status: " + status + crlf;
     if (!r.remote_mta.empty()) m += "Remote-MTA: dns; " + OneLine(r.remote_mta) + crlf;
     if (!r.diagnostic.empty()) m += "Diagnostic-Code: smtp; " + OneLine(r.diagnostic) + crlf;
     m += "Last-Attempt-Date: " + Rfc5322Date(in.now) + crlf;
@@ -129,13 +171,14 @@ std::string BuildDsn(const DsnInput& in) {
 
   // Part 3: the original.
   if (in.include != Include::kNone) {
+    const char* what = any_failed ? "Undelivered Message" : "Relayed Message";
     m += "--" + boundary + crlf;
     if (in.include == Include::kAll) {
-      m += "Content-Description: Undelivered Message" + crlf;
+      m += std::string("Content-Description: ") + what + crlf;
       m += "Content-Type: message/rfc822" + crlf + crlf;
       m += in.original;
     } else {
-      m += "Content-Description: Undelivered Message Headers" + crlf;
+      m += std::string("Content-Description: ") + what + " Headers" + crlf;
       m += "Content-Type: text/rfc822-headers" + crlf + crlf;
       m += HeaderSection(in.original);
     }
@@ -143,6 +186,15 @@ std::string BuildDsn(const DsnInput& in) {
   }
   m += crlf + "--" + boundary + "--" + crlf;
   return m;
+}
+
+std::string BuildRelayedDsn(DsnInput in) {
+  for (FailedRecipient& r : in.recipients) {
+    r.action = Action::kRelayed;
+    r.expired = false;
+  }
+  if (in.include == Include::kAll) in.include = Include::kHeaders;
+  return BuildDsn(in);
 }
 
 }  // namespace ec::bounce

@@ -109,6 +109,7 @@ Extensions ParseExtensions(const ServerReply& ehlo_reply) {
     else if (keyword == "8BITMIME") e.eightbitmime = true;
     else if (keyword == "ENHANCEDSTATUSCODES") e.enhanced_status_codes = true;
     else if (keyword == "SMTPUTF8") e.smtputf8 = true;
+    else if (keyword == "DSN") e.dsn = true;
     else if (keyword == "SIZE" && sp != std::string_view::npos) {
       uint64_t v = 0;
       bool ok = true;

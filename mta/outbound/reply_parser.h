@@ -42,6 +42,7 @@ struct Extensions {
   bool eightbitmime = false;
   bool enhanced_status_codes = false;
   bool smtputf8 = false;
+  bool dsn = false;   // RFC 3461: RET/ENVID on MAIL, NOTIFY/ORCPT on RCPT
   uint64_t size = 0;  // 0: no SIZE limit announced
 };
 Extensions ParseExtensions(const ServerReply& ehlo_reply);

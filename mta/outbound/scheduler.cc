@@ -468,6 +468,7 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
       msg.envelope.received_us + (policy ? policy->message_expiration.count() : 86400) * kSecond;
   std::vector<spool::RecipientUpdate> updates;
   std::vector<std::pair<uint32_t, Outcome>> failed;
+  std::vector<std::pair<uint32_t, std::string>> relayed;  // (index, the accepting reply)
   for (size_t k = 0; k < tx.rcpts.size() && k < result.rcpt.size(); ++k) {
     const uint32_t idx = tx.rcpt_index[k];
     const ServerReply& reply = result.rcpt[k];
@@ -477,6 +478,10 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
     std::string batch = std::to_string(idx);
     if (reply.positive()) {
       st.kind = spool::RecipientState::Kind::kDone;
+      // RFC 3461: a server without DSN never reports success, so we report "relayed".
+      if (!result.dsn_supported && (msg.envelope.rcpts[idx].notify & spool::kNotifySuccess)) {
+        relayed.emplace_back(idx, reply.ToString());
+      }
       stats_.delivered++;
       d.delivered++;
       if (s_.logs) {
@@ -561,10 +566,11 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
         s_.logs->Bounce(b);
       }
     }
-    // A null sender (a bounce itself) never gets a bounce.
-    if (allow_bounce && policy->generate_bounces && !msg.envelope.mail_from.empty()) {
-      QueueBounce(tx.id.ToString(), msg.envelope, tx.data, *policy, failed, remote);
-    }
+  }
+  // A null sender (a bounce itself) never gets a bounce.
+  if (allow_bounce && policy && policy->generate_bounces && !msg.envelope.mail_from.empty() &&
+      (!failed.empty() || !relayed.empty())) {
+    QueueBounce(tx.id.ToString(), msg.envelope, tx.data, *policy, failed, relayed, remote);
   }
   // Where this message stands for this domain now.
   bool pending = false;
@@ -585,6 +591,7 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
 void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelope& env,
                             const std::string& data, const DomainPolicy& policy,
                             const std::vector<std::pair<uint32_t, Outcome>>& failed,
+                            const std::vector<std::pair<uint32_t, std::string>>& relayed,
                             const std::string& remote) {
   bounce::DsnInput in;
   in.reporting_mta = global_.hostname;
@@ -613,6 +620,15 @@ void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelop
                                                     .remote_mta = remote,
                                                     .expired = o.expired});
   }
+  const bool any_failed = !in.recipients.empty();
+  for (const auto& [idx, said] : relayed) {
+    const spool::Recipient& r = env.rcpts[idx];
+    in.recipients.push_back(bounce::ReportedRecipient{.address = r.address,
+                                                      .orcpt = r.orcpt,
+                                                      .diagnostic = said,
+                                                      .remote_mta = remote,
+                                                      .action = bounce::Action::kRelayed});
+  }
   if (in.recipients.empty()) return;
   spool::Envelope bounce_env;
   bounce_env.mail_from = "";
@@ -621,7 +637,7 @@ void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelop
   bounce_env.helo = global_.hostname;
   std::string sender = env.mail_from;
   s_.spool->Submit(
-      std::move(bounce_env), bounce::BuildDsn(in),
+      std::move(bounce_env), any_failed ? bounce::BuildDsn(in) : bounce::BuildRelayedDsn(in),
       [this, alive = alive_, sender, original_id](Result<spool::QueueId> r) {
         if (!*alive) return;
         if (!r.ok()) {

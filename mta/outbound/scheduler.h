@@ -147,6 +147,7 @@ class Scheduler {
   void QueueBounce(const std::string& original_id, const spool::Envelope& env,
                    const std::string& data, const DomainPolicy& policy,
                    const std::vector<std::pair<uint32_t, Outcome>>& failed,
+                   const std::vector<std::pair<uint32_t, std::string>>& relayed,
                    const std::string& remote);
   void DomainDone(spool::QueueId id);
   void ArmWake();

@@ -10,12 +10,38 @@
 
 #include "common/log/logger.h"
 #include "common/tls/tls_context.h"
+#include "mta/bounce/dsn.h"
+#include "mta/smtp/command.h"
+#include "mta/smtp/xtext.h"
 
 namespace ec::outbound {
 namespace {
 
 constexpr size_t kMaxBufferedInput = 64 * 1024;
 constexpr std::chrono::milliseconds kQuitTimeout{10000};
+
+// An ORCPT's addr-type (RFC 3461 §4.2): an atom, RFC 5322 atext, as the listener takes it.
+bool IsAddrType(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) == std::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Stored xtext as it is; anything else (a decoded value) encoded.
+std::string AsXtext(std::string_view s) {
+  return smtp::IsXtext(s) ? std::string(s) : smtp::XtextEncode(s);
+}
+
+void NoteDropped(std::string* dropped, const std::string& what) {
+  if (dropped == nullptr) return;
+  if (!dropped->empty()) *dropped += ", ";
+  *dropped += what;
+}
 
 ServerReply Synthesized(int code, std::string text) {
   ServerReply r;
@@ -51,6 +77,52 @@ uint64_t WriteBody(bufferevent* bev, const std::string& data) {
 }
 
 }  // namespace
+
+std::string DsnMailParameters(const spool::Envelope& envelope, std::string* dropped) {
+  std::string out;
+  if (envelope.dsn_ret == spool::DsnRet::kFull) out += " RET=FULL";
+  if (envelope.dsn_ret == spool::DsnRet::kHeaders) out += " RET=HDRS";
+  if (!envelope.dsn_envid.empty()) {
+    // The listener's limits (mta/smtp/command.h): ENVID counted decoded, ORCPT as sent.
+    std::string envid = AsXtext(envelope.dsn_envid);
+    const size_t decoded = smtp::XtextDecode(envid).size();
+    if (decoded <= smtp::kMaxEnvidLength) {
+      out += " ENVID=" + envid;
+    } else {
+      NoteDropped(dropped, "ENVID (" + std::to_string(decoded) + " characters)");
+    }
+  }
+  return out;
+}
+
+std::string DsnRcptParameters(const spool::Recipient& recipient, std::string* dropped) {
+  std::string out;
+  if (recipient.notify & spool::kNotifyNever) {
+    out += " NOTIFY=NEVER";  // NEVER excludes the others (RFC 3461 §4.1)
+  } else {
+    std::string list;
+    if (recipient.notify & spool::kNotifySuccess) list += ",SUCCESS";
+    if (recipient.notify & spool::kNotifyFailure) list += ",FAILURE";
+    if (recipient.notify & spool::kNotifyDelay) list += ",DELAY";
+    if (!list.empty()) out += " NOTIFY=" + list.substr(1);
+  }
+  if (!recipient.orcpt.empty()) {
+    const std::string_view stored = recipient.orcpt;
+    const size_t semi = stored.find(';');
+    std::string orcpt;
+    if (semi != std::string_view::npos && IsAddrType(stored.substr(0, semi))) {
+      orcpt = std::string(stored.substr(0, semi + 1)) + AsXtext(stored.substr(semi + 1));
+    } else {
+      orcpt = "rfc822;" + AsXtext(stored);  // no type given: an Internet address
+    }
+    if (orcpt.size() <= smtp::kMaxOrcptLength) {
+      out += " ORCPT=" + orcpt;
+    } else {
+      NoteDropped(dropped, "ORCPT (" + std::to_string(orcpt.size()) + " characters)");
+    }
+  }
+  return out;
+}
 
 SmtpClient::SmtpClient(event::EventBase& base, std::shared_ptr<const DomainPolicy> policy,
                        std::vector<event::SocketAddress> addresses, std::string tls_hostname,
@@ -368,12 +440,29 @@ void SmtpClient::Send(Transaction tx) {
   commands_.clear();
   expects_.clear();
   next_command_ = 0;
+  result_.dsn_supported = ext_.dsn;
+  // DSN parameters only to a server that offers DSN (RFC 3461: a relay to one that does
+  // not drops them, and the owner may report "relayed").
+  const spool::Envelope* env = ext_.dsn && tx_.message ? &tx_.message->envelope : nullptr;
+  std::string dropped;
   std::string mail = "MAIL FROM:<" + tx_.mail_from + ">";
   if (tx_.eightbit && ext_.eightbitmime) mail += " BODY=8BITMIME";
   if (ext_.size > 0) mail += " SIZE=" + std::to_string(tx_.data.size());
+  if (env) mail += DsnMailParameters(*env, &dropped);
   commands_.push_back(std::move(mail));
-  for (const std::string& r : tx_.rcpts) commands_.push_back("RCPT TO:<" + r + ">");
+  for (size_t k = 0; k < tx_.rcpts.size(); ++k) {
+    std::string rcpt = "RCPT TO:<" + tx_.rcpts[k] + ">";
+    if (env && k < tx_.rcpt_index.size() && tx_.rcpt_index[k] < env->rcpts.size()) {
+      rcpt += DsnRcptParameters(env->rcpts[tx_.rcpt_index[k]], &dropped);
+    }
+    commands_.push_back(std::move(rcpt));
+  }
   commands_.push_back("DATA");
+  if (!dropped.empty()) {
+    EC_LOG(kWarn, "DSN parameters too long, not passed on")
+        .Field("id", tx_.id.ToString())
+        .Field("dropped", dropped);
+  }
   if (ext_.pipelining) {
     while (next_command_ < commands_.size()) SendNextCommand();
   } else {

@@ -2,8 +2,10 @@
 // the greeting, says EHLO (HELO if refused), upgrades with STARTTLS when the policy asks (and
 // says EHLO again), then runs one transaction at a time for its owner: MAIL, RCPT..., DATA,
 // body, with the commands pipelined when the server offers PIPELINING. Every wait has its
-// timeout. A transaction's outcome is one reply per recipient; when the connection fails, the
-// recipients still open get a synthesized 4xx reply saying what happened.
+// timeout. When the server offers DSN, the envelope's RFC 3461 parameters (RET, ENVID, NOTIFY,
+// ORCPT) go along on MAIL and RCPT, always as valid xtext. A transaction's outcome is one reply
+// per recipient; when the connection fails, the recipients still open get a synthesized 4xx
+// reply saying what happened.
 //
 // Ownership: the Scheduler owns its clients. Callbacks run on the loop thread from inside
 // libevent callbacks; on_closed is the last call a client makes, and it is deferred to its own
@@ -60,7 +62,19 @@ struct TransactionResult {
   std::vector<Stage> stage;       // where each reply came from
   bool connection_failure = false;  // replies were synthesized, the server said nothing final
   uint64_t bytes_sent = 0;
+  // The server offered DSN and got the parameters, so reporting is its job now. When false, a
+  // recipient it accepted that asked for NOTIFY=SUCCESS is owed a "relayed" DSN (RFC 3461).
+  bool dsn_supported = false;
 };
+
+// RFC 3461 parameters for a server that offers DSN, each with its leading space; empty when the
+// envelope has none. MAIL: RET=FULL|HDRS, ENVID=. RCPT: NOTIFY=NEVER or a list of
+// SUCCESS,FAILURE,DELAY, ORCPT=type;xtext. A stored value that is not valid xtext is encoded, so
+// no byte that could break the command line (CR, LF, space, "+", "=") goes out raw. A value
+// longer than the RFC allows (ENVID 100 characters decoded, ORCPT 500 as sent) is left out and
+// named in *dropped, so the server does not refuse the whole transaction over it.
+std::string DsnMailParameters(const spool::Envelope& envelope, std::string* dropped = nullptr);
+std::string DsnRcptParameters(const spool::Recipient& recipient, std::string* dropped = nullptr);
 
 class SmtpClient {
  public:

@@ -281,7 +281,14 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   const smtp::Envelope& in = message.envelope;
   env.mail_from = in.mail_from;
   env.rcpts.reserve(in.rcpts.size());
-  for (const std::string& r : in.rcpts) env.rcpts.push_back(spool::Recipient{.address = r});
+  for (size_t i = 0; i < in.rcpts.size(); ++i) {
+    spool::Recipient r{.address = in.rcpts[i]};
+    if (i < in.rcpt_dsn.size()) {  // DSN NOTIFY/ORCPT, kept as the client sent them
+      r.orcpt = in.rcpt_dsn[i].orcpt;
+      r.notify = in.rcpt_dsn[i].notify;
+    }
+    env.rcpts.push_back(std::move(r));
+  }
   env.received_us = std::chrono::duration_cast<std::chrono::microseconds>(
                         in.received_at.time_since_epoch())
                         .count();
@@ -290,6 +297,8 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   env.auth_user = in.auth_user;
   env.body_type = ToSpoolBody(in.body_type);
   if (in.smtputf8) env.flags |= kFlagSmtpUtf8;
+  env.dsn_envid = in.dsn_envid;
+  env.dsn_ret = in.dsn_ret;
   env.binding = settings_->binding;
   env.binding_group = settings_->binding_group;
 

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "mta/smtp/xtext.h"
+
 namespace ec::smtp {
 namespace {
 
@@ -40,23 +42,31 @@ bool ParseDecimal(std::string_view text, uint64_t* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// xtext (RFC 3461 §4): printable ASCII except "+" and "=", or "+XX" hex.
-bool IsValidXtext(std::string_view s) {
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = s[i];
-    if (c == '+') {
-      if (i + 2 >= s.size()) return false;
-      for (int k = 1; k <= 2; ++k) {
-        const char h = s[i + k];
-        if (!((h >= '0' && h <= '9') || (h >= 'A' && h <= 'F'))) return false;
-      }
-      i += 2;
-    } else if (c < 33 || c > 126 || c == '=') {
+// ENVID and the ORCPT address must decode to printable US-ASCII (graphic or white space; RFC
+// 3461 §4.2, §4.4). Returns the decoded length, or nullopt.
+std::optional<size_t> PrintableXtextLength(std::string_view s) {
+  if (!IsXtext(s)) return std::nullopt;
+  const std::string decoded = XtextDecode(s);
+  for (const char ch : decoded) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (!((c >= 0x20 && c <= 0x7e) || c == '\t')) return std::nullopt;
+  }
+  return decoded.size();
+}
+
+// RFC 5322 atext, for the ORCPT addr-type.
+bool IsAtom(std::string_view s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("!#$%&'*+-/=?^_`{|}~").find(c) == std::string_view::npos) {
       return false;
     }
   }
   return true;
 }
+
+Reply BadParam(std::string text) { return Reply{501, "5.5.4", std::move(text)}; }
 
 struct Param {
   std::string_view key;
@@ -102,6 +112,90 @@ std::optional<Reply> ForEachParam(std::string_view params, Fn fn) {
 
 Reply UnknownParam(std::string_view key) {
   return Reply{555, "5.5.4", "Unsupported parameter " + std::string(key)};
+}
+
+// RET=FULL|HDRS (RFC 3461 §4.3).
+std::optional<Reply> ParseRet(const Param& p, MailCommand* mail) {
+  if (mail->dsn_ret != spool::DsnRet::kUnset) return BadParam("Duplicate RET parameter");
+  if (p.value && EqualsIgnoreCase(*p.value, "FULL")) {
+    mail->dsn_ret = spool::DsnRet::kFull;
+  } else if (p.value && EqualsIgnoreCase(*p.value, "HDRS")) {
+    mail->dsn_ret = spool::DsnRet::kHeaders;
+  } else {
+    return BadParam("Bad RET parameter: use RET=FULL or RET=HDRS");
+  }
+  return std::nullopt;
+}
+
+// ENVID=xtext (RFC 3461 §4.4), kept as sent.
+std::optional<Reply> ParseEnvid(const Param& p, bool* seen, MailCommand* mail) {
+  if (*seen) return BadParam("Duplicate ENVID parameter");
+  *seen = true;
+  if (!p.value || p.value->empty()) return BadParam("Bad ENVID parameter: empty");
+  const std::optional<size_t> length = PrintableXtextLength(*p.value);
+  if (!length) return BadParam("Bad ENVID parameter: not xtext of printable ASCII");
+  if (*length > kMaxEnvidLength) {
+    return BadParam("Bad ENVID parameter: longer than " + std::to_string(kMaxEnvidLength) +
+                    " characters");
+  }
+  mail->dsn_envid = std::string(*p.value);
+  return std::nullopt;
+}
+
+// NOTIFY=NEVER or a comma list of SUCCESS, FAILURE, DELAY (RFC 3461 §4.1).
+std::optional<Reply> ParseNotify(const Param& p, RcptDsn* dsn) {
+  if (dsn->notify != 0) return BadParam("Duplicate NOTIFY parameter");
+  const Reply usage = BadParam("Bad NOTIFY parameter: use NEVER or SUCCESS,FAILURE,DELAY");
+  if (!p.value || p.value->empty()) return usage;
+  std::string_view list = *p.value;
+  uint8_t bits = 0;
+  while (true) {
+    const size_t comma = list.find(',');
+    const std::string_view word = list.substr(0, comma);
+    uint8_t bit = 0;
+    if (EqualsIgnoreCase(word, "NEVER")) {
+      bit = spool::kNotifyNever;
+    } else if (EqualsIgnoreCase(word, "SUCCESS")) {
+      bit = spool::kNotifySuccess;
+    } else if (EqualsIgnoreCase(word, "FAILURE")) {
+      bit = spool::kNotifyFailure;
+    } else if (EqualsIgnoreCase(word, "DELAY")) {
+      bit = spool::kNotifyDelay;
+    } else {
+      return usage;
+    }
+    if (bits & bit) return BadParam("Bad NOTIFY parameter: " + std::string(word) + " given twice");
+    bits |= bit;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  if ((bits & spool::kNotifyNever) && bits != spool::kNotifyNever) {
+    return BadParam("Bad NOTIFY parameter: NEVER cannot be combined with other values");
+  }
+  dsn->notify = bits;
+  return std::nullopt;
+}
+
+// ORCPT=addr-type;xtext (RFC 3461 §4.2), kept as sent.
+std::optional<Reply> ParseOrcpt(const Param& p, RcptDsn* dsn) {
+  if (!dsn->orcpt.empty()) return BadParam("Duplicate ORCPT parameter");
+  const std::string_view value = p.value.value_or(std::string_view());
+  const size_t semi = value.find(';');
+  if (semi == std::string_view::npos) {
+    return BadParam("Bad ORCPT parameter: use ORCPT=addr-type;address");
+  }
+  if (value.size() > kMaxOrcptLength) {
+    return BadParam("Bad ORCPT parameter: longer than " + std::to_string(kMaxOrcptLength) +
+                    " characters");
+  }
+  if (!IsAtom(value.substr(0, semi))) {
+    return BadParam("Bad ORCPT parameter: address type is not an atom");
+  }
+  const std::optional<size_t> length = PrintableXtextLength(value.substr(semi + 1));
+  if (!length) return BadParam("Bad ORCPT parameter: address is not xtext of printable ASCII");
+  if (*length == 0) return BadParam("Bad ORCPT parameter: empty address");
+  dsn->orcpt = std::string(value);
+  return std::nullopt;
 }
 
 }  // namespace
@@ -179,6 +273,7 @@ Parsed<MailCommand> ParseMailArgs(std::string_view args, const ParseOptions& opt
     return Reply{550, "5.7.1", "Null sender is not allowed"};
   }
   bool seen_size = false, seen_body = false, seen_utf8 = false, seen_auth = false;
+  bool seen_envid = false;
   std::optional<Reply> error =
       ForEachParam(params.value(), [&](const Param& p) -> std::optional<Reply> {
         if (EqualsIgnoreCase(p.key, "SIZE") && options.size) {
@@ -207,11 +302,15 @@ Parsed<MailCommand> ParseMailArgs(std::string_view args, const ParseOptions& opt
           mail.smtputf8 = true;
         } else if (EqualsIgnoreCase(p.key, "AUTH") && options.auth) {
           if (seen_auth || !p.value || p.value->empty() ||
-              (*p.value != "<>" && !IsValidXtext(*p.value))) {
+              (*p.value != "<>" && !IsXtext(*p.value))) {
             return Reply{501, "5.5.4", "Bad AUTH parameter"};
           }
           seen_auth = true;
           mail.auth = std::string(*p.value);
+        } else if (EqualsIgnoreCase(p.key, "RET") && options.dsn) {
+          return ParseRet(p, &mail);
+        } else if (EqualsIgnoreCase(p.key, "ENVID") && options.dsn) {
+          return ParseEnvid(p, &seen_envid, &mail);
         } else {
           return UnknownParam(p.key);
         }
@@ -230,9 +329,13 @@ Parsed<RcptCommand> ParseRcptArgs(std::string_view args, const ParseOptions& opt
   Parsed<std::string_view> params =
       SplitPathAndParams(args, "TO:", path_options, false, &rcpt.recipient);
   if (!params.ok()) return params.error();
-  // No RCPT parameters are offered (DSN's NOTIFY/ORCPT are not advertised).
-  std::optional<Reply> error = ForEachParam(
-      params.value(), [&](const Param& p) -> std::optional<Reply> { return UnknownParam(p.key); });
+  // The only RCPT parameters are DSN's (RFC 3461).
+  std::optional<Reply> error =
+      ForEachParam(params.value(), [&](const Param& p) -> std::optional<Reply> {
+        if (EqualsIgnoreCase(p.key, "NOTIFY") && options.dsn) return ParseNotify(p, &rcpt.dsn);
+        if (EqualsIgnoreCase(p.key, "ORCPT") && options.dsn) return ParseOrcpt(p, &rcpt.dsn);
+        return UnknownParam(p.key);
+      });
   if (error) return *error;
   return rcpt;
 }

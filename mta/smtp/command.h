@@ -1,9 +1,11 @@
 // The SMTP command-line parser: splits a line into verb and arguments and parses the arguments
 // of MAIL FROM, RCPT TO, BDAT and AUTH. Every failure is the exact reply the client gets
-// (501 5.5.2 syntax, 501 5.1.7 / 501 5.1.3 bad address, 555 5.5.4 unknown parameter, ...).
+// (501 5.5.2 syntax, 501 5.1.7 / 501 5.1.3 bad address, 555 5.5.4 unknown parameter, 501 5.5.4
+// bad parameter value, ...). DSN values (ENVID, ORCPT) are validated and kept as sent (xtext).
 // Pure functions; input is one line without its CRLF; no threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 #include "common/base/check.h"
 #include "mta/smtp/address.h"
 #include "mta/smtp/reply.h"
+#include "mta/spool/envelope.h"  // the DSN value types (DsnRet, NotifyFlags) stored as parsed
 
 namespace ec::smtp {
 
@@ -76,6 +79,7 @@ struct ParseOptions {
   bool binarymime = false;  // only with CHUNKING
   bool smtputf8 = false;
   bool auth = false;  // AUTH= on MAIL
+  bool dsn = false;   // RET=/ENVID= on MAIL, NOTIFY=/ORCPT= on RCPT (RFC 3461)
   bool allow_null_sender = true;
   bool allow_ip_literal = true;
   bool transaction_smtputf8 = false;  // for RCPT: MAIL carried SMTPUTF8
@@ -86,11 +90,32 @@ struct MailCommand {
   std::optional<uint64_t> size;
   BodyType body = BodyType::k7Bit;
   bool smtputf8 = false;
-  std::optional<std::string> auth;  // AUTH= value (xtext, "<>" for none)
+  std::optional<std::string> auth;                // AUTH= value (xtext, "<>" for none)
+  spool::DsnRet dsn_ret = spool::DsnRet::kUnset;  // RET=
+  std::string dsn_envid;                          // ENVID= as sent (xtext); empty if not given
+};
+
+// RFC 3461 limits: ENVID at most 100 characters once decoded (§4.4), an ORCPT value at most 500
+// (§4.2; we bound the value as sent, which is never shorter than the decoded one).
+inline constexpr size_t kMaxEnvidLength = 100;
+inline constexpr size_t kMaxOrcptLength = 500;
+// Room NOTIFY and a longest ORCPT may add to a RCPT line (RFC 5321 §4.5.3.1.4 lets extensions
+// raise the 512 limit). MAIL gets none: RET and a 100-character ENVID fit in 512 beside a
+// normal path, and a MAIL line past the limit keeps getting 500 5.5.6.
+inline constexpr size_t kDsnRcptLineAllowance =
+    std::string_view(" NOTIFY=SUCCESS,FAILURE,DELAY ORCPT=").size() + kMaxOrcptLength;
+
+// The DSN request of one recipient (NOTIFY= and ORCPT=).
+struct RcptDsn {
+  uint8_t notify = 0;  // spool::NotifyFlags; 0 = no NOTIFY given
+  std::string orcpt;   // "addr-type;xtext" exactly as sent; empty if not given
+
+  bool operator==(const RcptDsn&) const = default;
 };
 
 struct RcptCommand {
   Mailbox recipient;  // domain empty only for <postmaster>
+  RcptDsn dsn;
 };
 
 struct BdatCommand {

@@ -111,7 +111,11 @@ size_t ServerSession::DriveLine(std::string_view input, size_t pos) {
     return pos + (static_cast<const char*>(hit) - rest.data()) + 1;
   }
   const bool auth_line = phase_ == Phase::kAuthResponse || StartsWithIgnoreCase(rest, "AUTH ");
-  const size_t limit = auth_line ? policy_->max_auth_line_length : policy_->max_command_line_length;
+  size_t limit = auth_line ? policy_->max_auth_line_length : policy_->max_command_line_length;
+  // NOTIFY and ORCPT may lengthen RCPT lines once DSN was offered.
+  if (!auth_line && esmtp_ && policy_->extensions.dsn && StartsWithIgnoreCase(rest, "RCPT ")) {
+    limit += kDsnRcptLineAllowance;
+  }
   const Reply too_long{500, "5.5.6", "Error: line too long"};
   if (hit == nullptr) {
     if (rest.size() < limit) return pos;
@@ -242,6 +246,7 @@ void ServerSession::HandleEhlo(const Command& cmd, bool extended) {
                                        : std::string("SIZE"));
   }
   if (ext.eightbitmime) add("8BITMIME");
+  if (ext.dsn) add("DSN");
   if (ext.enhanced_status_codes) add("ENHANCEDSTATUSCODES");
   if (ext.starttls && policy_->tls_available && !tls_) add("STARTTLS");
   if (policy_->auth_available && (tls_ || !policy_->auth_requires_tls) &&
@@ -274,6 +279,7 @@ ParseOptions ServerSession::MakeParseOptions() const {
   o.binarymime = esmtp_ && ext.chunking && ext.binarymime;
   o.smtputf8 = esmtp_ && ext.smtputf8;
   o.auth = esmtp_ && policy_->auth_available;
+  o.dsn = esmtp_ && ext.dsn;
   o.allow_null_sender = policy_->allow_null_envelope_sender;
   o.allow_ip_literal = policy_->allow_ip_literal;
   o.transaction_smtputf8 = mail_ && mail_->smtputf8;
@@ -315,6 +321,7 @@ void ServerSession::HandleRcpt(const Command& cmd) {
     return Reject(cmd.verb_text, Reply{550, "5.7.1", "<" + rcpt.ToString() + ">: Relaying denied"});
   }
   rcpts_.push_back(rcpt.ToString());
+  rcpt_dsn_.push_back(std::move(parsed.value().dsn));
   Send(Reply{250, "2.1.5", "Ok"});
 }
 
@@ -431,6 +438,9 @@ void ServerSession::FinishMessage(std::string_view command) {
   env.queue_id = queue_id_;
   env.mail_from = mail_->sender.ToString();
   env.rcpts = std::move(rcpts_);
+  env.rcpt_dsn = std::move(rcpt_dsn_);
+  env.dsn_ret = mail_->dsn_ret;
+  env.dsn_envid = mail_->dsn_envid;
   env.helo = helo_;
   env.protocol = Protocol();
   env.client_ip = conn_.client_ip;
@@ -472,6 +482,7 @@ void ServerSession::OnMessageStoreFailed(const Status& status) {
 void ServerSession::ResetTransaction() {
   mail_.reset();
   rcpts_.clear();
+  rcpt_dsn_.clear();
   rcpt_attempts_ = 0;
   bdat_used_ = false;
   bdat_error_.reset();

@@ -115,6 +115,7 @@ class ServerSession {
   // The transaction.
   std::optional<MailCommand> mail_;
   std::vector<std::string> rcpts_;
+  std::vector<RcptDsn> rcpt_dsn_;  // parallel to rcpts_
   size_t rcpt_attempts_ = 0;
   bool bdat_used_ = false;
   bool bdat_discard_ = false;

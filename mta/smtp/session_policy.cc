@@ -4,7 +4,17 @@ namespace ec::smtp {
 
 Result<Extensions> ParseSmtpExtensions(const std::vector<std::string>& keywords) {
   Extensions ext;
-  ext = Extensions{false, false, false, false, false, false, false, false, false, false};
+  ext = Extensions{.pipelining = false,
+                   .size = false,
+                   .eightbitmime = false,
+                   .enhanced_status_codes = false,
+                   .starttls = false,
+                   .auth_plain = false,
+                   .auth_login = false,
+                   .chunking = false,
+                   .binarymime = false,
+                   .smtputf8 = false,
+                   .dsn = false};
   for (const std::string& entry : keywords) {
     const Command words = ParseCommandLine(entry);  // first word + the rest
     const std::string_view k = words.verb_text;
@@ -45,6 +55,8 @@ Result<Extensions> ParseSmtpExtensions(const std::vector<std::string>& keywords)
       ext.binarymime = true;
     } else if (EqualsIgnoreCase(k, "SMTPUTF8")) {
       ext.smtputf8 = true;
+    } else if (EqualsIgnoreCase(k, "DSN")) {
+      ext.dsn = true;
     } else {
       return InvalidArgument("smtp_extensions: unknown extension \"" + entry + "\"");
     }

@@ -32,6 +32,7 @@ struct Extensions {
   bool chunking = true;
   bool binarymime = false;
   bool smtputf8 = true;
+  bool dsn = true;  // RFC 3461: RET/ENVID on MAIL, NOTIFY/ORCPT on RCPT
 };
 
 // Builds the set from smtp_extensions entries such as "PIPELINING", "AUTH LOGIN",
@@ -99,6 +100,9 @@ struct Envelope {
   std::string queue_id;
   std::string mail_from;           // "" for the null sender <>
   std::vector<std::string> rcpts;  // "local@domain" (or "postmaster")
+  std::vector<RcptDsn> rcpt_dsn;   // parallel to rcpts: NOTIFY/ORCPT of each
+  spool::DsnRet dsn_ret = spool::DsnRet::kUnset;
+  std::string dsn_envid;  // as sent (xtext); empty if not given
   std::string helo;
   std::string protocol;  // "SMTP", "ESMTP", "ESMTPS", "ESMTPA", "ESMTPSA"
   std::string client_ip;

@@ -1,6 +1,7 @@
 // Fuzzes a whole ServerSession with arbitrary client bytes, cut into reads, with TLS and stores
 // completing when the session asks. Invariants: no crash, and every output line is a reply:
-// three digits, then " " or "-", ending in CRLF.
+// three digits, then " " or "-", ending in CRLF; every stored envelope has one DSN entry per
+// recipient.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -81,6 +82,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!session.WantsClose()) session.OnIdleTimeout();
   CheckReplies(session.TakeOutput());
+  for (const ReceivedMessage& m : hooks.stored) {
+    EC_CHECK(m.envelope.rcpt_dsn.size() == m.envelope.rcpts.size());
+  }
   EC_CHECK(session.WantsClose());
   return 0;
 }

@@ -11,7 +11,8 @@
 //                            total, reload
 //   = check value            closed, open, stored <n>, from <addr>, rcpts <a,b>,
 //                            body <escaped>, message <escaped> (headers + body), starttls <n>,
-//                            auth <user>, protocol <p>
+//                            auth <user>, protocol <p>, ret <FULL|HDRS|->, envid <xtext|->,
+//                            dsn <rcpt index> <NOTIFY list|-> <ORCPT|->
 // At the end of a case the server must have sent nothing unchecked.
 #include <gtest/gtest.h>
 
@@ -89,6 +90,18 @@ std::vector<std::string> Split(const std::string& s, char sep) {
     if (!item.empty()) out.push_back(item);
   }
   return out;
+}
+
+// "SUCCESS,DELAY", "NEVER" or "-" (no NOTIFY given).
+std::string NotifyNames(uint8_t bits) {
+  std::vector<std::string> names;
+  if (bits & spool::kNotifyNever) names.push_back("NEVER");
+  if (bits & spool::kNotifySuccess) names.push_back("SUCCESS");
+  if (bits & spool::kNotifyFailure) names.push_back("FAILURE");
+  if (bits & spool::kNotifyDelay) names.push_back("DELAY");
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ",") + n;
+  return out.empty() ? "-" : out;
 }
 
 std::string Join(const std::vector<std::string>& v) {
@@ -294,6 +307,23 @@ class Runner {
       EXPECT_EQ(Join(last->envelope.rcpts), value) << Where();
     } else if (what == "protocol") {
       EXPECT_EQ(last->envelope.protocol, value) << Where();
+    } else if (what == "ret") {
+      const spool::DsnRet ret = last->envelope.dsn_ret;
+      EXPECT_EQ(ret == spool::DsnRet::kFull      ? "FULL"
+                : ret == spool::DsnRet::kHeaders ? "HDRS"
+                                                 : "-",
+                value)
+          << Where();
+    } else if (what == "envid") {
+      EXPECT_EQ(last->envelope.dsn_envid, value == "-" ? "" : value) << Where();
+    } else if (what == "dsn") {
+      const std::vector<std::string> f = Split(value, ' ');
+      ASSERT_EQ(f.size(), 3u) << Where() << "dsn <index> <notify> <orcpt>";
+      const size_t i = std::stoul(f[0]);
+      ASSERT_EQ(last->envelope.rcpt_dsn.size(), last->envelope.rcpts.size()) << Where();
+      ASSERT_LT(i, last->envelope.rcpt_dsn.size()) << Where();
+      EXPECT_EQ(NotifyNames(last->envelope.rcpt_dsn[i].notify), f[1]) << Where();
+      EXPECT_EQ(last->envelope.rcpt_dsn[i].orcpt, f[2] == "-" ? "" : f[2]) << Where();
     } else if (what == "body") {
       EXPECT_EQ(last->body, Unescape(value)) << Where();
     } else if (what == "message") {

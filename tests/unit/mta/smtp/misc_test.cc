@@ -108,6 +108,13 @@ TEST(SmtpExtensionsTest, ParseList) {
   EXPECT_TRUE(e->eightbitmime);
   EXPECT_FALSE(e->starttls);
   EXPECT_FALSE(e->enhanced_status_codes);
+  EXPECT_FALSE(e->dsn);  // not listed, so not offered
+  Result<Extensions> with_dsn = ParseSmtpExtensions({"dsn"});
+  ASSERT_TRUE(with_dsn.ok());
+  EXPECT_TRUE(with_dsn->dsn);
+  EXPECT_FALSE(with_dsn->pipelining);
+  EXPECT_TRUE(Extensions{}.dsn);  // on by default
+  EXPECT_FALSE(ParseSmtpExtensions({"DSN FULL"}).ok());
   EXPECT_FALSE(ParseSmtpExtensions({"XCLIENT"}).ok());
   EXPECT_FALSE(ParseSmtpExtensions({"AUTH CRAM-MD5"}).ok());
   EXPECT_FALSE(ParseSmtpExtensions({"AUTH"}).ok());
