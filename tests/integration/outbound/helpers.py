@@ -1,5 +1,6 @@
 """Shared bits of the outbound integration tests."""
 import smtplib
+import threading
 
 from lib.mta import MtaNode
 
@@ -25,6 +26,17 @@ def send(node, mail_from, rcpts, subject="test", body="hello\r\n", count=1):
         for i in range(count):
             msg = f"Subject: {subject} {i}\r\nMessage-ID: <{subject}.{i}@src.test>\r\n\r\n{body}"
             s.sendmail(mail_from, rcpts, msg)
+
+
+def send_in_parallel(node, rcpt, sessions, count):
+    """`sessions` clients at once, each sending `count` messages to `rcpt`."""
+    threads = [threading.Thread(target=send, args=(node, "a@src.test", [rcpt]),
+                                kwargs={"subject": f"p{i}", "count": count})
+               for i in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
 
 
 def mainlog(node, kind):

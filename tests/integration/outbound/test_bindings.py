@@ -3,9 +3,7 @@
 message so it holds across a restart); a binding group spreads mail over its bindings; a
 binding's own server_max_outbound_connections caps it; default_binding = suspended holds
 unassigned mail. The receiver records each connection's source address and EHLO name."""
-import threading
-
-from helpers import mainlog, node, send
+from helpers import mainlog, node, send, send_in_parallel
 from lib import procs
 from lib.sink import ScriptedReceiver
 
@@ -58,13 +56,7 @@ def test_group_spreads_mail_and_binding_cap_holds(tmp_path):
     with ScriptedReceiver(delay=0.2) as rx:
         cfg = BINDINGS + domain("pool.test", rx.port, set_binding_group='"pool"')
         with node(tmp_path, cfg) as n:
-            threads = [threading.Thread(target=send, args=(n, "a@src.test", ["r@pool.test"]),
-                                        kwargs={"subject": f"g{i}", "count": 4})
-                       for i in range(6)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=60)
+            send_in_parallel(n, "r@pool.test", sessions=6, count=4)
             procs.wait_for(lambda: len(rx.delivered()) == 24, timeout=60,
                            what="24 messages at the receiver")
             used = {f[8] for f in mainlog(n, "D")}

@@ -1,11 +1,10 @@
 """ecmta delivers through static Routes to Postfix's smtp-sink and to a scripted receiver:
 several messages per connection, per-domain connection limits, mailq."""
-import threading
 import time
 
 import pytest
 
-from helpers import mainlog, node, route_config, send
+from helpers import mainlog, node, route_config, send, send_in_parallel
 from lib import procs
 from lib.sink import ScriptedReceiver, SmtpSink, have_smtp_sink
 
@@ -36,13 +35,7 @@ def test_connection_limit_per_domain(tmp_path):
         cfg = route_config({"limit.test": f"smtp://127.0.0.1:{rx.port}"},
                            max_outbound_connections=2)
         with node(tmp_path, cfg) as n:
-            threads = [threading.Thread(target=send, args=(n, "a@src.test", ["r@limit.test"]),
-                                        kwargs={"subject": f"s{i}", "count": 3})
-                       for i in range(8)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=60)
+            send_in_parallel(n, "r@limit.test", sessions=8, count=3)
             procs.wait_for(lambda: len(rx.delivered()) == 24, timeout=60,
                            what="24 messages at the receiver")
     assert rx.max_concurrent == 2, rx.max_concurrent
