@@ -142,7 +142,11 @@ void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
     stats_.messages_removed++;
     return;
   }
-  open_domains_[id] = static_cast<uint16_t>(std::min<size_t>(due.size(), UINT16_MAX));
+  // Only mail for several domains is counted: most has one, and an entry per queued message
+  // would cost ~44 bytes each (bench/queue/README.md).
+  if (due.size() > 1) {
+    open_domains_[id] = static_cast<uint16_t>(std::min<size_t>(due.size(), UINT16_MAX));
+  }
   for (auto& [domain, at] : due) {
     Domain& d = GetDomain(global_.bindings->Assign(id, assigned, domain), domain);
     Queue(d, id, at);
@@ -659,10 +663,12 @@ void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelop
 
 void Scheduler::DomainDone(spool::QueueId id) {
   auto it = open_domains_.find(id);
-  if (it == open_domains_.end()) return;
-  if (--it->second > 0) return;
-  open_domains_.erase(it);
+  if (it != open_domains_.end()) {
+    if (--it->second > 0) return;
+    open_domains_.erase(it);
+  }
   Status s = s_.spool->Remove(id);
+  if (s.code() == StatusCode::kNotFound) return;  // settled before: already gone
   if (!s.ok()) EC_LOG(kError, "spool remove failed").Field("id", id.ToString()).Field("error", s);
   stats_.messages_removed++;
 }

@@ -163,7 +163,8 @@ class Scheduler {
   std::set<std::string> suspended_;  // domains, by the console
   // (message, domain) entries waiting for their retry time.
   std::multimap<int64_t, std::pair<Domain*, spool::QueueId>> delayed_;
-  // Domains (per message) still open; the message is removed when this reaches zero.
+  // Domains still open, for messages to more than one domain; the message is removed when this
+  // reaches zero (at once when it has no entry).
   std::unordered_map<spool::QueueId, uint16_t> open_domains_;
   event::Timer wake_;
   int64_t wake_at_us_ = 0;
