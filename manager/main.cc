@@ -6,6 +6,7 @@
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
+#include "common/daemon/command_line.h"
 #include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
 #include "manager/logs/tail_command.h"
@@ -48,22 +49,9 @@ int main(int argc, char** argv) {
      "process log file (default: stderr in the foreground, <root>/log/eccmgr.log otherwise)");
   // clang-format on
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "eccmgr: " << e.what() << "\n"
-              << "Try 'eccmgr --help'.\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (vm.count("version")) {
-    std::cout << "eccmgr " << EC_VERSION << "\n";
-    return 0;
-  }
+  if (auto rc = ec::daemon::ParseCommandLine("eccmgr", std::string("eccmgr ") + EC_VERSION, desc,
+                                             argc, argv, &vm))
+    return *rc;
   options.node_name = ec::daemon::NodeNameOrEnvironment(options.node_name);
   if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
   if (vm.count("check-config")) {
@@ -72,22 +60,11 @@ int main(int argc, char** argv) {
                                        options.search_path),
         std::cout);
   }
-  if (int rc = ec::daemon::SetUpProcess({.program = "eccmgr",
-                                         .root = options.root,
-                                         .node_name = options.node_name,
-                                         .log_level = log_level,
-                                         .log_file = log_file,
-                                         .foreground = vm.count("foreground") > 0});
-      rc != 0) {
-    return rc;
-  }
-  auto daemon = ec::manager::ManagerDaemon::Create(options);
-  if (!daemon.ok()) {
-    EC_LOG(kError, "eccmgr cannot start").Field("error", daemon.status());
-    std::cerr << "eccmgr: " << daemon.status().message() << "\n";
-    return 1;
-  }
-  ec::Status s = (*daemon)->Run();
-  daemon->reset();
-  return s.ok() ? 0 : 1;
+  return ec::daemon::RunDaemon({.program = "eccmgr",
+                                .root = options.root,
+                                .node_name = options.node_name,
+                                .log_level = log_level,
+                                .log_file = log_file,
+                                .foreground = vm.count("foreground") > 0},
+                               [&] { return ec::manager::ManagerDaemon::Create(options); });
 }

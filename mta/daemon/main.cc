@@ -5,6 +5,7 @@
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
+#include "common/daemon/command_line.h"
 #include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
 #include "mta/daemon/check_config.h"
@@ -42,22 +43,9 @@ int main(int argc, char** argv) {
      "process log file (default: stderr in the foreground, <root>/log/ecmta.log otherwise)");
   // clang-format on
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "ecmta: " << e.what() << "\n"
-              << "Try 'ecmta --help'.\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (vm.count("version")) {
-    std::cout << ec::mta::VersionString() << "\n";
-    return 0;
-  }
+  if (auto rc =
+          ec::daemon::ParseCommandLine("ecmta", ec::mta::VersionString(), desc, argc, argv, &vm))
+    return *rc;
   options.node_name = ec::daemon::NodeNameOrEnvironment(options.node_name);
   if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
 
@@ -68,23 +56,11 @@ int main(int argc, char** argv) {
         std::cout);
   }
 
-  if (int rc = ec::daemon::SetUpProcess({.program = "ecmta",
-                                         .root = options.root,
-                                         .node_name = options.node_name,
-                                         .log_level = log_level,
-                                         .log_file = log_file,
-                                         .foreground = vm.count("foreground") > 0});
-      rc != 0) {
-    return rc;
-  }
-
-  auto daemon = ec::mta::MtaDaemon::Create(options);
-  if (!daemon.ok()) {
-    EC_LOG(kError, "ecmta cannot start").Field("error", daemon.status());
-    std::cerr << "ecmta: " << daemon.status().message() << "\n";
-    return 1;
-  }
-  ec::Status s = (*daemon)->Run();
-  daemon->reset();
-  return s.ok() ? 0 : 1;
+  return ec::daemon::RunDaemon({.program = "ecmta",
+                                .root = options.root,
+                                .node_name = options.node_name,
+                                .log_level = log_level,
+                                .log_file = log_file,
+                                .foreground = vm.count("foreground") > 0},
+                               [&] { return ec::mta::MtaDaemon::Create(options); });
 }
