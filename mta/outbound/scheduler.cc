@@ -855,35 +855,36 @@ void Scheduler::RegisterCommands(control::CommandRegistry* commands) {
                                  return std::to_string(RetryNow(domain)) +
                                         " messages scheduled for delivery now";
                                });
-  (void)commands->RegisterSync("suspend", "suspend <domain>: hold its outbound mail",
-                               [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty())
-                                   return InvalidArgument("usage: suspend <domain>");
-                                 EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], true));
-                                 return "suspended " + r.arg_words[0];
-                               });
-  (void)commands->RegisterSync("resume", "resume <domain>: deliver its mail again",
-                               [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty())
-                                   return InvalidArgument("usage: resume <domain>");
-                                 EC_RETURN_IF_ERROR(Suspend(r.arg_words[0], false));
-                                 return "resumed " + r.arg_words[0];
-                               });
-  (void)commands->RegisterSync("delete", "delete <domain>: drop its queued mail without bounces",
-                               [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty())
-                                   return InvalidArgument("usage: delete <domain>");
-                                 EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], false));
-                                 return std::to_string(n) + " messages deleted";
-                               });
-  (void)commands->RegisterSync("bounce",
-                               "bounce <domain>: fail its queued mail back to the senders",
-                               [this](const control::Request& r) -> Result<std::string> {
-                                 if (r.arg_words.empty())
-                                   return InvalidArgument("usage: bounce <domain>");
-                                 EC_ASSIGN_OR_RETURN(size_t n, Drop(r.arg_words[0], true));
-                                 return std::to_string(n) + " messages bounced";
-                               });
+  // suspend, resume, delete and bounce take one domain; the usage error is the same for all.
+  auto domain_command = [commands](const char* name, const char* help, auto run) {
+    (void)commands->RegisterSync(
+        name, std::string(name) + " <domain>: " + help,
+        [name, run](const control::Request& r) -> Result<std::string> {
+          if (r.arg_words.empty())
+            return InvalidArgument(std::string("usage: ") + name + " <domain>");
+          return run(r.arg_words[0]);
+        });
+  };
+  domain_command("suspend", "hold its outbound mail",
+                 [this](const std::string& d) -> Result<std::string> {
+                   EC_RETURN_IF_ERROR(Suspend(d, true));
+                   return "suspended " + d;
+                 });
+  domain_command("resume", "deliver its mail again",
+                 [this](const std::string& d) -> Result<std::string> {
+                   EC_RETURN_IF_ERROR(Suspend(d, false));
+                   return "resumed " + d;
+                 });
+  domain_command("delete", "drop its queued mail without bounces",
+                 [this](const std::string& d) -> Result<std::string> {
+                   EC_ASSIGN_OR_RETURN(size_t n, Drop(d, false));
+                   return std::to_string(n) + " messages deleted";
+                 });
+  domain_command("bounce", "fail its queued mail back to the senders",
+                 [this](const std::string& d) -> Result<std::string> {
+                   EC_ASSIGN_OR_RETURN(size_t n, Drop(d, true));
+                   return std::to_string(n) + " messages bounced";
+                 });
 }
 
 }  // namespace ec::outbound
