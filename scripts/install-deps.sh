@@ -9,6 +9,8 @@ packages=(
   # libraries (ARCHITECTURE.md §4)
   libevent-dev libzmq3-dev cppzmq-dev libgit2-dev libssl-dev libyaml-cpp-dev
   libboost-program-options-dev libgtest-dev libgmock-dev
+  # DuraVIP: netlink addresses (libnl-route-3); capabilities kept after dropping root (libcap)
+  libnl-3-dev libnl-route-3-dev libcap-dev
   # real peers for integration tests and benchmarks: Postfix (smtp-source, smtp-sink and the
   # daemon we compare against), swaks, dnsmasq on loopback, iproute2 for namespaces
   postfix swaks libnet-ssleay-perl dnsmasq-base iproute2 openssl procps bc
