@@ -167,6 +167,12 @@ void ManagerDaemon::RegisterCommands() {
       "show cluster health", "every member's last health record",
       [this](const control::Request&) -> Result<std::string> { return health_->Text(*bus_); });
   (void)commands.RegisterSync(
+      "show cluster duravip",
+      "every DuraVIP address, the live members holding it, CONFLICT if two at once; takeovers",
+      [this](const control::Request&) -> Result<std::string> {
+        return FormatDuravipTable(health_->Duravip(*bus_));
+      });
+  (void)commands.RegisterSync(
       "info", "this manager's bus, view and counters",
       [this](const control::Request&) -> Result<std::string> { return Info(); });
   std::weak_ptr<bool> alive = alive_;

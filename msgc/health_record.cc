@@ -212,17 +212,22 @@ std::string HealthRecordToJson(const HealthRecord& r) {
   num("members_known", r.members_known);
   num("members_alive", r.members_alive);
   num("peers_connected", r.peers_connected);
-  std::string list = "[";
-  for (size_t i = 0; i < r.unhealthy.size(); ++i) {
-    if (i) list += ',';
-    list += JsonQuote(r.unhealthy[i]);
-  }
-  list += ']';
-  AppendField(&out, "unhealthy", list);
+  auto list = [&out](std::string_view key, const std::vector<std::string>& items) {
+    std::string text = "[";
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (i) text += ',';
+      text += JsonQuote(items[i]);
+    }
+    text += ']';
+    AppendField(&out, key, text);
+  };
+  list("unhealthy", r.unhealthy);
   num("received", r.received);
   num("delivered", r.delivered);
   num("failed", r.failed);
   num("queue_size", r.queue_size);
+  list("duravips", r.duravips);
+  num("duravip_takeovers", r.duravip_takeovers);
   num("time", r.time);
   out += '}';
   return out;
@@ -246,6 +251,8 @@ Result<HealthRecord> ParseHealthRecord(std::string_view json) {
                                                          {"delivered", &r.delivered},
                                                          {"failed", &r.failed},
                                                          {"queue_size", &r.queue_size},
+                                                         {"duravip_takeovers",
+                                                          &r.duravip_takeovers},
                                                          {"time", &r.time}};
   Reader in(json);
   std::set<std::string> seen;
@@ -261,6 +268,8 @@ Result<HealthRecord> ParseHealthRecord(std::string_view json) {
         EC_ASSIGN_OR_RETURN(*n->second, in.Unsigned());
       } else if (key == "unhealthy") {
         EC_ASSIGN_OR_RETURN(r.unhealthy, in.StringArray());
+      } else if (key == "duravips") {
+        EC_ASSIGN_OR_RETURN(r.duravips, in.StringArray());
       } else {
         EC_RETURN_IF_ERROR(in.SkipValue());
       }

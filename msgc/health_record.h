@@ -35,6 +35,8 @@ struct HealthRecord {
   uint64_t delivered = 0;
   uint64_t failed = 0;
   uint64_t queue_size = 0;
+  std::vector<std::string> duravips;  // DuraVIP addresses this node holds now
+  uint64_t duravip_takeovers = 0;     // addresses it has taken since it started
   uint64_t time = 0;  // unix seconds when made
 
   bool operator==(const HealthRecord&) const = default;

@@ -25,6 +25,29 @@ std::string Trim(std::string_view s) {
 
 }  // namespace
 
+Status ValidateDuravip(const config::Config& config, const std::string& node_name) {
+  EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(config));
+  if (d.empty()) return Status::Ok();
+  std::vector<std::string> own;
+  if (!msgc::HasBusConfig(config)) {
+    const config::Location& at =
+        d.vips.empty() ? d.follows.front().location : d.vips.front().location;
+    return InvalidArgument(at.ToString() +
+                           ": DuraVIPs need the cluster bus (msgc_server peers) to elect their "
+                           "owners");
+  }
+  std::string self = node_name;
+  for (const config::Scope* cluster : config.root.Children("cluster")) {
+    if (const config::Option* o = cluster->FindOption("nodename")) self = o->value.text();
+  }
+  auto bus = msgc::BusConfigFromConfig(config, self, "");
+  if (bus.ok()) {
+    auto it = bus->bus.peers.find(self);
+    if (it != bus->bus.peers.end()) own.push_back(it->second);
+  }
+  return duravip::DiagnosticsStatus(duravip::ValidateDuravipConfig(config, d, own));
+}
+
 std::string DefaultEccfgPath() {
   std::error_code ec;
   auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -37,6 +60,7 @@ ClusterModule::ClusterModule(event::EventBase& base, ClusterModuleOptions option
 
 ClusterModule::~ClusterModule() {
   *alive_ = false;
+  duravip_.reset();  // gives its addresses up while the bus can still say so
   health_timer_.reset();
   puller_.reset();
   bus_.reset();  // says GOODBYE, so peers drop us at once
@@ -89,18 +113,30 @@ Status ClusterModule::Start(const config::Config& config) {
       (void)bus_->Reply(m, msgc::HealthRecordToJson(Health()));
     }
   });
-  bus_->SetMembershipHandler(&msgc::LogMembershipEvent);
-  std::string cluster_group = "ec_cluster";
+  bus_->SetMembershipHandler([this](const msgc::MembershipEvent& e, const msgc::View& v) {
+    msgc::LogMembershipEvent(e, v);
+    if (duravip_) duravip_->OnMembership(e);
+  });
   for (const config::Scope* cluster : config.root.Children("cluster")) {
     if (const config::Option* o = cluster->FindOption("cluster_group")) {
-      cluster_group = o->value.text();
+      cluster_group_ = o->value.text();
     }
   }
+  bus_->SetHandler(cluster_group_, [this](const msgc::Message& m) {
+    if (m.type == msgc::MessageType::kRequest) {
+      (void)bus_->ReplyError(m, cluster_group_ + " takes notices, not requests");
+      return;
+    }
+    if (!duravip_ || !duravip_->OnMessage(m)) {
+      EC_LOG(kDebug, "cluster message ignored").Field("from", m.sender);
+    }
+  });
   for (const std::string& group :
-       {config_.control_group, std::string(kConfigGroup), cluster_group}) {
+       {config_.control_group, std::string(kConfigGroup), cluster_group_}) {
     EC_RETURN_IF_ERROR(bus_->Join(group));
   }
   RegisterCommands();
+  EC_RETURN_IF_ERROR(StartDuravip(config));
   health_timer_ = std::make_unique<event::Timer>(base_, [this] { ReportHealth(); });
   health_timer_->StartRepeating(config_.health_interval);
   EC_LOG(kInfo, "cluster module started")
@@ -108,6 +144,37 @@ Status ClusterModule::Start(const config::Config& config) {
       .Field("endpoint", bus_->endpoint())
       .Field("peers", config_.bus.peers.size())
       .Field("curve", config_.bus.curve.enabled());
+  return Status::Ok();
+}
+
+Status ClusterModule::StartDuravip(const config::Config& config) {
+  EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(config));
+  // Our own bus address can never be a DuraVIP: it would vanish with the election.
+  const auto self = config_.bus.peers.find(config_.bus.self);
+  std::vector<std::string> own;
+  if (self != config_.bus.peers.end()) own.push_back(self->second);
+  EC_RETURN_IF_ERROR(duravip::DiagnosticsStatus(duravip::ValidateDuravipConfig(config, d, own)));
+  if (d.empty()) return Status::Ok();
+  std::unique_ptr<VipPlumbing> plumbing;
+  if (options_.make_plumbing) {
+    EC_ASSIGN_OR_RETURN(plumbing, options_.make_plumbing());
+  } else {
+    EC_ASSIGN_OR_RETURN(plumbing, MakeKeeperPlumbing());
+  }
+  DuravipHooks hooks = options_.duravip_hooks;
+  hooks.on_change = [this] {
+    if (duravip_) ReportHealth();  // not while Create() is still running
+  };
+  EC_ASSIGN_OR_RETURN(duravip_, DuravipModule::Create(base_, *bus_, cluster_group_, std::move(d),
+                                                      std::move(plumbing), std::move(hooks)));
+  duravip_->RegisterCommands(options_.commands);
+  return Status::Ok();
+}
+
+Status ClusterModule::Apply(const config::Config& config) {
+  EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(config));
+  if (!duravip_) return StartDuravip(config);
+  duravip_->Apply(std::move(d));
   return Status::Ok();
 }
 
@@ -150,6 +217,11 @@ msgc::HealthRecord ClusterModule::Health() const {
     r.delivered = c.delivered;
     r.failed = c.failed;
     r.queue_size = c.queue_size;
+  }
+  if (duravip_) {
+    const std::set<std::string> held = duravip_->held();
+    r.duravips.assign(held.begin(), held.end());
+    r.duravip_takeovers = duravip_->takeovers();
   }
   return r;
 }

@@ -8,7 +8,8 @@
 //  - every health_report_interval logs its JSON HealthRecord and shouts it on ec_health (and
 //    whispers it at once to a member that just joined ec_health, so a restarted eccmgr learns
 //    the cluster quickly);
-//  - on an ec_config notice runs `eccfg pull --auto` (ConfigPuller).
+//  - on an ec_config notice runs `eccfg pull --auto` (ConfigPuller);
+//  - when the config has DuraVIPs, runs this node's DuravipModule on cluster_group.
 // Owned by MtaDaemon; loop thread only. It must be destroyed after the control server whose
 // registry it registered commands in.
 #pragma once
@@ -28,6 +29,7 @@
 #include "msgc/bus_config.h"
 #include "msgc/health_record.h"
 #include "mta/cluster/config_puller.h"
+#include "mta/cluster/duravip_module.h"
 
 namespace ec::mta::cluster {
 
@@ -46,6 +48,10 @@ struct ClusterModuleOptions {
   std::function<NodeCounters()> counters;
   // The eccfg binary; empty: `cluster { eccfg_path }`, else `eccfg` beside our executable.
   std::string eccfg_path;
+  // DuraVIP: how the listeners and bindings follow the addresses this node holds, and who
+  // plumbs them (default: the keeper process, ec_duravip_keeper beside our executable).
+  DuravipHooks duravip_hooks;
+  std::function<Result<std::unique_ptr<VipPlumbing>>()> make_plumbing;
 };
 
 class ClusterModule {
@@ -58,6 +64,9 @@ class ClusterModule {
   ClusterModule& operator=(const ClusterModule&) = delete;
 
   const msgc::Bus& bus() const { return *bus_; }
+  // A reloaded configuration: DuraVIP follows it (started, changed or stopped).
+  Status Apply(const config::Config& config);
+  const DuravipModule* duravip() const { return duravip_.get(); }
   // The health record as it would be sent now.
   msgc::HealthRecord Health() const;
 
@@ -68,6 +77,7 @@ class ClusterModule {
   void OnConsoleRequest(const msgc::Message& request);
   void OnConfigNotice(const msgc::Message& message);
   void ReportHealth();
+  Status StartDuravip(const config::Config& config);
 
   event::EventBase& base_;
   ClusterModuleOptions options_;
@@ -75,10 +85,17 @@ class ClusterModule {
   std::unique_ptr<msgc::Bus> bus_;
   std::unique_ptr<ConfigPuller> puller_;
   std::unique_ptr<event::Timer> health_timer_;
+  std::string cluster_group_ = "ec_cluster";
+  std::unique_ptr<DuravipModule> duravip_;  // only when the config has DuraVIPs
   // Replies to relayed commands may come after we are gone; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t relayed_commands_ = 0;
 };
+
+// The DuraVIP part of `config`, checked as start and reload would check it: the problems of
+// ValidateDuravipConfig (the node's bus address counts as its own), and DuraVIPs without a
+// cluster bus to elect their owners. `node_name` as for ClusterModuleOptions.
+Status ValidateDuravip(const config::Config& config, const std::string& node_name);
 
 // `eccfg` beside the running executable (/proc/self/exe), or "eccfg" if that cannot be read.
 std::string DefaultEccfgPath();

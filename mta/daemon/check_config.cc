@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "mta/cluster/cluster_module.h"
 #include "mta/outbound/domain_policy.h"
 #include "mta/server/inbound_config.h"
 
@@ -23,6 +24,11 @@ int CheckConfigMain(const config::CheckOptions& options, std::ostream& out) {
   auto outbound = outbound::BuildGlobalOutbound(*config, "localhost");
   if (!outbound.ok()) {
     out << "error: " << outbound.status().message() << "\n";
+    return 1;
+  }
+  // DuraVIPs: Follow misuse, addresses outside every Topology, one IP under two names...
+  if (Status s = cluster::ValidateDuravip(**config, options.load.node_name); !s.ok()) {
+    out << s.message() << "\n";
     return 1;
   }
   return 0;

@@ -101,6 +101,18 @@ Status MtaDaemon::Start() {
   services_.node_name = options_.node_name;
   EC_RETURN_IF_ERROR(StartOutbound());
   listener_ = std::make_unique<EsmtpListener>(services_);
+  EC_RETURN_IF_ERROR(cluster::ValidateDuravip(*config_, options_.node_name));
+  {
+    // DuraVIP listeners and bindings wait for an election (cluster module) before they run.
+    EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(*config_));
+    const std::vector<std::string> all = d.Addresses();
+    (void)listener_->SetDuravips({all.begin(), all.end()}, {});
+    std::set<std::string> bindings;
+    for (const duravip::VipEntry& e : d.vips) {
+      if (e.vip.kind == "binding") bindings.insert(e.vip.name);
+    }
+    scheduler_->SetHeldBindings(std::move(bindings));
+  }
   EC_ASSIGN_OR_RETURN(auto inbound, InboundConfig::Build(config_, SystemHostname()));
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound)));
 
@@ -112,6 +124,13 @@ Status MtaDaemon::Start() {
     cluster.node_name = options_.node_name;
     cluster.root = options_.root;
     cluster.commands = &control_->commands();
+    cluster.duravip_hooks.set_listen_addresses = [this](const std::set<std::string>& managed,
+                                                        const std::set<std::string>& held) {
+      (void)listener_->SetDuravips(managed, held);
+    };
+    cluster.duravip_hooks.set_held_bindings = [this](const std::set<std::string>& bindings) {
+      if (scheduler_) scheduler_->SetHeldBindings(bindings);
+    };
     cluster.counters = [this] {
       cluster::NodeCounters c{.received = stats_.messages_received.load(),
                               .queue_size = spool_->size()};
@@ -269,9 +288,17 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", global.status());
     return global.status();
   }
+  if (Status s = cluster::ValidateDuravip(**config, options_.node_name); !s.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", s);
+    return s;
+  }
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
   scheduler_->Apply(config_, std::move(global).value());
+  if (cluster_) {
+    Status s = cluster_->Apply(*config_);
+    if (!s.ok()) EC_LOG(kError, "duravip reload").Field("error", s);
+  }
   ++reloads_;
   EC_LOG(kInfo, "config reloaded").Field("reloads", reloads_);
   return Status::Ok();

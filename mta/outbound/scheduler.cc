@@ -85,7 +85,8 @@ Scheduler::Domain& Scheduler::GetDomain(const BindingRef& binding, const std::st
 }
 
 bool Scheduler::Suspended(const Domain& d) const {
-  return suspended_.count(d.name) > 0 || (d.policy && d.policy->suspended) ||
+  return suspended_.count(d.name) > 0 || held_bindings_.count(d.binding.name) > 0 ||
+         (d.policy && d.policy->suspended) ||
          (d.binding.name == kDefaultBinding && global_.bindings->default_suspended());
 }
 
@@ -800,6 +801,14 @@ Status Scheduler::Suspend(const std::string& domain, bool suspended) {
     if (d.name == name) Dispatch(d);
   }
   return Status::Ok();
+}
+
+void Scheduler::SetHeldBindings(std::set<std::string> bindings) {
+  if (bindings == held_bindings_) return;
+  held_bindings_ = std::move(bindings);
+  for (auto& [key, d] : domains_) {
+    if (!held_bindings_.count(d.binding.name)) Dispatch(d);
+  }
 }
 
 Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {

@@ -86,6 +86,9 @@ class Scheduler {
   // The commands below act on the domain's queues in every binding.
   size_t RetryNow(const std::string& domain);  // "" = every domain; returns messages moved
   Status Suspend(const std::string& domain, bool suspended);
+  // DuraVIP: bindings whose address another node owns now; their mail waits here (the mail
+  // move to the owner, Momentum's #mmove, is not built yet).
+  void SetHeldBindings(std::set<std::string> bindings);
   // Drops a domain's queued messages (bounce: with a DSN to each sender); returns how many.
   Result<size_t> Drop(const std::string& domain, bool bounce);
 
@@ -161,6 +164,7 @@ class Scheduler {
   std::map<std::pair<std::string, std::string>, Domain> domains_;
   std::map<std::string, size_t> binding_connections_;
   std::set<std::string> suspended_;  // domains, by the console
+  std::set<std::string> held_bindings_;  // DuraVIP bindings owned by another node
   // (message, domain) entries waiting for their retry time.
   std::multimap<int64_t, std::pair<Domain*, spool::QueueId>> delayed_;
   // Domains still open, for messages to more than one domain; the message is removed when this

@@ -10,8 +10,34 @@
 namespace ec::mta {
 
 Status EsmtpListener::Apply(std::shared_ptr<InboundConfig> config) {
+  EC_RETURN_IF_ERROR(OpenSockets(*config));
+  bool reload = config_ != nullptr;
+  config_ = std::move(config);
+  if (reload) {
+    for (auto& [ptr, conn] : connections_) conn->OnConfigReloaded();
+  }
+  return Status::Ok();
+}
+
+Status EsmtpListener::SetDuravips(std::set<std::string> managed, std::set<std::string> held) {
+  duravip_managed_ = std::move(managed);
+  duravip_held_ = std::move(held);
+  if (!config_ || shutting_down_) return Status::Ok();
+  Status s = OpenSockets(*config_);
+  if (!s.ok()) EC_LOG(kError, "duravip listener not opened").Field("error", s);
+  return s;
+}
+
+bool EsmtpListener::Withheld(const ListenSpec& spec) const {
+  if (duravip_managed_.empty()) return false;
+  const std::string ip = spec.address.host();
+  return duravip_managed_.count(ip) && !duravip_held_.count(ip);
+}
+
+Status EsmtpListener::OpenSockets(const InboundConfig& config) {
   std::map<std::string, std::unique_ptr<event::Listener>> next;
-  for (const ListenSpec& spec : config->listens()) {
+  for (const ListenSpec& spec : config.listens()) {
+    if (Withheld(spec)) continue;  // a DuraVIP this node does not own now
     auto it = sockets_.find(spec.name);
     if (it != sockets_.end()) {
       next[spec.name] = std::move(it->second);
@@ -38,11 +64,6 @@ Status EsmtpListener::Apply(std::shared_ptr<InboundConfig> config) {
     EC_LOG(kInfo, "listen closed").Field("listen", name);
   }
   sockets_ = std::move(next);
-  bool reload = config_ != nullptr;
-  config_ = std::move(config);
-  if (reload) {
-    for (auto& [ptr, conn] : connections_) conn->OnConfigReloaded();
-  }
   return Status::Ok();
 }
 

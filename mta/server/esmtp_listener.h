@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,9 @@ class EsmtpListener {
   // Opens, keeps or closes sockets to match `config`; fails (changing nothing it cannot undo)
   // if a new socket cannot be bound.
   Status Apply(std::shared_ptr<InboundConfig> config);
+  // DuraVIP: a Listen on one of the `managed` addresses runs only while its address is in
+  // `held` (this node owns it). Opens and closes sockets to match at once.
+  Status SetDuravips(std::set<std::string> managed, std::set<std::string> held);
   // Stops accepting and asks every session to finish (see SmtpConnection::BeginShutdown).
   void BeginShutdown();
   size_t connection_count() const { return connections_.size(); }
@@ -32,6 +36,9 @@ class EsmtpListener {
   std::map<std::string, std::string> BoundAddresses() const;
 
  private:
+  // Opens, keeps or closes sockets to match `config` and the DuraVIPs held.
+  Status OpenSockets(const InboundConfig& config);
+  bool Withheld(const ListenSpec& spec) const;
   void Accept(const std::string& listen, int fd, const event::SocketAddress& peer);
   void Refuse(int fd, const event::SocketAddress& peer, const std::string& listen,
               const char* reply, const char* why);
@@ -42,6 +49,8 @@ class EsmtpListener {
   std::map<SmtpConnection*, std::shared_ptr<SmtpConnection>> connections_;
   std::map<std::string, size_t> per_listen_;  // live connections by Listen name
   bool shutting_down_ = false;
+  std::set<std::string> duravip_managed_;
+  std::set<std::string> duravip_held_;
 };
 
 }  // namespace ec::mta

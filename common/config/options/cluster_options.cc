@@ -45,17 +45,17 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "false",
        .scopes = {"binding", "listen"},
        .doc = "Keep this address alive on some live node",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "duravip_preference",
        .type = T::kString,
        .scopes = {"binding", "listen"},
        .doc = "Node that owns the DuraVIP whenever it is alive",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "duravip_follow",
        .type = T::kString,
        .scopes = {"listen"},
        .doc = "Listener address follows the node owning this binding",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
 
   // cluster { }.
   add({.name = "cluster_group",
@@ -90,7 +90,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "true",
        .scopes = kCluster,
        .doc = "Broadcast gratuitous ARP on DuraVIP moves",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "heartbeat_start_delay",
        .type = T::kSeconds,
        .default_text = "15",
@@ -113,10 +113,10 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .support = S::kPlanned});
   add({.name = "if_down_limit",
        .type = T::kSeconds,
-       .default_text = "4",
+       .default_text = "0",
        .scopes = kCluster,
-       .doc = "Wait before plumbing an address (anti-flap)",
-       .support = S::kPlanned});
+       .doc = "Extra wait before taking over a dead node's DuraVIP (Momentum: 4)",
+       .support = S::kImplemented});
   add({.name = "view_mature_time",
        .type = T::kSeconds,
        .default_text = "5",
@@ -128,18 +128,27 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "10",
        .scopes = kCluster,
        .doc = "How often DuraVIPs are balanced",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "view_broadcast_interval",
        .type = T::kSeconds,
        .default_text = "0",
        .scopes = kCluster,
        .doc = "Speculative view re-announce; 0 = off"});
+  add({.name = "duravip_quorum",
+       .type = T::kInt,
+       .default_text = "0",
+       .scopes = kCluster,
+       .min = 0,
+       .doc = "Bus peers a node must see alive to hold DuraVIPs; 0 = a strict majority, 1 = "
+              "Momentum's behaviour",
+       .support = S::kImplemented});
   add({.name = "duravip_balance_set_size",
        .type = T::kInt,
        .default_text = "1",
        .scopes = kCluster,
        .min = 1,
-       .doc = "DuraVIPs balanced per batch; same on all nodes"});
+       .doc = "DuraVIPs balanced per batch; same on all nodes",
+       .support = S::kImplemented});
   add({.name = "unconditional_rebind",
        .type = T::kBool,
        .default_text = "true",
@@ -214,7 +223,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kString,
        .scopes = {"topology"},
        .doc = "Network interface that carries DuraVIPs of this CIDR",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "cidrmask",
        .type = T::kInt,
        .default_text = "32",
@@ -222,7 +231,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .min = 0,
        .max = 128,
        .doc = "Prefix length of plumbed DuraVIPs",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
 
   // msgc_server { } and msgc_client { } (msgc_server.conf, ecelerity-cluster.conf).
   const std::vector<std::string> kMsgcServer = {"msgc_server"};

@@ -1,0 +1,136 @@
+// DuravipModule: this node's part in DuraVIP (docs/duravip.md). On the cluster bus it reports
+// what it configures and holds, runs the election (duravip/election.h) every tick over the
+// reports of the live members, and carries out its own share: it plumbs an address it won
+// (through VipPlumbing: the keeper process in production), announces it (gratuitous ARP / NA),
+// and only then opens the address's listeners and lets its binding send; for an address it
+// lost it closes the listeners and holds the binding first, then removes the address.
+// Safety beyond the election: it holds addresses only while it has heard a strict majority of
+// the bus peers within a lease shorter than the peers' dead_timeout, renews the keeper's lease
+// only then (so a stalled ecmta loses its addresses too), never takes an address another live
+// member still reports holding, and waits if_down_limit after a holder dies.
+// Owned by ClusterModule; loop thread only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/base/status.h"
+#include "common/control/commands.h"
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "duravip/election.h"
+#include "duravip/report.h"
+#include "duravip/vip_config.h"
+#include "msgc/bus.h"
+
+namespace ec::mta::cluster {
+
+// Whoever adds and removes addresses: the keeper (KeeperPlumbing) or a fake in tests. Calls are
+// synchronous and short (a netlink round trip).
+class VipPlumbing {
+ public:
+  virtual ~VipPlumbing() = default;
+  virtual Status Add(const std::string& ip, int prefix, const std::string& interface) = 0;
+  virtual Status Remove(const std::string& ip, int prefix, const std::string& interface) = 0;
+  // Removes the address if present (start-up clean-up after a crash).
+  virtual Status Flush(const std::string& ip, int prefix, const std::string& interface) = 0;
+  virtual Status Announce(const std::string& ip, int prefix, const std::string& interface,
+                          int count) = 0;
+  // Renews the keeper's lease; false if it had expired meanwhile (every address is gone).
+  virtual Result<bool> Renew(std::chrono::milliseconds lease) = 0;
+};
+
+// The production plumbing: spawns ec_duravip_keeper (beside our executable, or `keeper_path`)
+// and drives it (mta/cluster/keeper_plumbing.cc).
+Result<std::unique_ptr<VipPlumbing>> MakeKeeperPlumbing(const std::string& keeper_path = "");
+
+struct DuravipHooks {
+  // The DuraVIP addresses whose listeners may run now (held here) among all it manages;
+  // called after each change.
+  std::function<void(const std::set<std::string>& managed, const std::set<std::string>& held)>
+      set_listen_addresses;
+  // The bindings (by name) whose DuraVIP this node does not hold: their mail waits.
+  std::function<void(const std::set<std::string>& bindings)> set_held_bindings;
+  // After an address was taken or given up (the cluster module sends its health record at
+  // once, so the manager's table follows within milliseconds, not a report interval).
+  std::function<void()> on_change;
+};
+
+class DuravipModule {
+ public:
+  // Removes every configured address (a crash may have left them), then starts ticking.
+  static Result<std::unique_ptr<DuravipModule>> Create(event::EventBase& base, msgc::Bus& bus,
+                                                       std::string group,
+                                                       duravip::DuravipConfig config,
+                                                       std::unique_ptr<VipPlumbing> plumbing,
+                                                       DuravipHooks hooks);
+  // Gives every address up (listeners and bindings first).
+  ~DuravipModule();
+  DuravipModule(const DuravipModule&) = delete;
+  DuravipModule& operator=(const DuravipModule&) = delete;
+
+  // A new config snapshot (reload); addresses no longer configured are released next tick.
+  void Apply(duravip::DuravipConfig config);
+  // A message on the cluster group; returns false if it was not a DuraVIP message.
+  bool OnMessage(const msgc::Message& message);
+  void OnMembership(const msgc::MembershipEvent& event);
+  void RegisterCommands(control::CommandRegistry* commands);
+
+  std::set<std::string> held() const { return held_; }
+  uint64_t takeovers() const { return takeovers_; }
+
+  // Console output, exposed for tests.
+  std::string Show() const;
+
+ private:
+  DuravipModule(event::EventBase& base, msgc::Bus& bus, std::string group,
+                duravip::DuravipConfig config, std::unique_ptr<VipPlumbing> plumbing,
+                DuravipHooks hooks);
+  void Tick();
+  bool HaveQuorum(msgc::Clock::time_point now, size_t* seen, size_t* needed) const;
+  duravip::ElectionInput Input(size_t budget) const;
+  duravip::NodeReport SelfReport() const;
+  // The addresses that go with `address`: itself and its followers.
+  std::vector<std::string> Group(const std::string& address) const;
+  Status Acquire(const std::string& address);
+  void Release(const std::string& address, const char* why);
+  void ReleaseAll(const char* why);
+  void Publish();
+  void AnnounceHeld(const char* why);
+  void UpdateHooks();
+  Result<std::string> Move(const std::string& address, const std::string& node);
+
+  event::EventBase& base_;
+  msgc::Bus& bus_;
+  std::string group_;
+  duravip::DuravipConfig config_;
+  std::unique_ptr<VipPlumbing> plumbing_;
+  DuravipHooks hooks_;
+  std::unique_ptr<event::Timer> timer_;
+
+  bool participating_ = false;  // the view has been mature once since start
+  bool had_quorum_ = false;
+  std::set<std::string> held_;  // elected addresses plumbed here (followers implied)
+  std::map<std::string, duravip::NodeReport> reports_;  // live peers' last reports
+  std::map<std::string, uint64_t> peer_takeovers_;
+  std::map<std::string, std::string> overrides_;                  // address -> node
+  std::map<std::string, msgc::Clock::time_point> holder_died_;   // address -> when
+  std::vector<duravip::VipDecision> last_decisions_;
+  msgc::Clock::time_point next_balance_{};
+  msgc::Clock::time_point last_publish_{};
+  bool dirty_ = true;  // our report changed since last published
+  uint64_t takeovers_ = 0;
+  struct ArpRecord {
+    uint64_t sent = 0;
+    std::string last_why;
+    std::time_t last = 0;
+    std::string last_error;
+  };
+  std::map<std::string, ArpRecord> arp_;
+};
+
+}  // namespace ec::mta::cluster
