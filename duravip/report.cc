@@ -51,6 +51,7 @@ std::string EncodeMessage(const Message& message) {
     out = std::string(kReport) + "\nnode " + r->report.node + "\ntakeovers " +
           std::to_string(r->takeovers) + "\n";
     for (const std::string& a : r->report.held) out += "held " + a + "\n";
+    for (const std::string& n : r->sees) out += "sees " + n + "\n";
     for (const VipConfig& v : r->report.configured) {
       out += "vip " + v.address + " " + Word(v.kind) + " " + Word(v.name) + " " +
              Word(v.preference) + "\n";
@@ -102,6 +103,9 @@ Result<Message> DecodeMessage(std::string_view payload) {
       auto [p, ec] = std::from_chars(f[1].data(), f[1].data() + f[1].size(), r.takeovers);
       if (ec != std::errc() || p != f[1].data() + f[1].size()) return Bad("takeovers");
       have_takeovers = true;
+    } else if (f[0] == "sees" && f.size() == 2 && ValidWord(f[1])) {
+      if (r.sees.size() >= kMaxVipsPerReport) return Bad("too many members");
+      r.sees.push_back(std::string(f[1]));
     } else if (f[0] == "held" && f.size() == 2 && ValidAddress(f[1])) {
       if (r.report.held.size() >= kMaxVipsPerReport) return Bad("too many addresses");
       r.report.held.insert(std::string(f[1]));

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/base/status.h"
 #include "duravip/election.h"
@@ -16,10 +17,18 @@ namespace ec::duravip {
 
 inline constexpr size_t kMaxMessageSize = 256 * 1024;
 inline constexpr size_t kMaxVipsPerReport = 10240;  // Momentum's limit on aliases
+// A bus REQUEST asking a member for its report now: the reply is made after the request
+// arrived, so it is fresher than anything the member sent before (shouts queued on a link
+// during a partition arrive after the heal, stale).
+inline constexpr std::string_view kQueryRequest = "duravip-query 1\n";
 
 struct ReportMessage {
   NodeReport report;
   uint64_t takeovers = 0;  // addresses this node took over since it started
+  // The members the sender sees alive (not itself). A member that one of our live peers sees
+  // alive but we do not may still hold addresses (a partition healing in an odd order, or cut
+  // from us only): we take nothing while such a disagreement lasts.
+  std::vector<std::string> sees;
 };
 struct MoveMessage {
   std::string address;

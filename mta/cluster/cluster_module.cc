@@ -124,7 +124,12 @@ Status ClusterModule::Start(const config::Config& config) {
   }
   bus_->SetHandler(cluster_group_, [this](const msgc::Message& m) {
     if (m.type == msgc::MessageType::kRequest) {
-      (void)bus_->ReplyError(m, cluster_group_ + " takes notices, not requests");
+      // kFailedPrecondition at the asker: this node holds no DuraVIP.
+      if (duravip_) {
+        duravip_->OnRequest(m);
+      } else {
+        (void)bus_->ReplyError(m, "no DuraVIP on this node");
+      }
       return;
     }
     if (!duravip_ || !duravip_->OnMessage(m)) {

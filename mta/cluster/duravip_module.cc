@@ -13,6 +13,11 @@ using msgc::Clock;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kPublishInterval{500};
+constexpr milliseconds kQueryTimeout{1000};
+// Follow-up gratuitous ARPs after the first, and their spacing (keepalived sends a second burst
+// later too: a switch that missed the first learns the new port).
+constexpr int kFollowUpAnnouncements = 2;
+constexpr milliseconds kFollowUpSpacing{200};
 
 // Our own decisions come from the bus's timers: a tick at least twice a heartbeat, so the
 // lease below is renewed well before it runs out.
@@ -70,6 +75,7 @@ Result<std::unique_ptr<DuravipModule>> DuravipModule::Create(
 }
 
 DuravipModule::~DuravipModule() {
+  *alive_ = false;
   timer_.reset();
   ReleaseAll("shutting down");
 }
@@ -129,6 +135,7 @@ void DuravipModule::Tick() {
     }
     participating_ = true;
     next_balance_ = now + config_.balance_interval;
+    AwaitReportsFromAll();
     EC_LOG(kInfo, "duravip view mature").Field("view", bus_.view().id);
   }
   size_t seen = 0, needed = 0;
@@ -136,6 +143,7 @@ void DuravipModule::Tick() {
   if (quorum != had_quorum_) {
     if (quorum) {
       EC_LOG(kInfo, "duravip quorum").Field("seen", seen).Field("needed", needed);
+      AwaitReportsFromAll();
     } else {
       EC_LOG(kWarn, "duravip quorum lost").Field("seen", seen).Field("needed", needed);
     }
@@ -175,6 +183,16 @@ void DuravipModule::Tick() {
     }
   }
   last_decisions_ = duravip::Elect(Input(budget));
+  SendPendingAnnouncements(now);
+  bool waiting = WaitingForReports();
+  const std::string disagreement = ViewDisagreement();
+  if (disagreement != disagreement_) {
+    if (!disagreement.empty()) {
+      EC_LOG(kInfo, "duravip waiting for views to agree").Field("because", disagreement);
+    }
+    disagreement_ = disagreement;
+  }
+  waiting = waiting || !disagreement.empty();
   const std::string& self = bus_.name();
   std::set<std::string> configured;
   for (const duravip::VipDecision& d : last_decisions_) {
@@ -184,7 +202,7 @@ void DuravipModule::Tick() {
       if (mine) Release(d.address, d.owner.empty() ? "no owner" : "elected elsewhere");
       continue;
     }
-    if (mine) continue;
+    if (mine || waiting) continue;
     bool other_holder = false;
     for (const std::string& h : d.holders) other_holder |= h != self;
     if (other_holder) continue;  // it releases first, then we take it
@@ -220,14 +238,11 @@ Status DuravipModule::Acquire(const std::string& address) {
   held_.insert(address);
   ++takeovers_;
   dirty_ = true;
+  // One announcement now, before clients are let in; the rest follow once the listener runs,
+  // so the address does not attract connections that find nobody listening.
   for (const std::string& a : added) {
-    const duravip::TopologyEntry* t = config_.TopologyFor(a);
-    ArpRecord& r = arp_[a];
-    Status s = plumbing_->Announce(a, t->prefix, t->interface, config_.arp_count);
-    r.last = std::time(nullptr);
-    r.last_why = "acquired";
-    r.last_error = s.ok() ? "" : s.message();
-    if (s.ok()) r.sent += config_.arp_count;
+    AnnounceOne(a, 1, "acquired");
+    pending_announce_[a] = {kFollowUpAnnouncements, Clock::now() + kFollowUpSpacing};
   }
   // Only now may clients and the binding use it.
   UpdateHooks();
@@ -260,26 +275,133 @@ void DuravipModule::ReleaseAll(const char* why) {
 void DuravipModule::Publish() {
   const auto now = Clock::now();
   if (!dirty_ && now - last_publish_ < kPublishInterval) return;
-  duravip::ReportMessage r{.report = SelfReport(), .takeovers = takeovers_};
+  duravip::ReportMessage r{.report = SelfReport(), .takeovers = takeovers_, .sees = Sees()};
   Status s = bus_.Shout(group_, duravip::EncodeMessage(r));
   if (!s.ok()) EC_LOG(kWarn, "duravip report not sent").Field("error", s);
   dirty_ = false;
   last_publish_ = now;
 }
 
+void DuravipModule::AnnounceOne(const std::string& a, int count, const char* why) {
+  const duravip::TopologyEntry* t = config_.TopologyFor(a);
+  if (!t) return;
+  ArpRecord& r = arp_[a];
+  Status s = plumbing_->Announce(a, t->prefix, t->interface, count);
+  r.last = std::time(nullptr);
+  r.last_why = why;
+  r.last_error = s.ok() ? "" : s.message();
+  if (s.ok()) {
+    r.sent += count;
+  } else {
+    EC_LOG(kWarn, "duravip announce failed").Field("address", a).Field("error", s);
+  }
+}
+
 void DuravipModule::AnnounceHeld(const char* why) {
   for (const std::string& address : held_) {
-    for (const std::string& a : Group(address)) {
-      const duravip::TopologyEntry* t = config_.TopologyFor(a);
-      if (!t) continue;
-      ArpRecord& r = arp_[a];
-      Status s = plumbing_->Announce(a, t->prefix, t->interface, config_.arp_count);
-      r.last = std::time(nullptr);
-      r.last_why = why;
-      r.last_error = s.ok() ? "" : s.message();
-      if (s.ok()) r.sent += config_.arp_count;
+    for (const std::string& a : Group(address)) AnnounceOne(a, config_.arp_count, why);
+  }
+}
+
+void DuravipModule::SendPendingAnnouncements(Clock::time_point now) {
+  std::set<std::string> listen;
+  for (const std::string& a : held_) {
+    for (const std::string& g : Group(a)) listen.insert(g);
+  }
+  for (auto it = pending_announce_.begin(); it != pending_announce_.end();) {
+    if (!listen.count(it->first) || it->second.remaining <= 0) {
+      it = pending_announce_.erase(it);
+      continue;
+    }
+    if (now >= it->second.next) {
+      AnnounceOne(it->first, 1, "acquired");
+      --it->second.remaining;
+      it->second.next = now + kFollowUpSpacing;
+    }
+    ++it;
+  }
+}
+
+void DuravipModule::AwaitReportsFromAll() {
+  for (const msgc::Member& m : bus_.view().members) {
+    if (m.name != bus_.name() && m.state == msgc::PeerState::kAlive) {
+      awaiting_report_.try_emplace(m.name, false);
     }
   }
+}
+
+bool DuravipModule::WaitingForReports() {
+  bool waiting = false;
+  for (auto it = awaiting_report_.begin(); it != awaiting_report_.end();) {
+    if (!bus_.IsAlive(it->first)) {  // a dead member holds nothing (its keeper saw to it)
+      it = awaiting_report_.erase(it);
+      continue;
+    }
+    waiting = true;
+    if (!it->second) Query(it->first);
+    ++it;
+  }
+  return waiting;
+}
+
+void DuravipModule::Query(const std::string& peer) {
+  awaiting_report_[peer] = true;
+  std::weak_ptr<bool> alive = alive_;
+  bus_.Request(peer, group_, std::string(duravip::kQueryRequest), kQueryTimeout,
+               [this, alive, peer](Result<std::string> reply) {
+                 if (alive.expired()) return;
+                 auto it = awaiting_report_.find(peer);
+                 if (it == awaiting_report_.end()) return;
+                 if (reply.ok()) {
+                   auto decoded = duravip::DecodeMessage(*reply);
+                   auto* r = decoded.ok() ? std::get_if<duravip::ReportMessage>(&*decoded)
+                                          : nullptr;
+                   if (r && r->report.node == peer) {
+                     StoreReport(peer, std::move(*r));
+                     return;
+                   }
+                 } else if (reply.status().code() == StatusCode::kFailedPrecondition) {
+                   // It answered that it runs no DuraVIP: it holds nothing.
+                   reports_.erase(peer);
+                   awaiting_report_.erase(it);
+                   return;
+                 }
+                 it->second = false;  // ask again next tick, while it is alive
+               });
+}
+
+std::vector<std::string> DuravipModule::Sees() const {
+  std::vector<std::string> out;
+  for (const msgc::Member& m : bus_.view().members) {
+    if (m.name != bus_.name() && m.state == msgc::PeerState::kAlive) out.push_back(m.name);
+  }
+  return out;
+}
+
+std::string DuravipModule::ViewDisagreement() const {
+  for (const auto& [peer, sees] : peer_sees_) {
+    if (!bus_.IsAlive(peer)) continue;
+    for (const std::string& m : sees) {
+      if (m != bus_.name() && !bus_.IsAlive(m) && bus_.view().Find(m)) return peer + " sees " + m;
+    }
+  }
+  return "";
+}
+
+void DuravipModule::StoreReport(const std::string& sender, duravip::ReportMessage r) {
+  peer_sees_[sender] = std::move(r.sees);
+  peer_takeovers_[sender] = r.takeovers;
+  reports_[sender] = std::move(r.report);
+  awaiting_report_.erase(sender);
+}
+
+void DuravipModule::OnRequest(const msgc::Message& request) {
+  if (request.payload != duravip::kQueryRequest) {
+    (void)bus_.ReplyError(request, "unknown request on " + group_);
+    return;
+  }
+  duravip::ReportMessage r{.report = SelfReport(), .takeovers = takeovers_, .sees = Sees()};
+  (void)bus_.Reply(request, duravip::EncodeMessage(r));
 }
 
 void DuravipModule::UpdateHooks() {
@@ -313,7 +435,10 @@ bool DuravipModule::OnMessage(const msgc::Message& message) {
           .Field("node", r->report.node);
       return true;
     }
+    // A shout may have waited on the link through a partition: only the answer to our query
+    // ends a wait (StoreReport), but the latest shout is the best we know meanwhile.
     peer_takeovers_[message.sender] = r->takeovers;
+    peer_sees_[message.sender] = std::move(r->sees);
     reports_[message.sender] = std::move(r->report);
   } else if (auto* m = std::get_if<duravip::MoveMessage>(&*decoded)) {
     overrides_[m->address] = m->node;
@@ -335,8 +460,12 @@ void DuravipModule::OnMembership(const msgc::MembershipEvent& event) {
       for (const std::string& a : it->second.held) holder_died_[a] = Clock::now();
       reports_.erase(it);
     }
+    peer_sees_.erase(event.peer);
+    dirty_ = true;  // our view changed: the others read it from our report
   } else if (event.kind == K::kAlive) {
-    // A member (re)joined, maybe after a partition healed: remind the network who has what.
+    // A member (re)joined, maybe after a partition healed: it may hold addresses our view
+    // thinks free, so wait for its report; and remind the network who has what.
+    awaiting_report_[event.peer] = false;
     dirty_ = true;
     AnnounceHeld("member joined");
   }

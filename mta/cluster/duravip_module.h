@@ -78,6 +78,8 @@ class DuravipModule {
   // A message on the cluster group; returns false if it was not a DuraVIP message.
   bool OnMessage(const msgc::Message& message);
   void OnMembership(const msgc::MembershipEvent& event);
+  // A REQUEST on the cluster group: answers kQueryRequest with our report now.
+  void OnRequest(const msgc::Message& request);
   void RegisterCommands(control::CommandRegistry* commands);
 
   std::set<std::string> held() const { return held_; }
@@ -101,6 +103,17 @@ class DuravipModule {
   void ReleaseAll(const char* why);
   void Publish();
   void AnnounceHeld(const char* why);
+  void AnnounceOne(const std::string& address, int count, const char* why);
+  void SendPendingAnnouncements(msgc::Clock::time_point now);
+  // Every live member of the cluster group must send a fresh report before we acquire.
+  void AwaitReportsFromAll();
+  bool WaitingForReports();
+  // A live peer sees alive a member we think dead: that member may hold addresses. Returns the
+  // reason ("node3 sees node2"), or "".
+  std::string ViewDisagreement() const;
+  std::vector<std::string> Sees() const;
+  void Query(const std::string& peer);
+  void StoreReport(const std::string& sender, duravip::ReportMessage report);
   void UpdateHooks();
   Result<std::string> Move(const std::string& address, const std::string& node);
 
@@ -117,8 +130,22 @@ class DuravipModule {
   std::set<std::string> held_;  // elected addresses plumbed here (followers implied)
   std::map<std::string, duravip::NodeReport> reports_;  // live peers' last reports
   std::map<std::string, uint64_t> peer_takeovers_;
+  std::map<std::string, std::vector<std::string>> peer_sees_;  // from the peers' reports
+  std::string disagreement_;  // last logged reason we take nothing, "" if none
   std::map<std::string, std::string> overrides_;                  // address -> node
   std::map<std::string, msgc::Clock::time_point> holder_died_;   // address -> when
+  // Members that came (back) alive, or all of them after we regained quorum, whose fresh report
+  // (the answer to our query) we have not had yet: until then we take nothing, since that member
+  // may hold what our stale view says is free (a node rejoining after a partition). Value: a
+  // query is in flight.
+  std::map<std::string, bool> awaiting_report_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for bus callbacks
+  // Follow-up announcements: the first goes out before the listener opens, the rest after.
+  struct PendingAnnounce {
+    int remaining = 0;
+    msgc::Clock::time_point next{};
+  };
+  std::map<std::string, PendingAnnounce> pending_announce_;
   std::vector<duravip::VipDecision> last_decisions_;
   msgc::Clock::time_point next_balance_{};
   msgc::Clock::time_point last_publish_{};

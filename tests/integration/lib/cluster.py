@@ -59,11 +59,15 @@ def console(socket_path, command, timeout=30):
 
 
 class ManagerNode:
-    def __init__(self, root, global_dir, name="manager", host=MANAGER_ADDRESS, extra=""):
+    def __init__(self, root, global_dir, name="manager", host=MANAGER_ADDRESS, extra="",
+                 http_port=None, netns=None):
+        """`netns`: run inside that network namespace (lib/netns.py); the HTTP port then
+        defaults to 8081 (the namespace is the manager's own)."""
         self.root = root
         self.name = name
         self.host = host
-        self.http_port = procs.free_port(host)
+        self.netns = netns
+        self.http_port = http_port or (8081 if netns else procs.free_port(host))
         os.makedirs(os.path.join(root, "etc"), exist_ok=True)
         self.config_path = os.path.join(root, "etc", "eccluster.conf")
         with open(self.config_path, "w") as f:
@@ -85,8 +89,10 @@ class ManagerNode:
     def start(self):
         argv = [procs.find_binary("eccmgr"), "--config", self.config_path, "--root", self.root,
                 "--foreground", "--node-name", self.name]
-        self.process = procs.Process(argv, os.path.join(self.root, "eccmgr.out"))
-        procs.wait_for(lambda: procs.port_open(self.host, self.http_port) or self._died(),
+        self.process = procs.Process(argv, os.path.join(self.root, "eccmgr.out"),
+                                     netns=self.netns)
+        procs.wait_for(lambda: procs.port_open(self.host, self.http_port, self.netns) or
+                       self._died(),
                        timeout=20, what="eccmgr to serve HTTP")
         self._died()
         return self
@@ -107,6 +113,9 @@ class ManagerNode:
         return out
 
     def http(self, path):
+        if self.netns:
+            from .netns import http_get
+            return http_get(self.netns, self.host, self.http_port, path)
         with urllib.request.urlopen(f"http://{self.host}:{self.http_port}{path}",
                                     timeout=10) as r:
             return r.status, r.headers.get("Content-Type"), r.read().decode()
@@ -123,17 +132,28 @@ class LocalCluster:
 
     def __init__(self, tmp_path, nodes=3, heartbeat=0.1, dead_timeout=0.6, request_timeout=1.0,
                  health_interval=0.5, view_mature_time=1.0, curve=True, extra_peers=None,
-                 cluster_options=""):
+                 cluster_options="", addresses=None, netns=None, bus_port=None,
+                 node_options=None):
         """`extra_peers` {name: address} are bus members the test starts itself (ecconfigd);
-        `cluster_options` go into every node's `cluster { }`."""
+        `cluster_options` go into every node's `cluster { }`.
+
+        For a cluster in network namespaces (lib/netns.py Testbed): `addresses` {member:
+        address} replaces the loopback addresses (nodes and "manager"), `netns` {member:
+        namespace} runs each member in its own namespace, `bus_port` fixes the bus port (the
+        root namespace cannot probe those addresses for a free one), and `node_options`
+        (name -> {MtaNode keyword: value}) adds per-node settings: `global_options`,
+        `listener_options` and `port` replace the defaults, `extra_config` is appended after
+        the cluster lines."""
         self.tmp_path = tmp_path
         self.global_dir = str(tmp_path / "conf" / "global")
         self.key_dir = os.path.join(self.global_dir, "msgc_keys")
         self.names = [f"node{i + 1}" for i in range(nodes)]
         self.addresses = {n: node_address(i) for i, n in enumerate(self.names)}
         self.addresses["manager"] = MANAGER_ADDRESS
+        self.addresses.update(addresses or {})
         self.addresses.update(extra_peers or {})
-        self.bus_port = free_port_on(list(self.addresses.values()))
+        self.netns = dict(netns or {})
+        self.bus_port = bus_port or free_port_on(list(self.addresses.values()))
         self.dead_timeout = dead_timeout
         self.heartbeat = heartbeat
         self.request_timeout = request_timeout
@@ -156,15 +176,22 @@ msgc_server {{
 """)
         self.nodes = {}
         for i, name in enumerate(self.names):
-            node = MtaNode(tmp_path, host=node_address(i), node_name=name,
-                           listener_options='relay_hosts = ( "127.0.0.0/8" )',
+            opts = dict((node_options or (lambda n: {}))(name) or {})
+            extra = opts.pop("extra_config", "")
+            kwargs = {"listener_options": 'relay_hosts = ( "127.0.0.0/8" )'}
+            kwargs.update(opts)
+            node = MtaNode(tmp_path, host=self.addresses[name], node_name=name,
+                           netns=self.netns.get(name),
                            extra_config=f'include "{self.global_dir}/msgc_server.conf"\n'
-                           f'cluster {{ view_mature_time = {view_mature_time} {cluster_options} }}')
+                           f'cluster {{ view_mature_time = {view_mature_time} {cluster_options} }}'
+                           f'\n{extra}', **kwargs)
             if curve:
                 keygen(os.path.join(node.root, "etc", "msgc.key"),
                        os.path.join(self.key_dir, name + ".pub"))
             self.nodes[name] = node
         self.manager = ManagerNode(str(tmp_path / "root-manager"), self.global_dir,
+                                   host=self.addresses["manager"],
+                                   netns=self.netns.get("manager"),
                                    extra=f"cluster {{ view_mature_time = {view_mature_time} }}")
         if curve:
             keygen(os.path.join(self.manager.root, "etc", "msgc.key"),

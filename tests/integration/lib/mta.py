@@ -18,10 +18,14 @@ from . import procs
 
 class MtaNode:
     def __init__(self, tmp_path, host="127.0.0.1", port=None, global_options="",
-                 listener_options="", listen_options="", extra_config="", node_name="n1"):
+                 listener_options="", listen_options="", extra_config="", node_name="n1",
+                 netns=None):
+        """`netns`: run inside that network namespace (lib/netns.py); host is then an address
+        of that namespace and port defaults to 25 (the namespace is the node's own)."""
         self.root = str(tmp_path / f"root-{node_name}")
         self.host = host
-        self.port = port or procs.free_port(host)
+        self.netns = netns
+        self.port = port or (25 if netns else procs.free_port(host))
         self.node_name = node_name
         os.makedirs(os.path.join(self.root, "etc"), exist_ok=True)
         self.config_path = os.path.join(self.root, "etc", "ecelerity.conf")
@@ -62,9 +66,10 @@ class MtaNode:
     def start(self, wait=True):
         argv = [procs.find_binary("ecmta"), "--config", self.config_path, "--root", self.root,
                 "--foreground", "--node-name", self.node_name]
-        self.process = procs.Process(argv, os.path.join(self.root, "ecmta.out"))
+        self.process = procs.Process(argv, os.path.join(self.root, "ecmta.out"),
+                                     netns=self.netns)
         if wait:
-            procs.wait_for(lambda: procs.port_open(self.host, self.port) or
+            procs.wait_for(lambda: procs.port_open(self.host, self.port, self.netns) or
                            (not self.process.alive() and self._died()),
                            timeout=20, what=f"ecmta to listen on {self.host}:{self.port}")
             self._died()

@@ -39,8 +39,16 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
         time.sleep(interval)
 
 
-def port_open(host, port):
+def port_open(host, port, netns=None):
+    """True if a TCP connection to host:port succeeds, made from network namespace `netns`
+    (a name under /var/run/netns, see lib/netns.py) when given."""
     try:
+        if netns:
+            from .netns import socket_in
+            with socket_in(netns) as s:
+                s.settimeout(0.2)
+                s.connect((host, port))
+            return True
         with socket.create_connection((host, port), timeout=0.2):
             return True
     except OSError:
@@ -55,9 +63,14 @@ def free_port(host="127.0.0.1"):
 
 
 class Process:
-    """A child process whose output goes to a log file; stopped by PID."""
+    """A child process whose output goes to a log file; stopped by PID.
 
-    def __init__(self, argv, log_path, env=None, cwd=None):
+    With `netns` it runs inside that network namespace through `ip netns exec`, which execs the
+    command in place: self.pid is still the command's own PID."""
+
+    def __init__(self, argv, log_path, env=None, cwd=None, netns=None):
+        if netns:
+            argv = ["ip", "netns", "exec", netns] + list(argv)
         self.argv = argv
         self.log_path = log_path
         self._log = open(log_path, "ab")

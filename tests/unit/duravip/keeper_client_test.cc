@@ -185,7 +185,7 @@ TEST(DuravipKeeperClientSpawnTest, DefaultPathIsBesideTheExecutable) {
 std::string KeeperBinary() {
   const char* dir = std::getenv("EC_BINARY_DIR");
   if (dir == nullptr) return "";
-  const std::string path = std::string(dir) + "/duravip/ec_duravip_keeper";
+  const std::string path = std::string(dir) + "/mta/daemon/ec_duravip_keeper";
   return access(path.c_str(), X_OK) == 0 ? path : "";
 }
 

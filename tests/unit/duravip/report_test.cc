@@ -13,6 +13,7 @@ TEST(DuravipReport, ReportRoundTrips) {
   r.report.configured = {{.address = "198.18.0.100", .kind = "listen", .preference = "node1"},
                          {.address = "198.18.0.101", .kind = "binding", .name = "pool-a"}};
   r.takeovers = 7;
+  r.sees = {"manager", "node2"};
   auto back = DecodeMessage(EncodeMessage(r));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   const auto* got = std::get_if<ReportMessage>(&*back);
@@ -21,6 +22,7 @@ TEST(DuravipReport, ReportRoundTrips) {
   EXPECT_EQ(got->report.held, r.report.held);
   EXPECT_EQ(got->report.configured, r.report.configured);
   EXPECT_EQ(got->takeovers, 7u);
+  EXPECT_EQ(got->sees, r.sees);
 }
 
 TEST(DuravipReport, MoveAndAnnounceRoundTrip) {
