@@ -15,7 +15,10 @@
 # 6. sends mail to every node with swaks; it is delivered through the MX to the sink;
 # 7. shows the cluster from the manager: membership, `broadcast summary`, aggregated logs;
 # 8. commits a config change on the manager (a new SMTP banner) and times how long until every
-#    node answers with it: validated, swapped atomically and reloaded without a restart.
+#    node answers with it: validated, swapped atomically and reloaded without a restart;
+# 9. DuraVIP: when run as root, a second small cluster in network namespaces (198.18.0.0/24,
+#    scripts/duravip-demo.py) shows a virtual IP move off a node killed with -9 and come back
+#    when it restarts; otherwise it says why it skipped that step.
 #
 # Everything lives under $EC_DEMO_DIR (default build/local-cluster); every process this script
 # starts is stopped by its PID at the end, unless EC_DEMO_KEEP=1 leaves the cluster running.
@@ -210,6 +213,9 @@ done
 end=$(date +%s.%N)
 for n in "${nodes[@]}"; do echo "$n: $(banner_of "$(node_ip "$n")")"; done
 printf 'committed to applied on all %d nodes in %.2f s\n' "${#nodes[@]}" "$(echo "$end - $start" | bc)"
+
+step "9. DuraVIP: a virtual IP follows live nodes (network namespaces)"
+/usr/bin/python3 "$src/scripts/duravip-demo.py" "$build"
 
 step "the cluster"
 cat <<EOF

@@ -61,3 +61,54 @@ def test_bind_address_that_is_not_an_address_is_refused(tmp_path):
     rc, out = check(node)
     assert rc != 0, out
     assert 'binding "bulk"' in out and "bind_address" in out
+
+
+# DuraVIP misuse (docs/duravip.md): refused with the file:line an operator must fix.
+DURAVIP_BUS = """
+msgc_server {{ peers = [ node1 = "{bus}" ] port = 24809 curve = false }}
+cluster {{ Topology "198.18.0.0/24" {{ interface = "eth1" cidrmask = "24" }} }}
+"""
+
+
+def duravip_check(tmp_path, listener_options="", extra="", bus="127.0.0.1"):
+    node = MtaNode(tmp_path, node_name="node1", listener_options=listener_options,
+                   extra_config=DURAVIP_BUS.format(bus=bus) + extra)
+    return check(node)
+
+
+def test_duravip_follow_with_enable_is_refused(tmp_path):
+    rc, out = duravip_check(tmp_path, listener_options=(
+        'Listen "198.18.0.100:25" { Enable_Duravip = true  Duravip_Follow = "pool-a" }'),
+        extra='Binding "pool-a" { Bind_Address = "198.18.0.101"  Enable_Duravip = true }')
+    assert rc != 0, out
+    assert "ecelerity.conf:" in out and "cannot be combined with Enable_Duravip" in out, out
+
+
+def test_duravip_outside_every_topology_is_refused(tmp_path):
+    rc, out = duravip_check(tmp_path, listener_options=(
+        'Listen "198.19.0.100:25" { Enable_Duravip = true }'))
+    assert rc != 0, out
+    assert "ecelerity.conf:" in out and "outside every cluster { Topology }" in out, out
+
+
+def test_duravip_on_the_nodes_own_address_is_refused(tmp_path):
+    # The node's bus address is its own: it cannot also move around as a DuraVIP.
+    rc, out = duravip_check(tmp_path, bus="198.18.0.11", extra=(
+        'Binding "b" { Bind_Address = "198.18.0.11"  Enable_Duravip = true }'))
+    assert rc != 0, out
+    assert "this host's own address" in out, out
+
+
+def test_one_duravip_under_two_binding_names_is_refused(tmp_path):
+    rc, out = duravip_check(tmp_path, extra=(
+        'Binding "a" { Bind_Address = "198.18.0.101"  Enable_Duravip = true }\n'
+        'Binding "b" { Bind_Address = "198.18.0.101"  Enable_Duravip = true }'))
+    assert rc != 0, out
+    assert "one binding name only" in out, out
+
+
+def test_a_sound_duravip_config_passes(tmp_path):
+    rc, out = duravip_check(tmp_path, listener_options=(
+        'Listen "198.18.0.100:25" { Enable_Duravip = true  Duravip_Preference = "node1" }'),
+        extra='Binding "pool-a" { Bind_Address = "198.18.0.101"  Enable_Duravip = true }')
+    assert rc == 0, out
