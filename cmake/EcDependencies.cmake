@@ -7,6 +7,8 @@ pkg_check_modules(EC_ZMQ REQUIRED IMPORTED_TARGET libzmq)
 pkg_check_modules(EC_GIT2 REQUIRED IMPORTED_TARGET libgit2)
 # DuraVIP's netlink address plumbing (duravip/netlink_plumber.cc).
 pkg_check_modules(EC_NL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
+# Outbound DNS (mta/dns): c-ares, driven from the libevent loop.
+pkg_check_modules(EC_CARES REQUIRED IMPORTED_TARGET libcares)
 find_package(OpenSSL 3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
@@ -18,3 +20,4 @@ add_library(ec::libevent ALIAS PkgConfig::EC_LIBEVENT)
 add_library(ec::zmq ALIAS PkgConfig::EC_ZMQ)
 add_library(ec::git2 ALIAS PkgConfig::EC_GIT2)
 add_library(ec::nl ALIAS PkgConfig::EC_NL)
+add_library(ec::cares ALIAS PkgConfig::EC_CARES)

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git clang libclang-rt-14-dev
   # libraries (ARCHITECTURE.md §4)
   libevent-dev libzmq3-dev cppzmq-dev libgit2-dev libssl-dev libyaml-cpp-dev
-  libboost-program-options-dev libgtest-dev libgmock-dev
+  libboost-program-options-dev libgtest-dev libgmock-dev libc-ares-dev
   # DuraVIP: netlink addresses (libnl-route-3); capabilities kept after dropping root (libcap)
   libnl-3-dev libnl-route-3-dev libcap-dev
   # real peers for integration tests and benchmarks: Postfix (smtp-source, smtp-sink and the

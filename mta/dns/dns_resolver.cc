@@ -1,41 +1,14 @@
 #include "mta/dns/dns_resolver.h"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <fstream>
 #include <optional>
-#include <random>
 #include <sstream>
 
-#include "common/event/timer.h"
 #include "common/log/logger.h"
+#include "mta/dns/cares_channel.h"
 
 namespace ec::dns {
-
-struct DnsResolver::Query {
-  DnsResolver* owner = nullptr;
-  uint64_t key = 0;
-  uint16_t id = 0;
-  std::string name;
-  RecordType type = RecordType::kA;
-  std::string packet;
-  int tries = 0;
-  event::SocketAddress server;  // of the current try
-  int fd = -1;
-  event::EventPtr ev;
-  std::optional<DnsResponse> truncated;  // the TC answer over UDP, while TCP is asked
-  std::unique_ptr<TcpExchange> tcp;
-  std::function<void(Result<DnsResponse>)> done;
-  ~Query() { CloseUdp(); }
-  void CloseUdp() {
-    ev.reset();
-    if (fd >= 0) ::close(fd);
-    fd = -1;
-  }
-};
 
 Result<ResolverConfig> ParseResolvConf(std::string_view text) {
   ResolverConfig c;
@@ -82,34 +55,63 @@ Result<ResolverConfig> ParseResolvConf(std::string_view text) {
   return c;
 }
 
-DnsResolver::DnsResolver(event::EventBase& base, ResolverConfig config)
-    : base_(base), config_(std::move(config)) {
-  std::random_device rd;
-  next_id_ = static_cast<uint16_t>(rd());
+namespace {
+
+// The answer in `bytes`, or why there is none (no answer, or a malformed one).
+Result<DnsAnswer> Parse(const std::string& name, Result<std::string> bytes) {
+  if (!bytes.ok()) return bytes.status();
+  auto a = ParseAnswer(*bytes);
+  if (!a.ok())
+    return Unavailable("DNS answer for " + name + " is malformed: " + a.status().message());
+  return a;
+}
+
+// A whole answer by its rcode: the records, NXDOMAIN, or a transient failure.
+Result<DnsAnswer> Classify(const std::string& name, DnsAnswer a) {
+  if (a.rcode == 3) return NotFound(name + " does not exist (NXDOMAIN)");
+  if (a.rcode != 0) {
+    return Unavailable("DNS lookup of " + name + " failed, rcode " + std::to_string(a.rcode));
+  }
+  return a;
+}
+
+}  // namespace
+
+DnsResolver::DnsResolver(event::EventBase& base, ResolverConfig config) : base_(base) {
+  if (config.nameservers.empty()) {
+    broken_ = Unavailable("no nameserver configured (resolv_conf)");
+    return;
+  }
+  ChannelOptions options{.servers = std::move(config.nameservers),
+                         .timeout = config.timeout,
+                         .tries = config.attempts};
+  auto udp = CaresChannel::Create(base_, options);
+  if (!udp.ok()) {
+    broken_ = Unavailable(udp.status().message());
+    return;
+  }
+  if (config.tcp_fallback) {
+    // One try per server: the UDP answer already said the server is there.
+    options.tcp = true;
+    options.tries = 1;
+    auto tcp = CaresChannel::Create(base_, options);
+    if (!tcp.ok()) {
+      broken_ = Unavailable(tcp.status().message());
+      return;
+    }
+    tcp_ = std::move(tcp).value();
+  }
+  udp_ = std::move(udp).value();
 }
 
 DnsResolver::~DnsResolver() = default;
 
 void DnsResolver::LookupMx(const std::string& name, MxCallback done) {
-  Send(RecordType::kMx, name, [done = std::move(done)](Result<DnsResponse> r) {
-    if (!r.ok()) return done(r.status());
-    done(std::move(r->mx));
+  Lookup(name, RecordType::kMx, [done = std::move(done)](Result<DnsAnswer> a) {
+    if (!a.ok()) return done(a.status());
+    done(std::move(a->mx));
   });
 }
-
-namespace {
-
-// The addresses of one family from an answer (a server may add records nobody asked for).
-Result<std::vector<std::string>> OfFamily(Result<DnsResponse> r, bool v6) {
-  if (!r.ok()) return r.status();
-  std::vector<std::string> out;
-  for (std::string& a : r->addresses) {
-    if ((a.find(':') != std::string::npos) == v6) out.push_back(std::move(a));
-  }
-  return out;
-}
-
-}  // namespace
 
 Result<std::vector<std::string>> MergeAddressLookups(Result<std::vector<std::string>> v4,
                                                      Result<std::vector<std::string>> v6) {
@@ -126,9 +128,14 @@ Result<std::vector<std::string>> MergeAddressLookups(Result<std::vector<std::str
 }
 
 void DnsResolver::LookupAddresses(const std::string& name, bool ipv6, AddressCallback done) {
+  auto addresses = [](Result<DnsAnswer> a) -> Result<std::vector<std::string>> {
+    if (!a.ok()) return a.status();
+    return std::move(a->addresses);
+  };
   if (!ipv6) {
-    Send(RecordType::kA, name,
-         [done = std::move(done)](Result<DnsResponse> r) { done(OfFamily(std::move(r), false)); });
+    Lookup(name, RecordType::kA, [addresses, done = std::move(done)](Result<DnsAnswer> a) {
+      done(addresses(std::move(a)));
+    });
     return;
   }
   // A and AAAA in parallel; the answer when both are in.
@@ -141,138 +148,54 @@ void DnsResolver::LookupAddresses(const std::string& name, bool ipv6, AddressCal
   auto maybe_done = [both] {
     if (both->v4 && both->v6) both->done(MergeAddressLookups(*both->v4, *both->v6));
   };
-  Send(RecordType::kA, name, [both, maybe_done](Result<DnsResponse> r) {
-    both->v4 = OfFamily(std::move(r), false);
+  Lookup(name, RecordType::kA, [both, addresses, maybe_done](Result<DnsAnswer> a) {
+    both->v4 = addresses(std::move(a));
     maybe_done();
   });
-  Send(RecordType::kAaaa, name, [both, maybe_done](Result<DnsResponse> r) {
-    both->v6 = OfFamily(std::move(r), true);
+  Lookup(name, RecordType::kAaaa, [both, addresses, maybe_done](Result<DnsAnswer> a) {
+    both->v6 = addresses(std::move(a));
     maybe_done();
   });
 }
 
-void DnsResolver::Send(RecordType type, const std::string& name,
-                       std::function<void(Result<DnsResponse>)> done) {
-  if (config_.nameservers.empty()) {
-    base_.RunInLoop([done, name] {
-      done(Unavailable("no nameserver configured (resolv_conf) to look up " + name));
-    });
+void DnsResolver::Lookup(const std::string& name, RecordType type, AnswerCallback done) {
+  if (!udp_) {
+    base_.RunInLoop([done, s = broken_.WithContext("cannot look up " + name)] { done(s); });
     return;
   }
-  auto q = std::make_unique<Query>();
-  q->owner = this;
-  q->key = next_key_++;
-  q->id = next_id_++;
-  q->name = name;
-  q->type = type;
-  q->done = std::move(done);
-  auto packet = BuildQuery(q->id, name, type);
-  if (!packet.ok()) {
-    base_.RunInLoop([done = q->done, s = packet.status()] { done(s); });
-    return;
-  }
-  q->packet = std::move(packet).value();
-  Query* raw = q.get();
-  queries_[q->key] = std::move(q);
-  Try(raw);
+  // The channels call back only while they (and so this resolver) exist.
+  udp_->Query(name, static_cast<uint16_t>(type),
+              [this, name, done = std::move(done)](Result<std::string> bytes) {
+                Result<DnsAnswer> a = Parse(name, std::move(bytes));
+                if (!a.ok()) return done(a.status());
+                if (a->rcode == 0 && a->truncated) return OnTruncated(name, std::move(*a), done);
+                done(Classify(name, std::move(*a)));
+              });
 }
 
-void DnsResolver::Try(Query* q) {
-  const int total = config_.attempts * static_cast<int>(config_.nameservers.size());
-  if (q->tries >= total) {
-    Finish(q->key,
-           Status(StatusCode::kDeadlineExceeded, "DNS lookup of " + q->name + " timed out"));
-    return;
-  }
-  const event::SocketAddress& server =
-      config_.nameservers[static_cast<size_t>(q->tries) % config_.nameservers.size()];
-  ++q->tries;
-  q->server = server;
-  q->CloseUdp();
-  q->fd = ::socket(server.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (q->fd < 0 || ::connect(q->fd, server.get(), server.size()) != 0 ||
-      ::send(q->fd, q->packet.data(), q->packet.size(), 0) < 0) {
-    Finish(q->key, Unavailable("DNS query to " + server.ToString() + ": " + std::strerror(errno)));
-    return;
-  }
-  q->ev.reset(event_new(base_.get(), q->fd, EV_READ | EV_PERSIST, &OnSocket, q));
-  timeval tv = event::ToTimeval(config_.timeout);
-  event_add(q->ev.get(), &tv);
-}
-
-void DnsResolver::OnSocket(evutil_socket_t fd, short what, void* arg) {
-  Query* q = static_cast<Query*>(arg);
-  DnsResolver* self = q->owner;
-  if (what & EV_TIMEOUT) {
-    self->Try(q);
-    return;
-  }
-  char buf[4096];
-  ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return;
-    // ICMP port unreachable and the like: next server.
-    self->Try(q);
-    return;
-  }
-  auto r = ParseResponse(std::string_view(buf, static_cast<size_t>(n)));
-  if (!r.ok() || r->id != q->id) return;  // not ours: keep waiting
-  if (r->rcode == 0 && r->truncated) {
-    self->OnTruncated(q, std::move(r).value());
-  } else {
-    self->Finish(q->key, Classify(q->name, std::move(r).value()));
-  }
-}
-
-Result<DnsResponse> DnsResolver::Classify(const std::string& name, DnsResponse r) {
-  if (r.rcode == 3) return NotFound(name + " does not exist (NXDOMAIN)");
-  if (r.rcode != 0) {
-    return Unavailable("DNS lookup of " + name + " failed, rcode " + std::to_string(r.rcode));
-  }
-  return r;
-}
-
-void DnsResolver::OnTruncated(Query* q, DnsResponse r) {
-  const std::string what = "DNS answer for " + q->name + " from " + q->server.ToString();
-  if (!config_.tcp_fallback) {
+void DnsResolver::OnTruncated(const std::string& name, DnsAnswer truncated, AnswerCallback done) {
+  const std::string what = "DNS answer for " + name;
+  if (!tcp_) {
     // Used as far as it goes; with nothing usable in it, a later try may fare better.
-    if (IsUsable(r, q->type)) return Finish(q->key, std::move(r));
-    return Finish(q->key, Unavailable(what + " was truncated with no usable records, and "
-                                             "dns_fallback_to_tcp is off"));
+    if (IsUsable(truncated)) return done(std::move(truncated));
+    return done(Unavailable(what + " was truncated with no usable records, and "
+                                   "dns_fallback_to_tcp is off"));
   }
-  q->CloseUdp();
-  q->truncated = std::move(r);
-  uint64_t key = q->key;
-  q->tcp = std::make_unique<TcpExchange>(
-      base_, q->server, q->id, config_.timeout,
-      [this, key](Result<DnsResponse> answer) { OnTcpAnswer(key, std::move(answer)); });
-  Status s = q->tcp->Start(q->packet);
-  if (!s.ok()) OnTcpAnswer(key, s);
-}
-
-void DnsResolver::OnTcpAnswer(uint64_t key, Result<DnsResponse> r) {
-  auto it = queries_.find(key);
-  if (it == queries_.end()) return;
-  Query* q = it->second.get();
-  if (r.ok()) return Finish(key, Classify(q->name, std::move(r).value()));
-  if (q->truncated && IsUsable(*q->truncated, q->type)) {
-    EC_LOG(kWarn, "DNS over TCP failed; using the truncated UDP answer")
-        .Field("name", q->name)
-        .Field("error", r.status().message());
-    return Finish(key, std::move(*q->truncated));
-  }
-  Finish(key, Unavailable("DNS answer for " + q->name + " was truncated over UDP and asking " +
-                          q->server.ToString() + " over TCP failed: " + r.status().message()));
-}
-
-void DnsResolver::Finish(uint64_t key, Result<DnsResponse> r) {
-  auto it = queries_.find(key);
-  if (it == queries_.end()) return;
-  std::unique_ptr<Query> q = std::move(it->second);
-  queries_.erase(it);
-  auto done = std::move(q->done);
-  q.reset();
-  done(std::move(r));
+  const uint16_t type = truncated.question_type;
+  tcp_->Query(name, type,
+              [name, what, truncated = std::move(truncated),
+               done = std::move(done)](Result<std::string> bytes) {
+                Result<DnsAnswer> a = Parse(name, std::move(bytes));
+                if (a.ok()) return done(Classify(name, std::move(*a)));
+                if (IsUsable(truncated)) {
+                  EC_LOG(kWarn, "DNS over TCP failed; using the truncated UDP answer")
+                      .Field("name", name)
+                      .Field("error", a.status().message());
+                  return done(truncated);
+                }
+                done(Unavailable(what + " was truncated over UDP and asking over TCP failed: " +
+                                 a.status().message()));
+              });
 }
 
 Result<std::unique_ptr<Resolver>> MakeResolver(event::EventBase& base, const std::string& path,

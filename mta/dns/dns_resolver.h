@@ -1,32 +1,32 @@
-// DnsResolver: the real Resolver. Sends each query over UDP (and, for a truncated answer with
-// dns_fallback_to_tcp on, again over TCP to the same server) to the nameservers of a
-// resolv.conf-style file (`resolv_conf`; "nameserver IP" or "nameserver IP:PORT", the port
-// form being ours so tests can point at a dnsmasq on 127.0.0.x:high-port; "options timeout:N
-// attempts:N"), trying the next server on a timeout, and answers on the loop thread.
-// libevent's evdns cannot ask for MX records, so the query and answer are our own
-// (dns_message.h). Owned by MtaDaemon; loop thread only.
+// DnsResolver: the real Resolver, on c-ares (cares_channel.h): random query ids and source ports,
+// answers matched on id, question and server address, EDNS0. It asks the nameservers of a
+// resolv.conf-style file (`resolv_conf`; "nameserver IP" or "nameserver IP:PORT", the port form
+// being ours so tests can point at a dnsmasq on 127.0.0.x:high-port; "options timeout:N
+// attempts:N") over UDP, in order, the next one on a timeout. A truncated answer is asked again
+// over TCP with dns_fallback_to_tcp on (and used as far as it goes if TCP fails), else used as
+// far as it goes. Records are taken from answers by dns_answer.h (owner names checked). Owned by
+// MtaDaemon; loop thread only.
 #pragma once
 
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "common/event/address.h"
 #include "common/event/event_base.h"
-#include "mta/dns/dns_message.h"
-#include "mta/dns/dns_tcp.h"
+#include "mta/dns/dns_answer.h"
 #include "mta/dns/resolver.h"
 
 namespace ec::dns {
 
+class CaresChannel;
+
 struct ResolverConfig {
   std::vector<event::SocketAddress> nameservers;
-  std::chrono::milliseconds timeout{5000};  // per try
+  std::chrono::milliseconds timeout{5000};  // of a first try; each round doubles it (c-ares)
   int attempts = 2;                         // rounds over all nameservers
-  bool tcp_fallback = false;  // dns_fallback_to_tcp: ask a truncated answer's server over TCP
+  bool tcp_fallback = false;  // dns_fallback_to_tcp: ask a truncated answer again over TCP
 };
 
 // Parses resolv.conf text; unknown lines are ignored as the C library does.
@@ -34,6 +34,7 @@ Result<ResolverConfig> ParseResolvConf(std::string_view text);
 
 class DnsResolver : public Resolver {
  public:
+  // Without nameservers (or if c-ares cannot start), every lookup fails transiently, saying why.
   DnsResolver(event::EventBase& base, ResolverConfig config);
   ~DnsResolver() override;
 
@@ -41,21 +42,14 @@ class DnsResolver : public Resolver {
   void LookupAddresses(const std::string& name, bool ipv6, AddressCallback done) override;
 
  private:
-  struct Query;
-  void Send(RecordType type, const std::string& name,
-            std::function<void(Result<DnsResponse>)> done);
-  void Try(Query* q);
-  static Result<DnsResponse> Classify(const std::string& name, DnsResponse r);  // by rcode
-  void OnTruncated(Query* q, DnsResponse r);
-  void OnTcpAnswer(uint64_t key, Result<DnsResponse> r);
-  void Finish(uint64_t key, Result<DnsResponse> r);
-  static void OnSocket(evutil_socket_t fd, short what, void* arg);
+  using AnswerCallback = std::function<void(Result<DnsAnswer>)>;
+  void Lookup(const std::string& name, RecordType type, AnswerCallback done);
+  void OnTruncated(const std::string& name, DnsAnswer truncated, AnswerCallback done);
 
   event::EventBase& base_;
-  ResolverConfig config_;
-  uint64_t next_key_ = 1;
-  uint16_t next_id_;
-  std::unordered_map<uint64_t, std::unique_ptr<Query>> queries_;
+  Status broken_;  // why there are no channels, when there are none
+  std::unique_ptr<CaresChannel> udp_;
+  std::unique_ptr<CaresChannel> tcp_;  // with tcp_fallback only
 };
 
 // The answer to "A and AAAA of one name" from the two lookups: every address (IPv4 first) if

@@ -1,6 +1,6 @@
 // Resolver: the asynchronous DNS lookups outbound routing needs (MX, A, AAAA), answered on the
 // loop thread. An interface so the scheduler can be tested with canned answers; DnsResolver
-// (dns_resolver.h) is the real one, speaking DNS over UDP (TCP for truncated answers, when
+// (dns_resolver.h) is the real one, on c-ares: DNS over UDP (TCP for truncated answers, when
 // dns_fallback_to_tcp is on) to the nameservers the config names.
 #pragma once
 

@@ -1,35 +1,20 @@
-// DnsResolver against a real DNS server on 127.0.0.1 (test_dns_server.h): A+AAAA lookups, and
-// truncated UDP answers with and without the TCP fallback.
+// DnsResolver against a real DNS server on 127.0.0.1 (test_dns_server.h): A+AAAA lookups,
+// forged answers, query ids, and truncated UDP answers with and without the TCP fallback.
 #include "mta/dns/dns_resolver.h"
 
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <set>
 
 #include "common/event/timer.h"
 #include "tests/unit/mta/dns/test_dns_server.h"
 
 namespace ec::dns {
+
 namespace {
 
 using testing::TestDnsServer;
-
-// A TCP socket bound to 127.0.0.1 on a free port, listening or not; its address in *where.
-int LoopbackTcp(bool listen, event::SocketAddress* where) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      (listen && ::listen(s, 4) != 0) ||
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(s);
-    return -1;
-  }
-  *where = event::SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&a), len);
-  return s;
-}
 
 class DnsResolverTest : public ::testing::Test {
  protected:
@@ -104,6 +89,55 @@ TEST_F(DnsResolverTest, AddressesOfBothFamiliesWithIpv6) {
 
   r = Addresses("nowhere.test", true);
   EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+}
+
+// An off-path spoofer that guessed the query's id and port sends its answer first: for another
+// question, or for ours with records owned by another name. Neither may be used; the real answer
+// that follows is.
+class ForgedAnswerTest : public DnsResolverTest,
+                         public ::testing::WithParamInterface<TestDnsServer::Forge> {};
+
+TEST_P(ForgedAnswerTest, IsIgnoredAndTheRealAnswerUsed) {
+  server_.AddMx("mx.test", 10, "real.mx.test");
+  server_.AddA("real.mx.test", "127.0.0.2");
+  server_.AddAaaa("real.mx.test", "::2");
+  server_.forge = GetParam();
+  StartResolver(false);
+  auto mx = Mx("mx.test");
+  ASSERT_TRUE(mx.ok()) << mx.status().ToString();
+  EXPECT_EQ(*mx, (std::vector<MxRecord>{{10, "real.mx.test"}}));
+  auto a = Addresses("real.mx.test", true);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(*a, (std::vector<std::string>{"127.0.0.2", "::2"}));
+  EXPECT_EQ(server_.udp_queries(), 3);  // each answered, forged first, on the first try
+}
+
+INSTANTIATE_TEST_SUITE_P(Forgeries, ForgedAnswerTest,
+                         ::testing::Values(TestDnsServer::Forge::kWrongQuestion,
+                                           TestDnsServer::Forge::kWrongOwner),
+                         [](const auto& info) {
+                           return info.param == TestDnsServer::Forge::kWrongQuestion
+                                      ? "WrongQuestion"
+                                      : "WrongOwner";
+                         });
+
+// RFC 5452: an id a spoofer cannot predict from the last one. Lookups one after another also
+// leave from more than one source port (c-ares closes an idle channel's sockets).
+TEST_F(DnsResolverTest, QueryIdsAreNotSequential) {
+  server_.AddA("a.test", "127.0.0.2");
+  StartResolver(false);
+  constexpr int kLookups = 16;
+  for (int i = 0; i < kLookups; ++i) ASSERT_TRUE(Addresses("a.test", false).ok());
+  auto queries = server_.queries();
+  ASSERT_EQ(queries.size(), static_cast<size_t>(kLookups));
+  int next_of_last = 0;
+  std::set<uint16_t> ports;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    ports.insert(queries[i].port);
+    if (i > 0 && queries[i].id == static_cast<uint16_t>(queries[i - 1].id + 1)) ++next_of_last;
+  }
+  EXPECT_LT(next_of_last, kLookups / 2);
+  EXPECT_GT(ports.size(), 1u);
 }
 
 TEST(MergeAddressLookups, AddressesWinThenTransientErrorsThenNxdomain) {
@@ -208,36 +242,49 @@ TEST_F(DnsResolverTest, SmallTruncatedAnswerIsReplacedByTheTcpOne) {
 
 TEST_F(DnsResolverTest, TcpToAClosedPortFailsQuickly) {
   // A server without TCP: the connect is refused, an error at once rather than at the timeout.
-  event::SocketAddress server;
-  int s = LoopbackTcp(false, &server);
-  ASSERT_GE(s, 0);
-  ::close(s);  // bound then closed: nothing listens there now
-  std::optional<Result<DnsResponse>> out;
-  TcpExchange x(*base_, server, 7, std::chrono::seconds(2), [&](auto r) { out = std::move(r); });
-  auto q = BuildQuery(7, "small.test", RecordType::kA);
-  ASSERT_TRUE(q.ok());
-  ASSERT_TRUE(x.Start(*q).ok());
+  server_.AddA("small.test", "127.0.0.5");
+  server_.udp_limit = 40;  // TC with no records
+  server_.tcp_listener = false;
+  StartResolver(true);
   auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(base_->RunUntil([&] { return out.has_value(); }, std::chrono::seconds(5)));
-  EXPECT_FALSE(out->ok());
-  EXPECT_NE(out->status().message().find("connect"), std::string::npos) << out->status().message();
+  auto a = Addresses("small.test", false);
+  EXPECT_EQ(a.status().code(), StatusCode::kUnavailable) << a.status().ToString();
+  EXPECT_NE(a.status().message().find("over TCP failed"), std::string::npos)
+      << a.status().message();
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
 }
 
 TEST_F(DnsResolverTest, SilentTcpServerTimesOut) {
-  // A listener that never answers: the exchange ends at its timeout.
-  event::SocketAddress server;
-  int l = LoopbackTcp(true, &server);
-  ASSERT_GE(l, 0);
-  std::optional<Result<DnsResponse>> out;
-  TcpExchange x(*base_, server, 9, std::chrono::milliseconds(300),
-                [&](auto r) { out = std::move(r); });
-  auto q = BuildQuery(9, "small.test", RecordType::kA);
-  ASSERT_TRUE(q.ok());
-  ASSERT_TRUE(x.Start(*q).ok());
-  ASSERT_TRUE(base_->RunUntil([&] { return out.has_value(); }, std::chrono::seconds(5)));
-  EXPECT_EQ(out->status().code(), StatusCode::kDeadlineExceeded) << out->status().ToString();
-  ::close(l);
+  // A listener that never answers: the lookup ends at the timeout, saying so.
+  server_.AddA("small.test", "127.0.0.5");
+  server_.udp_limit = 40;
+  server_.tcp_mode = TestDnsServer::TcpMode::kSilent;
+  StartResolver(true, std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  auto a = Addresses("small.test", false);
+  EXPECT_EQ(a.status().code(), StatusCode::kUnavailable) << a.status().ToString();
+  EXPECT_NE(a.status().message().find("timed out"), std::string::npos) << a.status().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+}
+
+TEST_F(DnsResolverTest, NamesThatCannotBeAskedFailAtOnce) {
+  StartResolver(false);
+  auto a = Addresses("a..b", false);
+  EXPECT_EQ(a.status().code(), StatusCode::kInvalidArgument) << a.status().ToString();
+  EXPECT_EQ(server_.udp_queries(), 0);
+}
+
+TEST(DnsResolverWithoutServers, FailsTransientlySayingWhy) {
+  auto base = event::EventBase::Create();
+  ASSERT_TRUE(base.ok());
+  DnsResolver resolver(**base, ResolverConfig{});
+  std::optional<Result<std::vector<MxRecord>>> out;
+  resolver.LookupMx("mx.test", [&](auto r) { out = std::move(r); });
+  EXPECT_FALSE(out.has_value());  // never from inside the call
+  ASSERT_TRUE((*base)->RunUntil([&] { return out.has_value(); }, std::chrono::seconds(5)));
+  EXPECT_EQ(out->status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(out->status().message().find("no nameserver"), std::string::npos)
+      << out->status().message();
 }
 
 }  // namespace
