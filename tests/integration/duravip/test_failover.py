@@ -97,6 +97,15 @@ def test_every_vip_has_exactly_one_owner_and_its_banner(dv, obs):
                        what=f"eccmgr to show {vip} owned by {owner}")
     rc, out = dv.console("manager", "broadcast cluster duravip show")
     assert rc == 0 and "3 answered" in out, out
+    # The holder announced its addresses (cluster arp show); a move to a node that does not
+    # exist (or does not configure the address) is refused and changes nothing.
+    rc, out = dv.console(owners[VIP_PREF], "cluster arp show")
+    assert rc == 0 and VIP_PREF in out and " sent 0 " not in out, out
+    rc, out = dv.console("node2", f"cluster duravip move {VIP_PREF} to nosuchnode")
+    assert rc != 0 and "does not configure" in out, out
+    rc, out = dv.console("node2", f"cluster duravip move {VIP_PREF}")
+    assert rc != 0 and "usage" in out, out
+    assert dv.single_owner(VIP_PREF) == "node1"
     assert_invariants(dv, obs)
 
 
