@@ -1,15 +1,16 @@
 #include "mta/outbound/scheduler.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 #include "common/log/logger.h"
 #include "mta/bounce/dsn.h"
+#include "mta/outbound/scheduler_internal.h"
 
 namespace ec::outbound {
 namespace {
 
-constexpr int64_t kSecond = 1000000;
 // A recipient whose retry time is this close counts as due (timers are not exact).
 constexpr int64_t kDueSlackUs = 50000;
 constexpr int64_t kStaticRouteCacheUs = 3600 * kSecond;
@@ -46,12 +47,6 @@ ServerReply Reply(int code, std::string enhanced, std::string text) {
 }
 
 }  // namespace
-
-struct Scheduler::Outcome {
-  ServerReply reply;
-  int stage = 0;
-  bool expired = false;
-};
 
 Scheduler::Scheduler(SchedulerServices services, std::shared_ptr<const config::Config> config,
                      GlobalOutbound global)
@@ -213,8 +208,7 @@ void Scheduler::OnWake() {
   while (!delayed_.empty() && delayed_.begin()->first <= now + kDueSlackUs) {
     auto [d, id] = delayed_.begin()->second;
     delayed_.erase(delayed_.begin());
-    d->delayed--;
-    d->ready.push_back(id);
+    if (!MakeReady(*d, id)) continue;
     if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
   }
   for (Domain* d : touched) Dispatch(*d);
@@ -376,6 +370,10 @@ bool Scheduler::SendNext(Domain& d, SmtpClient* client) {
 
 bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, bool* expired,
                                  size_t cap) {
+  if (auto owed = owed_bounces_.find({id, &d}); owed != owed_bounces_.end()) {
+    RetryBounce(d, id, owed->second);  // its DSN comes first; the entry returns after it
+    return false;
+  }
   auto msg = s_.spool->ReadMessage(id);
   if (!msg.ok()) {
     // Deleted meanwhile (console), or unreadable: it stays on disk and comes back at restart.
@@ -544,9 +542,24 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
     msg.states[idx] = st;
     updates.push_back(spool::RecipientUpdate{.index = idx, .state = st});
   }
-  Status s = s_.spool->Update(tx.id, std::move(updates));
-  if (!s.ok()) {
-    EC_LOG(kError, "spool update failed").Field("id", tx.id.ToString()).Field("error", s);
+  // A null sender (a bounce itself) never gets a bounce.
+  const bool bounce = allow_bounce && policy && policy->generate_bounces &&
+                      !msg.envelope.mail_from.empty() && (!failed.empty() || !relayed.empty());
+  std::shared_ptr<OwedBounce> owed;
+  if (bounce) {
+    owed = std::make_shared<OwedBounce>();
+    // The failed recipients stay pending in the spool until their DSN is durable.
+    auto is_failed = [](const spool::RecipientUpdate& u) {
+      return u.state.kind == spool::RecipientState::Kind::kFailed;
+    };
+    std::copy_if(updates.begin(), updates.end(), std::back_inserter(owed->final_states), is_failed);
+    std::erase_if(updates, is_failed);
+  }
+  if (!updates.empty()) {
+    Status s = s_.spool->Update(tx.id, std::move(updates));
+    if (!s.ok()) {
+      EC_LOG(kError, "spool update failed").Field("id", tx.id.ToString()).Field("error", s);
+    }
   }
   if (!failed.empty() && policy) {
     if (s_.logs) {
@@ -572,12 +585,18 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
       }
     }
   }
-  // A null sender (a bounce itself) never gets a bounce.
-  if (allow_bounce && policy && policy->generate_bounces && !msg.envelope.mail_from.empty() &&
-      (!failed.empty() || !relayed.empty())) {
-    QueueBounce(tx.id.ToString(), msg.envelope, tx.data, *policy, failed, relayed, remote);
+  if (owed) {
+    owed->failed = std::move(failed);
+    owed->relayed = std::move(relayed);
+    owed->remote = remote;
+    const bool waits = !owed->final_states.empty();
+    QueueBounce(d, tx.message, tx.data, std::move(owed));
+    if (waits) return;  // BounceWritten settles this domain's entry
   }
-  // Where this message stands for this domain now.
+  Requeue(d, tx.id, msg);
+}
+
+void Scheduler::Requeue(Domain& d, spool::QueueId id, const spool::SpooledMessage& msg) {
   bool pending = false;
   int64_t next = INT64_MAX;
   for (size_t i = 0; i < msg.envelope.rcpts.size(); ++i) {
@@ -587,79 +606,10 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
     next = std::min(next, msg.states[i].next_attempt_us);
   }
   if (pending) {
-    Queue(d, tx.id, next);
+    Queue(d, id, next);
   } else {
-    DomainDone(tx.id);
+    DomainDone(id);
   }
-}
-
-void Scheduler::QueueBounce(const std::string& original_id, const spool::Envelope& env,
-                            const std::string& data, const DomainPolicy& policy,
-                            const std::vector<std::pair<uint32_t, Outcome>>& failed,
-                            const std::vector<std::pair<uint32_t, std::string>>& relayed,
-                            const std::string& remote) {
-  bounce::DsnInput in;
-  in.reporting_mta = global_.hostname;
-  in.from = policy.mailerdaemon;
-  in.to = env.mail_from;
-  in.queue_id = original_id;
-  in.envid = env.dsn_envid;
-  in.arrival = static_cast<std::time_t>(env.received_us / kSecond);
-  in.now = std::time(nullptr);
-  in.original = data;
-  in.include = policy.bounces_inline == DomainPolicy::Inline::kAll    ? bounce::Include::kAll
-               : policy.bounces_inline == DomainPolicy::Inline::kNone ? bounce::Include::kNone
-                                                                      : bounce::Include::kHeaders;
-  if (env.dsn_ret == spool::DsnRet::kFull) in.include = bounce::Include::kAll;
-  if (env.dsn_ret == spool::DsnRet::kHeaders) in.include = bounce::Include::kHeaders;
-  for (const auto& [idx, o] : failed) {
-    const spool::Recipient& r = env.rcpts[idx];
-    if (r.notify & spool::kNotifyNever) continue;
-    if (r.notify != 0 && !(r.notify & spool::kNotifyFailure)) continue;
-    std::string status = o.reply.enhanced;
-    if (status.empty() || status[0] != '5') status = o.expired ? "5.4.7" : "5.0.0";
-    in.recipients.push_back(bounce::FailedRecipient{.address = r.address,
-                                                    .orcpt = r.orcpt,
-                                                    .status = status,
-                                                    .diagnostic = o.reply.ToString(),
-                                                    .remote_mta = remote,
-                                                    .expired = o.expired});
-  }
-  const bool any_failed = !in.recipients.empty();
-  for (const auto& [idx, said] : relayed) {
-    const spool::Recipient& r = env.rcpts[idx];
-    in.recipients.push_back(bounce::ReportedRecipient{.address = r.address,
-                                                      .orcpt = r.orcpt,
-                                                      .diagnostic = said,
-                                                      .remote_mta = remote,
-                                                      .action = bounce::Action::kRelayed});
-  }
-  if (in.recipients.empty()) return;
-  spool::Envelope bounce_env;
-  bounce_env.mail_from = "";
-  bounce_env.rcpts.push_back(spool::Recipient{.address = env.mail_from});
-  bounce_env.received_us = NowUs();
-  bounce_env.helo = global_.hostname;
-  std::string sender = env.mail_from;
-  s_.spool->Submit(
-      std::move(bounce_env), any_failed ? bounce::BuildDsn(in) : bounce::BuildRelayedDsn(in),
-      [this, alive = alive_, sender, original_id](Result<spool::QueueId> r) {
-        if (!*alive) return;
-        if (!r.ok()) {
-          EC_LOG(kError, "bounce not queued")
-              .Field("original", original_id)
-              .Field("error", r.status());
-          if (s_.logs)
-            s_.logs->Panic("bounce for " + original_id + " not queued: " + r.status().ToString());
-          return;
-        }
-        stats_.bounces++;
-        EC_LOG(kInfo, "bounce queued")
-            .Field("original", original_id)
-            .Field("id", r->ToString())
-            .Field("to", sender);
-        Add(*r, {sender});
-      });
 }
 
 void Scheduler::DomainDone(spool::QueueId id) {
@@ -764,21 +714,23 @@ std::string Scheduler::QueueSummary() const {
 
 size_t Scheduler::RetryNow(const std::string& domain) {
   std::string want = Lower(domain);
-  std::vector<Domain*> touched;
-  size_t moved = 0;
+  // Taken out first: a DSN retried below that fails again goes back into delayed_.
+  std::vector<std::pair<Domain*, spool::QueueId>> due;
   for (auto it = delayed_.begin(); it != delayed_.end();) {
-    auto [d, id] = it->second;
-    if (!want.empty() && d->name != want) {
+    if (!want.empty() && it->second.first->name != want) {
       ++it;
       continue;
     }
+    due.push_back(it->second);
     it = delayed_.erase(it);
-    d->delayed--;
-    d->ready.push_back(id);
+  }
+  std::vector<Domain*> touched;
+  for (auto [d, id] : due) {
+    if (!MakeReady(*d, id)) continue;
     forced_.insert(id);
-    ++moved;
     if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
   }
+  const size_t moved = due.size();
   for (Domain* d : touched) {
     d->hops_expire_us = 0;
     Dispatch(*d);

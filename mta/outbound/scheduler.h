@@ -3,8 +3,10 @@
 // (Max_Outbound_Connections, Server_Max_Outbound_Connections, outbound_throttle_*), from the
 // binding's source address, hands each ready connection the next
 // message, and records every recipient's outcome in the spool: delivered (D), retried with
-// back-off (T), or failed for good (P) with a DSN to the sender and a bouncelog line. A message
-// leaves the spool only when its last recipient is final.
+// back-off (T), or failed for good (P) with a DSN to the sender and a bouncelog line. A failed
+// recipient becomes final only once its DSN is durable in the spool; while the DSN cannot be
+// written the original stays queued and the DSN is retried. A message leaves the spool only when
+// its last recipient is final.
 //
 // Memory: the index holds queue ids and small per-domain bookkeeping; envelopes and bodies are
 // read from the spool when a connection is ready for them.
@@ -125,6 +127,7 @@ class Scheduler {
     uint64_t delivered = 0, transient = 0, permanent = 0;
   };
   struct Outcome;
+  struct OwedBounce;
 
   Domain& GetDomain(const BindingRef& binding, const std::string& name);
   bool Suspended(const Domain& d) const;
@@ -147,11 +150,18 @@ class Scheduler {
   void FailReady(Domain& d, const ServerReply& reply, const std::string& remote, int stage);
   void Settle(Domain& d, Transaction& tx, const TransactionResult& result,
               const std::string& conn_id, const std::string& remote, bool allow_bounce);
-  void QueueBounce(const std::string& original_id, const spool::Envelope& env,
-                   const std::string& data, const DomainPolicy& policy,
-                   const std::vector<std::pair<uint32_t, Outcome>>& failed,
-                   const std::vector<std::pair<uint32_t, std::string>>& relayed,
-                   const std::string& remote);
+  // Submits the DSN `owed` describes for message `msg` (body `data`); BounceWritten follows.
+  void QueueBounce(Domain& d, std::shared_ptr<spool::SpooledMessage> msg, const std::string& data,
+                   std::shared_ptr<OwedBounce> owed);
+  // The DSN is durable (`written` ok): the failed recipients become final. Or it is not: they
+  // stay pending and the DSN is retried after a delay.
+  void BounceWritten(Domain& d, spool::QueueId id, std::shared_ptr<spool::SpooledMessage> msg,
+                     std::shared_ptr<OwedBounce> owed, const Status& written);
+  void RetryBounce(Domain& d, spool::QueueId id, std::shared_ptr<OwedBounce> owed);
+  // Queues the message again for its pending recipients in `d`, or closes its entry there.
+  void Requeue(Domain& d, spool::QueueId id, const spool::SpooledMessage& msg);
+  // A delayed entry is due: back to the ready queue (true), or its owed DSN is retried.
+  bool MakeReady(Domain& d, spool::QueueId id);
   void DomainDone(spool::QueueId id);
   void ArmWake();
   void OnWake();
@@ -177,6 +187,9 @@ class Scheduler {
   bool stopping_ = false;
   bool recovering_ = false;
   std::unordered_set<spool::QueueId> forced_;  // `retry`: due whatever their retry time
+  // (message, domain) entries whose DSN could not be written yet; their entry waits in delayed_
+  // for the DSN's next try.
+  std::map<std::pair<spool::QueueId, const Domain*>, std::shared_ptr<OwedBounce>> owed_bounces_;
   SchedulerStats stats_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

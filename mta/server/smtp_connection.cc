@@ -62,6 +62,8 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
     return conn;
   }
   bufferevent_setcb(conn->bev_.get(), &OnRead, &OnWrite, &OnEvent, conn.get());
+  // The write callback comes when our output drained to the low mark (resume reading).
+  bufferevent_setwatermark(conn->bev_.get(), EV_WRITE, kOutputLowWater, 0);
   bufferevent_enable(conn->bev_.get(), EV_READ | EV_WRITE);
 
   smtp::ConnectionInfo info;
@@ -113,9 +115,43 @@ void SmtpConnection::OnRead(bufferevent*, void* arg) {
 }
 
 void SmtpConnection::OnWrite(bufferevent*, void* arg) {
-  auto* self = static_cast<SmtpConnection*>(arg);
-  // The output buffer drained: a closing connection may go now.
-  if (self->closing_ && !self->OutputPending()) self->Close();
+  static_cast<SmtpConnection*>(arg)->HandleWrite();
+}
+
+void SmtpConnection::HandleWrite() {
+  if (closed_) return;
+  // The output buffer drained (to the low mark): a closing connection may go now; one that
+  // stopped reading because the client did not read its replies reads again.
+  if (closing_) {
+    if (!OutputPending()) Close();
+    return;
+  }
+  if (output_backlogged_ && QueuedOutput() <= kOutputLowWater) {
+    output_backlogged_ = false;
+    ResumeReading();
+  }
+}
+
+size_t SmtpConnection::QueuedOutput() const {
+  return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_.get())) : 0;
+}
+
+bool SmtpConnection::OutputBacklogged() {
+  if (!output_backlogged_ && QueuedOutput() > kOutputHighWater) {
+    output_backlogged_ = true;
+    bufferevent_disable(bev_.get(), EV_READ);
+  }
+  return output_backlogged_;
+}
+
+void SmtpConnection::ResumeReading() {
+  if (closed_ || closing_ || tls_requested_ || output_backlogged_ || !session_->WantsRead()) {
+    return;
+  }
+  bufferevent_enable(bev_.get(), EV_READ);
+  // Input may already wait in our buffer (pipelined commands, a command sent with the TLS
+  // Finished): no further read event would come for it.
+  if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
 }
 
 bool SmtpConnection::OutputPending() const {
@@ -148,9 +184,12 @@ void SmtpConnection::HandleRead() {
   if (closed_ || closing_) return;
   evbuffer* input = bufferevent_get_input(bev_.get());
   TouchIdle();
-  // Feed the session chunk by chunk without copying; it stops consuming on its own when it
-  // starts storing a message or negotiating TLS (it buffers, or after STARTTLS discards).
-  while (evbuffer_get_length(input) > 0 && !closing_ && !tls_requested_) {
+  // Feed the session chunk by chunk without copying, replies going out after each chunk. It
+  // stops consuming on its own when it starts storing a message or negotiating TLS (it
+  // buffers the rest of that chunk, or after STARTTLS discards it); what follows stays in our
+  // buffer. A client that does not read its replies is not read either (OutputBacklogged).
+  while (evbuffer_get_length(input) > 0 && !closing_ && !tls_requested_ && session_->WantsRead() &&
+         !OutputBacklogged()) {
     evbuffer_iovec vec[8];
     int n = evbuffer_peek(input, -1, nullptr, vec, 8);
     size_t consumed = 0;
@@ -158,11 +197,12 @@ void SmtpConnection::HandleRead() {
       session_->OnBytes(
           std::string_view(static_cast<const char*>(vec[i].iov_base), vec[i].iov_len));
       consumed += vec[i].iov_len;
-      if (tls_requested_ || session_->WantsClose()) break;
+      if (tls_requested_ || session_->WantsClose() || !session_->WantsRead()) break;
+      if (session_->HasOutput()) Flush();
+      if (QueuedOutput() > kOutputHighWater) break;
     }
     evbuffer_drain(input, consumed);
     Flush();
-    if (!session_->WantsRead()) break;
   }
   // Backpressure: while the session waits (storing, TLS) stop reading the socket.
   if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead()) {
@@ -189,13 +229,9 @@ void SmtpConnection::HandleEvent(short events) {
     tls_requested_ = false;
     session_->OnTlsEstablished(std::move(info));
     Flush();
-    if (!closed_ && !closing_) {
-      bufferevent_enable(bev_.get(), EV_READ);
-      // A command sent in the same packet as the client's Finished (ecmta's own client does
-      // that) was decrypted before this event, while reads were still held for the
-      // handshake: it waits in our input buffer and no further read event will come for it.
-      if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
-    }
+    // A command sent in the same packet as the client's Finished (ecmta's own client does
+    // that) was decrypted before this event, while reads were held for the handshake.
+    ResumeReading();
     return;
   }
   if (events & (BEV_EVENT_ERROR | BEV_EVENT_EOF)) {
@@ -257,6 +293,10 @@ void SmtpConnection::SwitchToTls() {
   bev_.reset(tls);
   bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
   bufferevent_setcb(tls, &OnRead, &OnWrite, &OnEvent, this);
+  // Encrypted output waits in the socket bufferevent only up to its high mark; the rest stays
+  // in the filter's buffer, whose level (and write callback) the backlog check follows.
+  bufferevent_setwatermark(plain, EV_WRITE, 0, kTlsSocketHighWater);
+  bufferevent_setwatermark(tls, EV_WRITE, kOutputLowWater, 0);
   bufferevent_enable(tls, EV_READ | EV_WRITE);
 }
 
@@ -274,6 +314,11 @@ smtp::AuthVerdict SmtpConnection::CheckCredentials(std::string_view user,
 std::string SmtpConnection::NewQueueId() {
   pending_queue_id_ = services_.spool->NewId().ToString();
   return pending_queue_id_;
+}
+
+smtp::BodySink* SmtpConnection::OpenBody() {
+  body_.Reset(services_.spool->NewIncomingBody());
+  return &body_;
 }
 
 void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
@@ -302,10 +347,10 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
   env.binding = settings_->binding;
   env.binding_group = settings_->binding_group;
 
-  std::string data;
-  data.reserve(message.size());
-  data += message.headers;
-  data += message.body;
+  std::unique_ptr<spool::IncomingBody> body = body_.Take();
+  EC_CHECK(body != nullptr && body->size() == message.body_size);
+  // The headers are small and stay in `message` for the logs; the body streamed in already.
+  std::string headers = message.headers;
 
   auto id = spool::QueueId::Parse(in.queue_id.empty() ? pending_queue_id_ : in.queue_id);
   std::weak_ptr<SmtpConnection> weak = weak_from_this();
@@ -321,8 +366,8 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
       if (auto self = weak.lock()) self->OnStored(std::move(r), std::move(message));
     });
   };
-  services_.spool->Submit(id.value_or(spool::QueueId()), std::move(env), std::move(data),
-                          std::move(done));
+  services_.spool->Submit(id.value_or(spool::QueueId()), std::move(env), std::move(headers),
+                          std::move(body), std::move(done));
 }
 
 void SmtpConnection::OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message) {
@@ -350,11 +395,7 @@ void SmtpConnection::OnStored(Result<spool::QueueId> result, smtp::ReceivedMessa
     BeginShutdown();
     return;
   }
-  if (!closed_ && !closing_ && session_->WantsRead()) {
-    bufferevent_enable(bev_.get(), EV_READ);
-    // Pipelined commands may already sit in our input buffer.
-    if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
-  }
+  ResumeReading();  // pipelined commands may already sit in our input buffer
 }
 
 void SmtpConnection::LogReceptions(const smtp::ReceivedMessage& message,

@@ -1,7 +1,13 @@
 // SmtpConnection: one inbound SMTP client. Owns the socket's bufferevent (wrapped in an
 // OpenSSL filter after STARTTLS), the ServerSession protocol engine and the session's timers,
 // and carries out what the session asks (SessionHooks): the TLS handshake, checking
-// credentials, making a message durable in the spool before the 250.
+// credentials, receiving a body into a spool IncomingBody as it arrives, making the message
+// durable in the spool before the 250.
+//
+// Bounded memory: the body streams to the spool (past a small in-memory head), and the client
+// is not read while more than kOutputHighWater of our replies wait unsent (it pipelines but
+// does not read); reading resumes once they drained to kOutputLowWater. So neither the input
+// nor the output buffers grow with what a client sends.
 //
 // Lifetime: owned (shared_ptr) by its EsmtpListener; the spool's completion holds only a
 // weak_ptr, so a client that vanishes while its message is being synced is harmless (the
@@ -12,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/event/address.h"
 #include "common/event/handles.h"
@@ -25,6 +32,12 @@ class SmtpConnection : public smtp::SessionHooks,
                        public std::enable_shared_from_this<SmtpConnection> {
  public:
   using ClosedCallback = std::function<void(SmtpConnection*)>;
+
+  // Our unsent output above which the client is not read, and at or below which reading
+  // resumes. Under TLS the socket below the filter holds at most kTlsSocketHighWater more.
+  static constexpr size_t kOutputHighWater = 64 << 10;
+  static constexpr size_t kOutputLowWater = 16 << 10;
+  static constexpr size_t kTlsSocketHighWater = 32 << 10;
 
   // Takes ownership of `fd` and sends the greeting. `on_closed` runs (from the loop, never
   // inside a call into this object) once the connection is finished.
@@ -47,6 +60,7 @@ class SmtpConnection : public smtp::SessionHooks,
   void StartTls() override;
   smtp::AuthVerdict CheckCredentials(std::string_view user, std::string_view password) override;
   std::string NewQueueId() override;
+  smtp::BodySink* OpenBody() override;
   void StoreMessage(smtp::ReceivedMessage message) override;
   void OnRejected(std::string_view command, const smtp::Reply& reply) override;
 
@@ -55,12 +69,32 @@ class SmtpConnection : public smtp::SessionHooks,
                  const event::SocketAddress& peer, const event::SocketAddress& local,
                  ClosedCallback on_closed);
 
+  // The session's BodySink: the spool's IncomingBody of the message being received.
+  class SpoolBodySink : public smtp::BodySink {
+   public:
+    void Reset(std::unique_ptr<spool::IncomingBody> body) { body_ = std::move(body); }
+    void Append(std::string_view bytes) override {
+      if (body_) body_->Append(bytes);
+    }
+    void Discard() override { body_.reset(); }  // frees its memory and temporary file now
+    std::unique_ptr<spool::IncomingBody> Take() { return std::move(body_); }
+
+   private:
+    std::unique_ptr<spool::IncomingBody> body_;
+  };
+
   static void OnRead(bufferevent* bev, void* arg);
   static void OnWrite(bufferevent* bev, void* arg);
   static void OnEvent(bufferevent* bev, short events, void* arg);
 
   void HandleRead();
+  void HandleWrite();
   void HandleEvent(short events);
+  // Reads again (and processes input already buffered) unless the session waits, the client
+  // has too much of our output unread, or the connection is ending.
+  void ResumeReading();
+  // Stops reading while more than kOutputHighWater of our output waits; true if so.
+  bool OutputBacklogged();
   // Sends what the session produced; starts TLS or closes when the session asks.
   void Flush();
   void SwitchToTls();
@@ -68,6 +102,8 @@ class SmtpConnection : public smtp::SessionHooks,
   void LogReceptions(const smtp::ReceivedMessage& message, const std::string& queue_id);
   void TouchIdle();
   bool OutputPending() const;
+  // Bytes of our output still queued in our own (top) bufferevent.
+  size_t QueuedOutput() const;
   // Sends what is queued, then closes (bounded wait).
   void CloseWhenFlushed();
   void Close();
@@ -79,15 +115,17 @@ class SmtpConnection : public smtp::SessionHooks,
   std::string id_;
 
   event::BufferEventPtr bev_;
+  SpoolBodySink body_;  // before session_: the session borrows it
   std::unique_ptr<smtp::ServerSession> session_;
   event::Timer idle_timer_, total_timer_, drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::string pending_queue_id_;  // assigned by NewQueueId for the message being received
   bool tls_requested_ = false;
-  bool closing_ = false;       // flush the output, then close
+  bool closing_ = false;  // flush the output, then close
   bool closed_ = false;
+  bool output_backlogged_ = false;  // not reading until our output drains
   bool shutting_down_ = false;
-  bool counted_ = true;        // still in connections_current
+  bool counted_ = true;  // still in connections_current
 };
 
 }  // namespace ec::mta

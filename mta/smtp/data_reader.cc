@@ -3,22 +3,22 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/base/check.h"
 #include "mta/smtp/command.h"
 
 namespace ec::smtp {
 
-void DataReader::Begin(Mode mode, LineEndingPolicy policy, const Limits& limits,
-                       uint64_t size_hint) {
+void DataReader::Begin(Mode mode, LineEndingPolicy policy, const Limits& limits, BodySink* sink) {
+  EC_CHECK(sink != nullptr);
   mode_ = mode;
   policy_ = policy;
   limits_ = limits;
+  sink_ = sink;
   state_ = State::kLineStart;
-  body_.clear();
-  if (limits.max_message_size != 0) size_hint = std::min(size_hint, limits.max_message_size);
-  // A hostile SIZE= must not make us allocate: cap the pre-size.
-  body_.reserve(std::min<uint64_t>(size_hint, 64 << 20));
-  content_size_ = wire_size_ = 0;
-  line_len_ = line_start_ = 0;
+  kept_ = content_size_ = wire_size_ = 0;
+  line_len_ = 0;
+  line_start_ = 0;
+  name_scan_ = NameScan::kScanning;
   discarding_ = size_exceeded_ = bare_cr_ = bare_lf_ = false;
   line_too_long_ = header_line_too_long_ = false;
   longest_line_ = 0;
@@ -27,17 +27,44 @@ void DataReader::Begin(Mode mode, LineEndingPolicy policy, const Limits& limits,
   headers_ = HeaderInfo();
 }
 
-void DataReader::Emit(const char* data, size_t n) {
+void DataReader::Content(const char* data, size_t n) {
+  if (n == 0) return;
+  if (line_len_ == 0) line_first_ = data[0];
+  if (in_headers_ && !discarding_ && name_scan_ == NameScan::kScanning) ScanName(data, n);
+  line_len_ += n;
+  Output(data, n);
+}
+
+void DataReader::Output(const char* data, size_t n) {
   content_size_ += n;
   if (discarding_) return;
-  if (limits_.max_message_size != 0 && body_.size() + n > limits_.max_message_size) {
+  if (limits_.max_message_size != 0 && kept_ + n > limits_.max_message_size) {
     // Keep reading to the end of the data, but drop what we have: the message is refused.
     discarding_ = size_exceeded_ = true;
     in_headers_ = false;
-    std::string().swap(body_);
+    sink_->Discard();
     return;
   }
-  body_.append(data, n);
+  kept_ += n;
+  sink_->Append(std::string_view(data, n));
+}
+
+// A field name is one or more printable ASCII octets but ":" (RFC 5322 §2.2), then ":".
+void DataReader::ScanName(const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char c = data[i];
+    const size_t pos = line_len_ + i;
+    if (c == ':') {
+      name_scan_ = pos > 0 ? NameScan::kField : NameScan::kNotField;
+      name_len_ = pos;
+      return;
+    }
+    if (c < 33 || c > 126) {
+      name_scan_ = NameScan::kNotField;
+      return;
+    }
+    if (pos < sizeof(name_)) name_[pos] = static_cast<char>(c);
+  }
 }
 
 void DataReader::CheckLine() {
@@ -47,30 +74,21 @@ void DataReader::CheckLine() {
     line_too_long_ = true;
   }
   if (!in_headers_ || discarding_) return;
-  const std::string_view line(body_.data() + line_start_, body_.size() - line_start_);
-  if (line.empty()) {
-    EndHeaders(body_.size());  // EndLine moves it past the line end it is about to add
+  if (line_len_ == 0) {
+    EndHeaders(kept_);  // EndLine moves it past the line end it is about to add
     blank_line_ends_headers_ = true;
     return;
   }
-  if (line.front() == ' ' || line.front() == '\t') {
+  if (line_first_ == ' ' || line_first_ == '\t') {
     // A continuation; as the first line it means there is no header section.
     if (first_line_) EndHeaders(line_start_);
+  } else if (name_scan_ != NameScan::kField) {
+    EndHeaders(line_start_);
   } else {
-    const size_t colon = line.find(':');
-    bool is_field = colon != std::string_view::npos && colon > 0;
-    for (size_t i = 0; is_field && i < colon; ++i) {
-      const unsigned char c = line[i];
-      if (c < 33 || c > 126) is_field = false;
-    }
-    if (!is_field) {
-      EndHeaders(line_start_);
-    } else {
-      headers_.present = true;
-      const std::string_view name = line.substr(0, colon);
-      if (EqualsIgnoreCase(name, "Message-ID")) headers_.has_message_id = true;
-      if (EqualsIgnoreCase(name, "Date")) headers_.has_date = true;
-    }
+    headers_.present = true;
+    const std::string_view name(name_, std::min(name_len_, sizeof(name_)));
+    if (name_len_ == 10 && EqualsIgnoreCase(name, "Message-ID")) headers_.has_message_id = true;
+    if (name_len_ == 4 && EqualsIgnoreCase(name, "Date")) headers_.has_date = true;
   }
   if (in_headers_) {
     headers_.longest_line = std::max(headers_.longest_line, line_len_);
@@ -81,7 +99,7 @@ void DataReader::CheckLine() {
   first_line_ = false;
 }
 
-void DataReader::EndHeaders(size_t offset) {
+void DataReader::EndHeaders(uint64_t offset) {
   in_headers_ = false;
   headers_.complete = true;
   headers_.end_offset = offset;
@@ -90,17 +108,18 @@ void DataReader::EndHeaders(size_t offset) {
 void DataReader::EndLine(bool real_crlf, char bare) {
   CheckLine();
   if (real_crlf || (mode_ != Mode::kBinary && policy_ == LineEndingPolicy::kFix)) {
-    Emit("\r\n", 2);
+    Output("\r\n", 2);
   } else {
-    Emit(&bare, 1);
+    Output(&bare, 1);
   }
   if (blank_line_ends_headers_) {
     blank_line_ends_headers_ = false;
-    if (!discarding_) headers_.end_offset = body_.size();
+    if (!discarding_) headers_.end_offset = kept_;
   }
   if (!real_crlf && mode_ != Mode::kBinary) (bare == '\r' ? bare_cr_ : bare_lf_) = true;
   line_len_ = 0;
-  line_start_ = body_.size();
+  line_start_ = kept_;
+  name_scan_ = NameScan::kScanning;
 }
 
 size_t DataReader::Feed(std::string_view input) {
@@ -130,8 +149,7 @@ size_t DataReader::Feed(std::string_view input) {
       case State::kText: {
         const char* stop = std::min(find_next(&next_cr, '\r'), find_next(&next_lf, '\n'));
         if (stop > p) {
-          Emit(p, stop - p);
-          line_len_ += stop - p;
+          Content(p, stop - p);
           p = stop;
         }
         if (p == end) break;
@@ -159,8 +177,7 @@ size_t DataReader::Feed(std::string_view input) {
           state_ = State::kDotCr;
         } else if (*p == '\n') {
           // <CRLF>.<LF>: not the end; the dot is content.
-          Emit(".", 1);
-          ++line_len_;
+          Content(".", 1);
           ++p;
           EndLine(false, '\n');
           state_ = State::kText;
@@ -172,11 +189,10 @@ size_t DataReader::Feed(std::string_view input) {
         if (*p == '\n') {
           ++p;
           state_ = State::kDone;
-          if (in_headers_ && !discarding_) EndHeaders(body_.size());
+          if (in_headers_ && !discarding_) EndHeaders(kept_);
         } else {
           // <CRLF>.<CR>x: not the end either.
-          Emit(".", 1);
-          ++line_len_;
+          Content(".", 1);
           EndLine(false, '\r');
           state_ = State::kText;
         }
@@ -196,7 +212,7 @@ void DataReader::Finish() {
   } else if (line_len_ > 0) {
     CheckLine();
   }
-  if (in_headers_ && !discarding_) EndHeaders(body_.size());
+  if (in_headers_ && !discarding_) EndHeaders(kept_);
   state_ = State::kDone;
 }
 

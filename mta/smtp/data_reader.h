@@ -3,10 +3,11 @@
 // ONLY on a real CRLF "." CRLF; a bare CR or bare LF never starts a line, so <LF>.<LF>,
 // <CR>.<CR>, <LF>.<CR><LF>, <CR><LF>.<LF> ... stay inside the message. Bare CR/LF are either
 // repaired to CRLF (kFix) or passed through and flagged so the session refuses the message
-// after its real end (kPedantic). Input may be split anywhere; the body is built in one string
-// with bulk copies (memchr between line ends). It also counts sizes and line lengths and scans
-// the header section (end of headers, Message-ID:, Date:).
-// Owned by one ServerSession; single thread.
+// after its real end (kPedantic). Input may be split anywhere; the decoded message goes to a
+// BodySink in bulk pieces (memchr between line ends) as it arrives, so the reader itself holds
+// a few dozen bytes whatever the message size. It also counts sizes and line lengths and scans
+// the header section (end of headers, Message-ID:, Date:) without keeping any line.
+// Owned by one ServerSession; single thread. The sink is borrowed for one message.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +19,28 @@ namespace ec::smtp {
 enum class LineEndingPolicy {
   kFix,       // bare CR or LF becomes CRLF (rfc2822_lone_lf_in_body = fix; "ignore" maps here)
   kPedantic,  // kept as is, flagged; the session rejects the message (550 5.6.0)
+};
+
+// Where a DataReader puts the decoded message, piece by piece, in order.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  virtual void Append(std::string_view bytes) = 0;
+  // The message will not be stored (too large, transaction aborted): drop what was appended
+  // now, so it holds neither memory nor disk while the rest of the data is read and ignored.
+  virtual void Discard() = 0;
+};
+
+// A sink that keeps the message in a string (tests, fuzzers, small tools).
+class StringBodySink : public BodySink {
+ public:
+  void Append(std::string_view bytes) override { data_.append(bytes); }
+  void Discard() override { std::string().swap(data_); }
+  const std::string& data() const { return data_; }
+  std::string Take() { return std::move(data_); }
+
+ private:
+  std::string data_;
 };
 
 struct HeaderInfo {
@@ -43,8 +66,8 @@ class DataReader {
     size_t max_header_line_length = 0;  // ditto, for header lines
   };
 
-  // Starts a new message. `size_hint` (declared SIZE=) pre-sizes the buffer, capped by the limit.
-  void Begin(Mode mode, LineEndingPolicy policy, const Limits& limits, uint64_t size_hint = 0);
+  // Starts a new message whose decoded bytes go to `sink` (borrowed until the next Begin).
+  void Begin(Mode mode, LineEndingPolicy policy, const Limits& limits, BodySink* sink);
   // Consumes input. In kDotStuffed it stops right after the terminating "." line and returns
   // how much it used; otherwise it uses everything.
   size_t Feed(std::string_view input);
@@ -52,10 +75,9 @@ class DataReader {
   void Finish();
   bool done() const { return state_ == State::kDone; }
 
-  // The decoded message (dot-stuffing undone, CRLF line ends). Empty if the size was exceeded.
-  const std::string& body() const { return body_; }
-  std::string TakeBody() { return std::move(body_); }
-  // Octets of decoded content, counted even after the limit was passed.
+  // Octets of decoded content (dot-stuffing undone, CRLF line ends), counted even after the
+  // limit was passed; all of them went to the sink unless size_exceeded() (then it was told to
+  // Discard).
   uint64_t content_size() const { return content_size_; }
   // Octets consumed from the wire, terminator included.
   uint64_t wire_size() const { return wire_size_; }
@@ -69,22 +91,34 @@ class DataReader {
 
  private:
   enum class State { kLineStart, kText, kCr, kDot, kDotCr, kDone };
+  // What the current line's bytes before its first colon say (header lines only).
+  enum class NameScan { kScanning, kField, kNotField };
 
-  void Emit(const char* data, size_t n);
+  // Content of the current line.
+  void Content(const char* data, size_t n);
+  // Bytes of the decoded message (content and line ends) to the sink, within the size limit.
+  void Output(const char* data, size_t n);
+  // Follows a header line's field name as its bytes arrive.
+  void ScanName(const char* data, size_t n);
   // A line ended with a real CRLF (crlf=true) or a bare CR/LF (`bare` is the byte).
   void EndLine(bool real_crlf, char bare);
   void CheckLine();
-  void EndHeaders(size_t offset);
+  void EndHeaders(uint64_t offset);
 
   Mode mode_ = Mode::kDotStuffed;
   LineEndingPolicy policy_ = LineEndingPolicy::kFix;
   Limits limits_;
+  BodySink* sink_ = nullptr;
   State state_ = State::kDone;
-  std::string body_;
+  uint64_t kept_ = 0;  // octets given to the sink
   uint64_t content_size_ = 0;
   uint64_t wire_size_ = 0;
-  size_t line_len_ = 0;    // content octets of the current line
-  size_t line_start_ = 0;  // offset of the current line in body_
+  size_t line_len_ = 0;      // content octets of the current line
+  uint64_t line_start_ = 0;  // offset of the current line in the message
+  char line_first_ = 0;      // its first octet, when line_len_ > 0
+  NameScan name_scan_ = NameScan::kScanning;
+  size_t name_len_ = 0;  // octets before the colon, when kField
+  char name_[10] = {};   // their start: enough for "Message-ID" and "Date"
   bool discarding_ = false;
   bool size_exceeded_ = false;
   bool bare_cr_ = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "mta/smtp/base64.h"
 #include "mta/smtp/message_assembly.h"
@@ -153,10 +154,21 @@ void ServerSession::Send(const Reply& reply) {
 void ServerSession::Reject(std::string_view command, const Reply& reply) {
   Send(reply);
   hooks_->OnRejected(command, reply);
-  if (reply.code >= 500 && phase_ != Phase::kClosed && policy_->max_errors != 0 &&
-      ++errors_ >= policy_->max_errors) {
+  if (reply.code >= 500) {
+    CountError();
+  } else if (reply.code >= 400) {
+    CountJunk();  // a 4xx moved nothing forward either (e.g. RCPT past the limit, again)
+  }
+}
+
+void ServerSession::CountError() {
+  if (phase_ != Phase::kClosed && policy_->max_errors != 0 && ++errors_ >= policy_->max_errors) {
     Send(Reply{421, "4.7.0", policy_->banner_hostname + " Error: too many errors"});
   }
+}
+
+void ServerSession::CountJunk() {
+  if (policy_->max_junk_commands != 0 && ++junk_ > policy_->max_junk_commands) CountError();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -198,22 +210,25 @@ void ServerSession::HandleCommand(std::string_view line, bool more_input) {
       if (!cmd.args.empty()) return Reject(line, Reply{501, "5.5.4", "Syntax: RSET"});
       if (!CheckReload()) return;
       ResetTransaction();
-      return Send(kOk);
+      Send(kOk);
+      return CountJunk();
     case Verb::kNoop:
-      return Send(kOk);
+      Send(kOk);
+      return CountJunk();
     case Verb::kQuit:
       Send(Reply{221, "2.0.0", "Bye"});
       return Close();
     case Verb::kVrfy:
       if (cmd.args.empty()) return Reject(line, Reply{501, "5.5.4", "Syntax: VRFY address"});
-      return Send(
-          Reply{252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"});
+      Send(Reply{252, "2.5.0", "Cannot VRFY user, but will accept message and attempt delivery"});
+      return CountJunk();
     case Verb::kExpn:
       return Reject(line, Reply{502, "5.5.1", "Error: EXPN not supported"});
     case Verb::kHelp:
-      return Send(Reply{214, "2.0.0",
-                        "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP "
-                        "STARTTLS AUTH"});
+      Send(Reply{214, "2.0.0",
+                 "Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS "
+                 "AUTH"});
+      return CountJunk();
     case Verb::kUnknown:
       return Reject(line, Reply{500, "5.5.1", "Error: command not recognized"});
   }
@@ -230,10 +245,15 @@ void ServerSession::HandleEhlo(const Command& cmd, bool extended) {
   for (char& c : helo_) {
     if (c < 0x21 || c > 0x7e) c = '?';
   }
-  helo_seen_ = true;
+  // The first one (and the first after STARTTLS) is progress; repeating it is not.
+  const bool repeated = std::exchange(helo_seen_, true);
   esmtp_ = extended;
   ResetTransaction();  // EHLO/HELO imply RSET (RFC 5321 §4.1.4)
-  if (!extended) return Send(Reply{250, "", policy_->banner_hostname});
+  if (!extended) {
+    Send(Reply{250, "", policy_->banner_hostname});
+    if (repeated) CountJunk();
+    return;
+  }
   const Extensions& ext = policy_->extensions;
   std::string text = policy_->banner_hostname;
   auto add = [&text](std::string_view keyword) {
@@ -241,10 +261,8 @@ void ServerSession::HandleEhlo(const Command& cmd, bool extended) {
     text += keyword;
   };
   if (ext.pipelining) add("PIPELINING");
-  if (ext.size) {
-    add(policy_->max_message_size != 0 ? "SIZE " + std::to_string(policy_->max_message_size)
-                                       : std::string("SIZE"));
-  }
+  // Always a number: even with max_message_size = 0 the spool has a hard limit.
+  if (ext.size) add("SIZE " + std::to_string(policy_->MessageSizeLimit()));
   if (ext.eightbitmime) add("8BITMIME");
   if (ext.dsn) add("DSN");
   if (ext.enhanced_status_codes) add("ENHANCEDSTATUSCODES");
@@ -260,6 +278,7 @@ void ServerSession::HandleEhlo(const Command& cmd, bool extended) {
   if (ext.chunking && ext.binarymime) add("BINARYMIME");
   if (ext.smtputf8) add("SMTPUTF8");
   Send(Reply{250, "", std::move(text)});
+  if (repeated) CountJunk();
 }
 
 bool ServerSession::CheckReload() {
@@ -296,8 +315,7 @@ void ServerSession::HandleMail(const Command& cmd) {
   if (mail_) return Reject(cmd.verb_text, BadSequence("Error: nested MAIL command"));
   Parsed<MailCommand> parsed = ParseMailArgs(cmd.args, MakeParseOptions());
   if (!parsed.ok()) return Reject(cmd.verb_text, parsed.error());
-  if (policy_->max_message_size != 0 && parsed.value().size &&
-      *parsed.value().size > policy_->max_message_size) {
+  if (parsed.value().size && *parsed.value().size > policy_->MessageSizeLimit()) {
     return Reject(cmd.verb_text,
                   Reply{552, "5.3.4", "Error: message size exceeds fixed maximum message size"});
   }
@@ -310,8 +328,7 @@ void ServerSession::HandleRcpt(const Command& cmd) {
   ++rcpt_attempts_;
   Parsed<RcptCommand> parsed = ParseRcptArgs(cmd.args, MakeParseOptions());
   if (!parsed.ok()) return Reject(cmd.verb_text, parsed.error());
-  if (policy_->max_recipients_per_message != 0 &&
-      rcpts_.size() >= policy_->max_recipients_per_message) {
+  if (rcpts_.size() >= policy_->RecipientLimit()) {
     return Reject(cmd.verb_text, Reply{452, "4.5.3", "Error: too many recipients"});
   }
   const Mailbox& rcpt = parsed.value().recipient;
@@ -327,7 +344,7 @@ void ServerSession::HandleRcpt(const Command& cmd) {
 
 DataReader::Limits ServerSession::MakeLimits() const {
   DataReader::Limits limits;
-  limits.max_message_size = policy_->max_message_size;
+  limits.max_message_size = policy_->MessageSizeLimit();
   limits.max_line_length = policy_->max_line_length;
   limits.max_header_line_length = policy_->max_header_line_length;
   return limits;
@@ -342,8 +359,8 @@ void ServerSession::HandleData(const Command& cmd) {
                                      ? Reply{554, "5.5.1", "Error: no valid recipients"}
                                      : BadSequence("Error: need RCPT command"));
   }
-  reader_.Begin(DataReader::Mode::kDotStuffed, policy_->lone_lf_in_body, MakeLimits(),
-                mail_->size.value_or(0));
+  body_ = hooks_->OpenBody();
+  reader_.Begin(DataReader::Mode::kDotStuffed, policy_->lone_lf_in_body, MakeLimits(), body_);
   phase_ = Phase::kData;
   Send(Reply{354, "", "End data with <CR><LF>.<CR><LF>"});
 }
@@ -371,7 +388,8 @@ void ServerSession::HandleBdat(const Command& cmd) {
     bdat_used_ = true;
     const DataReader::Mode mode = mail_->body == BodyType::kBinaryMime ? DataReader::Mode::kBinary
                                                                        : DataReader::Mode::kChunked;
-    reader_.Begin(mode, policy_->lone_lf_in_body, MakeLimits(), mail_->size.value_or(0));
+    body_ = hooks_->OpenBody();
+    reader_.Begin(mode, policy_->lone_lf_in_body, MakeLimits(), body_);
   }
   phase_ = Phase::kBdat;
   if (bdat_remaining_ == 0) EndBdatChunk();
@@ -452,7 +470,8 @@ void ServerSession::FinishMessage(std::string_view command) {
   env.declared_size = mail_->size;
   env.received_at = hooks_->Now();
   message.headers = BuildPrependedHeaders(env, reader_.headers(), *policy_);
-  message.body = reader_.TakeBody();
+  message.body_size = reader_.content_size();
+  body_ = nullptr;  // the hooks take what it holds
   phase_ = Phase::kStoring;
   hooks_->StoreMessage(std::move(message));  // may complete re-entrantly
 }
@@ -461,6 +480,7 @@ void ServerSession::OnMessageStored() {
   if (phase_ == Phase::kClosed) return;  // timed out meanwhile; nobody to tell
   EC_CHECK(phase_ == Phase::kStoring);
   ++messages_;
+  junk_ = 0;
   phase_ = Phase::kCommand;
   Send(Reply{250, "2.0.0", "Ok: queued as " + queue_id_});
   ResetTransaction();
@@ -480,6 +500,10 @@ void ServerSession::OnMessageStoreFailed(const Status& status) {
 }
 
 void ServerSession::ResetTransaction() {
+  if (body_ != nullptr) {
+    body_->Discard();  // RSET or EHLO between BDAT chunks, a refused message: nothing kept
+    body_ = nullptr;
+  }
   mail_.reset();
   rcpts_.clear();
   rcpt_dsn_.clear();

@@ -3,7 +3,10 @@
 // WantsClose(), and carries out what it asks through SessionHooks (TLS handshake, credentials,
 // storing a message). Replies to pipelined commands come out in order (RFC 2920); while a
 // message is being stored or TLS is being negotiated no further input is processed (input read
-// meanwhile is buffered, or after STARTTLS discarded: RFC 3207 / CVE-2011-0411).
+// meanwhile is buffered, or after STARTTLS discarded: RFC 3207 / CVE-2011-0411). A message
+// body streams through DataReader into the BodySink the hooks give out, so what the session
+// holds stays small whatever the client sends; commands that make no progress count toward
+// max_errors once past max_junk_commands (a NOOP/RSET flood ends with 421).
 // One session per connection; all methods on the connection's thread. The session keeps the
 // policy snapshot alive (a config reload does not change sessions in flight) and borrows
 // `hooks`, which must outlive it.
@@ -86,6 +89,10 @@ class ServerSession {
 
   void Send(const Reply& reply);
   void Reject(std::string_view command, const Reply& reply);
+  // One more protocol error; 421 and close at max_errors.
+  void CountError();
+  // One more command that moved nothing forward; an error once past max_junk_commands.
+  void CountJunk();
   void Close() { phase_ = Phase::kClosed; }
   bool Enhanced() const { return policy_->extensions.enhanced_status_codes; }
   ParseOptions MakeParseOptions() const;
@@ -124,10 +131,12 @@ class ServerSession {
   uint64_t bdat_chunk_size_ = 0;
   std::optional<Reply> bdat_error_;
   DataReader reader_;
+  BodySink* body_ = nullptr;  // the hooks' sink for the message being received, if any
   std::string queue_id_;
 
   size_t messages_ = 0;
   size_t errors_ = 0;
+  size_t junk_ = 0;  // no-progress commands since the last accepted message
   bool reload_pending_ = false;
 };
 

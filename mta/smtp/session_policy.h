@@ -17,6 +17,7 @@
 #include "mta/smtp/command.h"
 #include "mta/smtp/data_reader.h"
 #include "mta/smtp/relay.h"
+#include "mta/spool/record.h"
 
 namespace ec::smtp {
 
@@ -46,6 +47,10 @@ enum class StartTlsInjectionPolicy {
   kReject,  // refuse STARTTLS (554 5.5.1) and close: the client is broken or an attacker
 };
 
+// The largest message the spool can store (its hard record limit) less room for the headers
+// added at reception: a larger one is refused 552 5.3.4 whatever max_message_size says.
+inline constexpr uint64_t kMaxStorableMessageSize = spool::kMaxBodyLen - (64u << 10);
+
 struct SessionPolicy {
   std::string banner_hostname = "localhost";
   std::string static_banner;      // full greeting replacing "220 <host> ESMTP ecmta"; "220 ..."
@@ -55,12 +60,20 @@ struct SessionPolicy {
   bool auth_available = false;    // an AUTH backend is configured
   bool auth_requires_tls = true;  // AUTH only after STARTTLS (538 5.7.11 otherwise)
 
-  uint64_t max_message_size = 0;             // octets; 0 = unlimited
-  size_t max_recipients_per_message = 0;     // 0 = unlimited
+  uint64_t max_message_size = 0;             // octets; 0 = unlimited (up to max_storable_size)
+  size_t max_recipients_per_message = 0;     // 0 = unlimited (up to recipient_ceiling)
   size_t max_receptions_per_connection = 0;  // 0 = unlimited
   size_t max_command_line_length = 512;      // incl. CRLF (RFC 5321 §4.5.3.1.4)
   size_t max_auth_line_length = 12288;       // AUTH lines (RFC 4954 §4)
-  size_t max_errors = 20;                    // protocol errors before 421
+  size_t max_errors = 20;                    // protocol errors before 421; 0 = unlimited
+  // Not options: bounds that hold whatever the configuration says, so one session's memory and
+  // its spool record stay bounded. Tests lower them.
+  uint64_t max_storable_size = kMaxStorableMessageSize;
+  size_t recipient_ceiling = 10000;  // envelope of 10000 longest RCPTs < spool::kMaxMetaLen
+  // Commands that move no transaction forward (NOOP, RSET, VRFY, HELP, HELO/EHLO after the
+  // first, anything refused with a 4xx) allowed since the last accepted message; each one past
+  // this counts as an error toward max_errors, as Postfix's smtpd_junk_command_limit. 0 = none.
+  size_t max_junk_commands = 100;
 
   bool require_ehlo = false;
   bool allow_null_envelope_sender = true;
@@ -78,6 +91,16 @@ struct SessionPolicy {
 
   const std::string& ReceivedHostname() const {
     return received_hostname.empty() ? banner_hostname : received_hostname;
+  }
+  // The size limit in force: max_message_size within what the spool can store.
+  uint64_t MessageSizeLimit() const {
+    return max_message_size != 0 && max_message_size < max_storable_size ? max_message_size
+                                                                         : max_storable_size;
+  }
+  size_t RecipientLimit() const {
+    return max_recipients_per_message != 0 && max_recipients_per_message < recipient_ceiling
+               ? max_recipients_per_message
+               : recipient_ceiling;
   }
 };
 
@@ -116,12 +139,13 @@ struct Envelope {
 };
 
 // A message ready to be made durable: `headers` (Received:, added Message-ID:/Date:) go in front
-// of `body`, which holds the message exactly as decoded (CRLF line ends).
+// of the body, which the hooks received through the BodySink they gave out (OpenBody): the
+// message exactly as decoded (CRLF line ends), body_size octets.
 struct ReceivedMessage {
   Envelope envelope;
   std::string headers;
-  std::string body;
-  uint64_t size() const { return headers.size() + body.size(); }
+  uint64_t body_size = 0;
+  uint64_t size() const { return headers.size() + body_size; }
 };
 
 enum class AuthVerdict { kAccepted, kRejected, kTemporaryFailure };
@@ -139,8 +163,13 @@ class SessionHooks {
   virtual AuthVerdict CheckCredentials(std::string_view user, std::string_view password) = 0;
   // A fresh queue id, used in Received: and Message-ID:.
   virtual std::string NewQueueId() = 0;
-  // Make the message durable, then call OnMessageStored or OnMessageStoreFailed. Until then the
-  // session reads no further input.
+  // Where the body of the message now starting (DATA, first BDAT) goes as it is decoded, so it
+  // need not be held in memory. Owned by the hooks; the session uses it until it calls
+  // StoreMessage (which takes what it holds) or tells it to Discard (the message is refused or
+  // the transaction aborted), and never after the next OpenBody.
+  virtual BodySink* OpenBody() = 0;
+  // Make the message (`headers`, then the body given to the sink) durable, then call
+  // OnMessageStored or OnMessageStoreFailed. Until then the session reads no further input.
   virtual void StoreMessage(ReceivedMessage message) = 0;
   virtual std::chrono::system_clock::time_point Now() { return std::chrono::system_clock::now(); }
   // For the rejectlog: a command (or "DATA"/"BDAT" for the message) got a 4xx/5xx reply.

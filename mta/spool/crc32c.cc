@@ -48,7 +48,40 @@ bool HaveSse42() {
 }
 #endif
 
+// a * b modulo the polynomial, both as reflected bit strings (x^0 in the top bit).
+uint32_t MultModP(uint32_t a, uint32_t b) {
+  uint32_t m = 1u << 31, p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+  }
+  return p;
+}
+
+// x^(2^k) modulo the polynomial, for k = 0..31.
+std::array<uint32_t, 32> MakeX2nTable() {
+  std::array<uint32_t, 32> table{};
+  uint32_t p = 1u << 30;  // x^1
+  table[0] = p;
+  for (size_t k = 1; k < table.size(); ++k) table[k] = p = MultModP(p, p);
+  return table;
+}
+
 }  // namespace
+
+uint32_t Crc32cCombine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  static const std::array<uint32_t, 32> kX2n = MakeX2nTable();
+  // crc_a shifted over len_b zero bytes: multiply by x^(8 * len_b).
+  uint32_t shift = 1u << 31;  // x^0
+  for (unsigned k = 3; len_b != 0; len_b >>= 1, ++k) {
+    if (len_b & 1) shift = MultModP(kX2n[k & 31], shift);
+  }
+  return MultModP(shift, crc_a) ^ crc_b;
+}
 
 uint32_t Crc32c(uint32_t crc, const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);

@@ -140,8 +140,13 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes) {
 }
 
 void AppendMessageRecord(const MessageMeta& meta, std::string_view body, std::string* out) {
+  AppendMessageRecord(meta, body.size(), Crc32c(body), out);
+}
+
+void AppendMessageRecord(const MessageMeta& meta, uint64_t body_len, uint32_t body_crc,
+                         std::string* out) {
   EC_CHECK(meta.states.size() == meta.envelope.rcpts.size());
-  EC_CHECK(body.size() <= kMaxBodyLen);
+  EC_CHECK(body_len <= kMaxBodyLen);
   const Envelope& e = meta.envelope;
   std::string m;
   m.reserve(64 + e.mail_from.size() + e.client_ip.size() + e.helo.size() + e.auth_user.size() +
@@ -174,7 +179,7 @@ void AppendMessageRecord(const MessageMeta& meta, std::string_view body, std::st
     PutStr(&m, e.binding_group);
   }
   EC_CHECK(m.size() <= kMaxMetaLen);
-  AppendRecord(RecordType::kMessage, m, static_cast<uint32_t>(body.size()), Crc32c(body), out);
+  AppendRecord(RecordType::kMessage, m, static_cast<uint32_t>(body_len), body_crc, out);
 }
 
 void AppendUpdateRecord(const UpdateMeta& meta, std::string* out) {
@@ -283,57 +288,6 @@ Result<RemoveMeta> DecodeRemoveMeta(std::string_view bytes) {
   uint64_t id;
   if (!r.U64(&id) || !r.done()) return Malformed("bad remove record");
   return RemoveMeta{QueueId(id)};
-}
-
-ScanResult ScanRecords(std::string_view bytes, bool verify_bodies,
-                       const std::function<void(ScannedRecord&&)>& visit) {
-  ScanResult result;
-  uint64_t pos = 0;
-  auto stop = [&](std::string why) {
-    result.valid_end = pos;
-    result.error = "offset " + std::to_string(pos) + ": " + std::move(why);
-    return result;
-  };
-  while (pos < bytes.size()) {
-    std::string_view rest = bytes.substr(pos);
-    auto header = DecodeRecordHeader(rest);
-    if (!header.ok()) return stop(header.status().message());
-    if (rest.size() < header->total_size()) return stop("record runs past end of file (torn)");
-    std::string_view meta_bytes = rest.substr(kRecordHeaderSize, header->meta_len);
-    std::string_view body = rest.substr(kRecordHeaderSize + header->meta_len, header->body_len);
-    if (!MetaCrcMatches(*header, rest, meta_bytes)) return stop("meta checksum mismatch");
-    if ((verify_bodies || header->body_len == 0) && Crc32c(body) != header->body_crc) {
-      return stop("body checksum mismatch");
-    }
-    ScannedRecord rec;
-    rec.offset = pos;
-    rec.header = *header;
-    rec.body = body;
-    switch (header->type) {
-      case RecordType::kMessage: {
-        auto m = DecodeMessageMeta(meta_bytes);
-        if (!m.ok()) return stop(m.status().message());
-        rec.meta = std::move(m).value();
-        break;
-      }
-      case RecordType::kUpdate: {
-        auto m = DecodeUpdateMeta(meta_bytes);
-        if (!m.ok()) return stop(m.status().message());
-        rec.meta = std::move(m).value();
-        break;
-      }
-      case RecordType::kRemove: {
-        auto m = DecodeRemoveMeta(meta_bytes);
-        if (!m.ok()) return stop(m.status().message());
-        rec.meta = std::move(m).value();
-        break;
-      }
-    }
-    pos += header->total_size();
-    visit(std::move(rec));
-  }
-  result.valid_end = pos;
-  return result;
 }
 
 }  // namespace ec::spool

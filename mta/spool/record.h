@@ -8,7 +8,7 @@
 // Record header = magic u32 | type u8 | version u8 | reserved u16 | meta_len u32 | body_len u32
 //                 | meta_crc u32 (crc32c over header bytes 0..16 and the meta) | body_crc u32
 // A record is valid only if both checksums match, so a torn or partly written record is seen as
-// invalid and the scan of its segment stops there.
+// invalid. The scanner (record_scan.cc) then finds where whole records resume, see ScanRecords.
 #pragma once
 
 #include <cstddef>
@@ -72,6 +72,9 @@ std::string EncodeSegmentHeader(const SegmentHeader& header);
 // Appends the record header and meta of a message to `out`; the body is written right after it
 // by the caller (so it is never copied), and only its checksum is taken here.
 void AppendMessageRecord(const MessageMeta& meta, std::string_view body, std::string* out);
+// The same for a body that is not in memory: its length and CRC-32C are given.
+void AppendMessageRecord(const MessageMeta& meta, uint64_t body_len, uint32_t body_crc,
+                         std::string* out);
 void AppendUpdateRecord(const UpdateMeta& meta, std::string* out);
 void AppendRemoveRecord(QueueId id, std::string* out);
 
@@ -94,15 +97,30 @@ struct ScannedRecord {
   std::string_view body;
 };
 
-struct ScanResult {
-  uint64_t valid_end = 0;  // bytes up to here are whole records
-  std::string error;       // why the scan stopped before the end; empty if it reached it
+// A stretch of bytes between whole records that ScanRecords skipped.
+struct DamagedRange {
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  std::string reason;  // what was wrong at `offset`
 };
 
-// Walks the records in `bytes` (a segment without its header) in order, calling `visit` for
-// each valid one, and stops at the first that is torn, corrupt or unknown. With
-// `verify_bodies` false the body checksum is not computed (the caller knows the data was synced
-// and will check the body when it reads it).
+struct ScanResult {
+  uint64_t valid_end = 0;  // end of the last whole record; no whole record starts after it
+  std::vector<DamagedRange> damaged;  // skipped stretches before valid_end, in order
+  std::string error;  // why the bytes from valid_end on are not records; empty if there are none
+  // Those bytes are what a crash mid-append leaves (one record cut short, or zeros), not damage.
+  bool torn_tail = false;
+};
+
+// Walks the records in `bytes` (a segment without its header) in order and calls `visit` for
+// each whole, valid one. At a torn, corrupt or unknown record it finds where whole records
+// resume: after the record's own extent when its header is confirmed (by the meta checksum, as
+// stored or with one bit corrected) or when a whole record (or the end) follows that extent;
+// otherwise at the next offset where a whole record passes both checksums. A confirmed header is
+// never looked inside, so a record-shaped body is not taken for a record. With `verify_bodies`
+// false the body checksum of records read in order is not computed (the caller knows the data
+// was synced and will check the body when it reads it); records found by the search always are.
+// The work spent searching is bounded by a small multiple of the input size.
 ScanResult ScanRecords(std::string_view bytes, bool verify_bodies,
                        const std::function<void(ScannedRecord&&)>& visit);
 

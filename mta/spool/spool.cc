@@ -77,9 +77,16 @@ void Spool::Submit(Envelope envelope, std::string body, SubmitCallback done) {
 }
 
 void Spool::Submit(QueueId id, Envelope envelope, std::string body, SubmitCallback done) {
+  Submit(id, std::move(envelope), std::move(body), nullptr, std::move(done));
+}
+
+void Spool::Submit(QueueId id, Envelope envelope, std::string prefix,
+                   std::unique_ptr<IncomingBody> body, SubmitCallback done) {
   Status invalid;
+  const uint64_t size = prefix.size() + (body ? body->size() : 0);
   if (envelope.rcpts.empty()) invalid = InvalidArgument("message has no recipients");
-  if (body.size() > kMaxBodyLen) invalid = InvalidArgument("message body too large for spool");
+  if (size > kMaxBodyLen) invalid = InvalidArgument("message body too large for spool");
+  if (body && invalid.ok()) invalid = body->Finish();  // disk full while receiving: 452
   if (EnvelopeBytes(envelope) > kMaxMetaLen) invalid = InvalidArgument("envelope too large");
   if (id.valid()) {
     // An id that did not come from NewId() must still never be issued again.
@@ -95,7 +102,8 @@ void Spool::Submit(QueueId id, Envelope envelope, std::string body, SubmitCallba
   op.type = RecordType::kMessage;
   op.id = id;
   op.envelope = std::move(envelope);
-  op.body = std::move(body);
+  op.body = std::move(prefix);
+  op.incoming = std::move(body);
   op.submitted = std::move(done);
   (void)Enqueue(std::move(op));
 }
@@ -267,7 +275,7 @@ void Spool::CommitterLoop() {
 
 void Spool::CommitBatch(std::vector<Op> ops) {
   // Encode every record header and meta into one buffer; bodies are written from where they
-  // are, so a body is never copied.
+  // are (memory, or the temporary file of a streamed body), so a body is never copied here.
   std::string headers;
   struct Piece {
     size_t head_offset, head_size;
@@ -275,7 +283,8 @@ void Spool::CommitBatch(std::vector<Op> ops) {
     size_t rcpts;
   };
   std::vector<Piece> pieces(ops.size());
-  size_t total = 0, messages = 0;
+  uint64_t total = 0;
+  size_t messages = 0;
   for (size_t i = 0; i < ops.size(); ++i) {
     Op& op = ops[i];
     pieces[i].head_offset = headers.size();
@@ -285,7 +294,9 @@ void Spool::CommitBatch(std::vector<Op> ops) {
         meta.id = op.id.valid() ? op.id : ids_.Next();
         meta.envelope = std::move(op.envelope);
         meta.states.resize(meta.envelope.rcpts.size());
-        AppendMessageRecord(meta, op.body, &headers);
+        uint32_t crc = Crc32c(op.body);
+        if (op.incoming) crc = Crc32cCombine(crc, op.incoming->crc(), op.incoming->size());
+        AppendMessageRecord(meta, op.BodySize(), crc, &headers);
         pieces[i].id = meta.id;
         pieces[i].rcpts = meta.states.size();
         ++messages;
@@ -299,19 +310,26 @@ void Spool::CommitBatch(std::vector<Op> ops) {
         break;
     }
     pieces[i].head_size = headers.size() - pieces[i].head_offset;
-    total += pieces[i].head_size + op.body.size();
+    total += pieces[i].head_size + op.BodySize();
   }
 
   Status status = EnsureActiveSegment(total);
   const uint64_t start = active_end_;
   if (status.ok()) {
-    std::vector<struct iovec> iov;
-    iov.reserve(ops.size() * 2);
+    std::vector<WritePiece> writes;
+    writes.reserve(ops.size() * 3);
     for (size_t i = 0; i < ops.size(); ++i) {
-      iov.push_back({headers.data() + pieces[i].head_offset, pieces[i].head_size});
-      if (!ops[i].body.empty()) iov.push_back({ops[i].body.data(), ops[i].body.size()});
+      writes.push_back({headers.data() + pieces[i].head_offset, pieces[i].head_size});
+      writes.push_back({ops[i].body.data(), ops[i].body.size()});
+      if (const IncomingBody* in = ops[i].incoming.get()) {
+        if (in->spilled()) {
+          writes.push_back({.len = in->size(), .fd = in->fd()});
+        } else {
+          writes.push_back({in->memory().data(), in->memory().size()});
+        }
+      }
     }
-    status = AppendAndSync(std::move(iov));
+    status = AppendAndSync(writes);
   }
 
   if (!status.ok()) {
@@ -327,13 +345,13 @@ void Spool::CommitBatch(std::vector<Op> ops) {
     Segment& seg = *active_;
     for (size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].type == RecordType::kMessage) {
-        const uint32_t body_len = static_cast<uint32_t>(ops[i].body.size());
+        const uint32_t body_len = static_cast<uint32_t>(ops[i].BodySize());
         const uint32_t meta_len = static_cast<uint32_t>(pieces[i].head_size - kRecordHeaderSize);
         Entry& e = index_[pieces[i].id] = Entry{seg.seq, offset, meta_len, body_len,
                                                 std::vector<RecipientState>(pieces[i].rcpts)};
         seg.Add(e);
       }
-      offset += pieces[i].head_size + ops[i].body.size();
+      offset += pieces[i].head_size + ops[i].BodySize();
     }
     active_end_ = seg.end = offset;
     stats_.batches++;
@@ -343,6 +361,8 @@ void Spool::CommitBatch(std::vector<Op> ops) {
     stats_.bytes_written += total;
   }
 
+  // Temporary files are freed here, on the committer, not on the caller's loop.
+  for (Op& op : ops) op.incoming.reset();
   // One hop to the caller's loop for the whole batch.
   auto run = [ops = std::move(ops), pieces = std::move(pieces), status]() mutable {
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -360,12 +380,12 @@ void Spool::CommitBatch(std::vector<Op> ops) {
   Post(std::move(run));
 }
 
-// Writes `iov` at the end of the active segment and syncs it. On failure the segment is cut
+// Writes `pieces` at the end of the active segment and syncs it. On failure the segment is cut
 // back to where it ended, or abandoned if that is not possible or the sync failed.
-Status Spool::AppendAndSync(std::vector<struct iovec> iov) {
+Status Spool::AppendAndSync(const std::vector<WritePiece>& pieces) {
   const uint64_t start = active_end_;
-  Status status = PwritevAll(options_.io, active_->fd.get(), std::move(iov),
-                             static_cast<off_t>(start), active_->path);
+  Status status = WritePiecesAt(options_.io, active_->fd.get(), pieces, static_cast<off_t>(start),
+                                active_->path);
   if (status.ok() && options_.sync) {
     status = DataSync(options_.io, active_->fd.get(), active_->path);
     // After a failed sync the page cache may claim data the disk lacks: never append to this

@@ -29,6 +29,7 @@
 #include "common/base/status.h"
 #include "mta/spool/envelope.h"
 #include "mta/spool/file_io.h"
+#include "mta/spool/incoming_body.h"
 #include "mta/spool/queue_id.h"
 
 namespace ec::spool {
@@ -73,8 +74,9 @@ class Spool {
   using SubmitCallback = std::function<void(Result<QueueId>)>;
   using DoneCallback = std::function<void(Status)>;
 
-  // Opens or creates the spool: scans every segment, drops torn or corrupt tails (logging each),
-  // rebuilds the index and starts the committer. Fails if another process holds the spool.
+  // Opens or creates the spool: scans every segment, drops torn tails, skips damaged records
+  // (keeping a .corrupt copy; logging each), rebuilds the index and starts the committer. Fails
+  // if another process holds the spool.
   static Result<std::unique_ptr<Spool>> Open(SpoolOptions options);
   ~Spool();
   Spool(const Spool&) = delete;
@@ -87,6 +89,17 @@ class Spool {
   // The same with an id taken earlier from NewId() (so the SMTP side can log it before the
   // message is stored); an invalid QueueId() means "assign one".
   void Submit(QueueId id, Envelope envelope, std::string body, SubmitCallback done);
+  // The same for a message received as a stream: its content is `prefix` (e.g. the trace
+  // headers added at reception) followed by `body`. Finishes `body` on the caller's thread (its
+  // buffered tail); a body that failed (disk full while receiving) fails the submit the same way
+  // a failed commit does. The committer copies a spilled body into the segment without holding
+  // it in memory (copy_file_range) and syncs it with the batch: durability is as for Submit.
+  void Submit(QueueId id, Envelope envelope, std::string prefix, std::unique_ptr<IncomingBody> body,
+              SubmitCallback done);
+  // An empty body to fill while a message is received, then to hand to Submit.
+  std::unique_ptr<IncomingBody> NewIncomingBody() const {
+    return std::make_unique<IncomingBody>(options_.spoolbase, options_.io);
+  }
   // A fresh queue id, unique across restarts like every id the spool assigns.
   QueueId NewId() { return ids_.Next(); }
 
@@ -128,7 +141,7 @@ class Spool {
   void CommitterLoop();
   void CommitBatch(std::vector<Op> ops);
   Status EnsureActiveSegment(size_t incoming_bytes);
-  Status AppendAndSync(std::vector<struct iovec> iov);
+  Status AppendAndSync(const std::vector<WritePiece>& pieces);
   Status CreateSegment(uint64_t seq);
   void RetireActiveSegment();
   void CollectGarbage();

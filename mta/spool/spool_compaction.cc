@@ -70,12 +70,12 @@ bool Spool::MaybeCompact() {
   Status status = EnsureActiveSegment(total);
   const uint64_t start = active_end_;
   if (status.ok()) {
-    std::vector<struct iovec> iov;
+    std::vector<WritePiece> writes;
     for (size_t i = 0; i < moving.size(); ++i) {
-      iov.push_back({headers.data() + heads[i].first, heads[i].second});
-      if (!bodies[i].empty()) iov.push_back({bodies[i].data(), bodies[i].size()});
+      writes.push_back({headers.data() + heads[i].first, heads[i].second});
+      writes.push_back({bodies[i].data(), bodies[i].size()});
     }
-    status = AppendAndSync(std::move(iov));
+    status = AppendAndSync(writes);
   }
   if (!status.ok()) {
     // Retried after the next successful batch or removal; nothing was lost.

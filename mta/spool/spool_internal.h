@@ -2,6 +2,7 @@
 // Not for use outside mta/spool.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -42,13 +43,17 @@ struct Spool::Op {
   RecordType type = RecordType::kMessage;
   QueueId id;         // kMessage: chosen by the caller, or invalid to assign one
   Envelope envelope;  // kMessage
-  std::string body;   // kMessage
+  std::string body;   // kMessage: the content, or its prefix when `incoming` is set
+  // kMessage: the rest of the content, if streamed. Shared only so that Op stays copyable for
+  // std::function; the committer drops it before the completions are posted.
+  std::shared_ptr<IncomingBody> incoming;
   SubmitCallback submitted;
   UpdateMeta update;  // kUpdate
   QueueId remove_id;  // kRemove
   DoneCallback done;  // kUpdate, kRemove
 
-  size_t ApproxBytes() const { return kRecordHeaderSize + 256 + body.size(); }
+  uint64_t BodySize() const { return body.size() + (incoming ? incoming->size() : 0); }
+  uint64_t ApproxBytes() const { return kRecordHeaderSize + 256 + BodySize(); }
 };
 
 inline constexpr char kSegmentSuffix[] = ".seg";

@@ -1,4 +1,5 @@
-// Spool::Open: locking the spool, scanning segments, rebuilding the index.
+// Spool::Open: locking the spool, scanning segments, rebuilding the index, and setting damaged
+// segments aside for the operator (docs/spool.md, "Recovery").
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -47,6 +48,57 @@ uint64_t ParseSegmentName(std::string_view name) {
   return id ? id->value() : 0;
 }
 
+// True if the file at `path` holds exactly `bytes`.
+bool HoldsExactly(const std::string& path, std::string_view bytes) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 ||
+      static_cast<uint64_t>(st.st_size) != bytes.size()) {
+    return false;
+  }
+  Mapping map(fd.get(), bytes.size());
+  return map.ok() && map.bytes() == bytes;
+}
+
+// "<path>.corrupt", or "<path>.corrupt.N" when that is taken: a copy set aside earlier is never
+// overwritten. Sets `*done` if one of them already holds `bytes` (a restart met the same damage).
+std::string CorruptName(const std::string& path, std::string_view bytes, bool* done) {
+  std::string name = path + kCorruptSuffix;
+  for (int n = 1; n <= 100; ++n) {
+    if (::access(name.c_str(), F_OK) != 0) break;
+    if (!bytes.empty() && HoldsExactly(name, bytes)) {
+      *done = true;
+      break;
+    }
+    name = path + kCorruptSuffix + "." + std::to_string(n);
+  }
+  return name;
+}
+
+// Copies a damaged segment (`bytes`, as read) beside it for the operator: the segment itself
+// stays in use for its whole records. Returns the copy's name.
+Result<std::string> CopyAside(const SpoolOptions& options, const std::string& path,
+                              std::string_view bytes) {
+  bool done = false;
+  const std::string name = CorruptName(path, bytes, &done);
+  if (done) return name;
+  const std::string temp = name + kTempSuffix;
+  Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, options.file_mode));
+  if (!fd.valid()) return ErrnoStatus("creating " + temp, errno);
+  Status s =
+      PwritevAll(options.io, fd.get(), {{const_cast<char*>(bytes.data()), bytes.size()}}, 0, temp);
+  if (s.ok() && options.sync) s = DataSync(options.io, fd.get(), temp);
+  if (s.ok() && ::rename(temp.c_str(), name.c_str()) != 0) {
+    s = ErrnoStatus("renaming " + temp, errno);
+  }
+  if (!s.ok()) {
+    ::unlink(temp.c_str());
+    return s;
+  }
+  if (options.sync) EC_RETURN_IF_ERROR(SyncDirectory(options.spoolbase));
+  return name;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
@@ -88,6 +140,12 @@ Status Spool::Recover() {
       Log("event=discard_temp_segment file=" + name);
       continue;
     }
+    if (name.starts_with(kIncomingPrefix) && name.ends_with(kTempSuffix)) {
+      // A received body's temporary file, left by a crash before it was unlinked (IncomingBody).
+      ::unlink(entry.path().c_str());
+      Log("event=discard_incoming_body file=" + name);
+      continue;
+    }
     if (uint64_t seq = ParseSegmentName(name)) seqs.push_back(seq);
   }
   if (ec) return ErrnoStatus("listing spool " + options_.spoolbase, ec.value());
@@ -121,7 +179,8 @@ Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
     // not a crash. Keep the file for the operator, out of the way of the next scan.
     Log("event=corrupt_segment file=" + path + " reason=\"" +
         (header.ok() ? std::string("sequence mismatch") : header.status().message()) + "\"");
-    if (::rename(path.c_str(), (path + kCorruptSuffix).c_str()) != 0) {
+    bool done = false;
+    if (::rename(path.c_str(), CorruptName(path, {}, &done).c_str()) != 0) {
       return ErrnoStatus("renaming corrupt segment " + path, errno);
     }
     return Status::Ok();
@@ -159,14 +218,36 @@ Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
         }
       });
   seg->end = kSegmentHeaderSize + scan.valid_end;
-  if (!scan.error.empty()) {
-    const uint64_t keep = seg->end;
-    Log("event=discard_torn_tail file=" + path + " kept_bytes=" + std::to_string(keep) +
-        " discarded_bytes=" + std::to_string(static_cast<uint64_t>(st.st_size) - keep) +
-        " reason=\"" + scan.error + "\"");
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  const bool damaged_tail = !scan.error.empty() && !scan.torn_tail;
+  // Damage (not a crash) lost the records skipped here: log each stretch and keep a copy of the
+  // segment as it was. The segment is not changed, and its whole records are indexed above.
+  for (const DamagedRange& r : scan.damaged) {
+    Log("event=skip_damaged_records file=" + path +
+        " offset=" + std::to_string(kSegmentHeaderSize + r.offset) +
+        " length=" + std::to_string(r.length) + " reason=\"" + r.reason + "\"");
+  }
+  if (damaged_tail) {
+    Log("event=skip_damaged_records file=" + path + " offset=" + std::to_string(seg->end) +
+        " length=" + std::to_string(size - seg->end) + " reason=\"" + scan.error + "\"");
+  }
+  if (!scan.damaged.empty() || damaged_tail) {
+    // A torn tail after the damage is not worth keeping: the copy ends where it is cut below.
+    auto copy = CopyAside(options_, path, map.bytes().substr(0, damaged_tail ? size : seg->end));
+    if (copy.ok()) {
+      Log("event=corrupt_segment_copied file=" + path + " copy=" + *copy +
+          " damaged_ranges=" + std::to_string(scan.damaged.size() + damaged_tail));
+    } else {
+      Log("event=corrupt_copy_failed file=" + path + " error=\"" + copy.status().ToString() +
+          "\" note=\"the damaged bytes stay in the segment until it is reclaimed\"");
+    }
+  }
+  if (scan.torn_tail) {
+    Log("event=discard_torn_tail file=" + path + " kept_bytes=" + std::to_string(seg->end) +
+        " discarded_bytes=" + std::to_string(size - seg->end) + " reason=\"" + scan.error + "\"");
     // Nothing is ever appended to a recovered segment; cutting the tail only keeps the next
     // recovery quiet. Failing to cut it is harmless.
-    if (::ftruncate(seg->fd.get(), static_cast<off_t>(keep)) == 0 && options_.sync) {
+    if (::ftruncate(seg->fd.get(), static_cast<off_t>(seg->end)) == 0 && options_.sync) {
       (void)DataSync(options_.io, seg->fd.get(), path);
     }
   }

@@ -1,7 +1,8 @@
-// Fuzzes DataReader against the naive reference model. The first two bytes choose the policy
-// and where the input is cut into pieces. Invariants: the message ends exactly where the first
-// real CRLF.CRLF is (never earlier: no smuggled end), the body equals the model's, and the
-// byte counts agree. BDAT mode: any chunking gives the same body as one chunk.
+// Fuzzes DataReader against the naive reference models (decoding and header scan). The first
+// two bytes choose the policy and where the input is cut into pieces. Invariants: the message ends
+// exactly where the first real CRLF.CRLF is (never earlier: no smuggled end), the body the sink
+// received equals the model's (or was discarded when over the limit), and the byte counts agree.
+// BDAT mode: any chunking gives the same body as one chunk.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 
 using ec::smtp::DataReader;
 using ec::smtp::LineEndingPolicy;
+using ec::smtp::StringBodySink;
 
 namespace {
 
@@ -40,7 +42,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // DATA.
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, policy, {.max_message_size = limit});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, policy, {.max_message_size = limit}, &sink);
   size_t pos = 0;
   for (size_t end : ends) {
     while (pos < end && !reader.done()) {
@@ -59,12 +62,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     EC_CHECK(reader.content_size() == ref.body.size());
     EC_CHECK((reader.saw_bare_cr() || reader.saw_bare_lf()) == ref.bare);
     if (limit != 0 && ref.body.size() > limit) {
-      EC_CHECK(reader.size_exceeded() && reader.body().empty());
+      EC_CHECK(reader.size_exceeded() && sink.data().empty());
     } else {
       EC_CHECK(!reader.size_exceeded());
-      EC_CHECK(reader.body() == ref.body);
+      EC_CHECK(sink.data() == ref.body);
       EC_CHECK(reader.headers().complete);
-      EC_CHECK(reader.headers().end_offset <= reader.body().size());
+      EC_CHECK(reader.headers().end_offset <= sink.data().size());
+      // The streaming header scan agrees with the whole-buffer model.
+      const auto h = ec::smtp::testing::ReferenceScanHeaders(sink.data());
+      EC_CHECK(reader.headers().present == h.present);
+      EC_CHECK(reader.headers().end_offset == h.end_offset);
+      EC_CHECK(reader.headers().has_message_id == h.has_message_id);
+      EC_CHECK(reader.headers().has_date == h.has_date);
+      EC_CHECK(reader.headers().longest_line == h.longest_line);
     }
   } else {
     EC_CHECK(pos == input.size());
@@ -74,8 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const DataReader::Mode mode =
       (flags & 4) ? DataReader::Mode::kBinary : DataReader::Mode::kChunked;
   DataReader whole, pieces;
-  whole.Begin(mode, policy, {});
-  pieces.Begin(mode, policy, {});
+  StringBodySink whole_sink, pieces_sink;
+  whole.Begin(mode, policy, {}, &whole_sink);
+  pieces.Begin(mode, policy, {}, &pieces_sink);
   EC_CHECK(whole.Feed(input) == input.size());
   whole.Finish();
   size_t start = 0;
@@ -84,7 +95,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end;
   }
   pieces.Finish();
-  EC_CHECK(whole.body() == pieces.body());
-  if (mode == DataReader::Mode::kBinary) EC_CHECK(whole.body() == input);
+  EC_CHECK(whole_sink.data() == pieces_sink.data());
+  EC_CHECK(whole.headers().end_offset == pieces.headers().end_offset);
+  EC_CHECK(whole.headers().has_date == pieces.headers().has_date);
+  EC_CHECK(whole.headers().has_message_id == pieces.headers().has_message_id);
+  if (mode == DataReader::Mode::kBinary) EC_CHECK(whole_sink.data() == input);
+  const auto h = ec::smtp::testing::ReferenceScanHeaders(whole_sink.data());
+  EC_CHECK(whole.headers().end_offset == h.end_offset);
+  EC_CHECK(whole.headers().has_date == h.has_date && whole.headers().present == h.present);
   return 0;
 }

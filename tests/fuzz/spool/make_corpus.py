@@ -49,6 +49,15 @@ os.makedirs(out, exist_ok=True)
 body = b"Subject: hi\r\n\r\nhello\r\n" * 20
 good = (seg_header(1, 0) + message(0x10, ["a@x.net", "b@y.net"], body) +
         update(0x10, [(1, 1, 2)]) + message(0x11, ["c@z.net"], b"") + remove(0x10))
+# Three messages in a row, for damage in the middle one (recovery resynchronises past it).
+three = [message(0x30 + i, ["m%d@x.net" % i], body) for i in range(3)]
+mid = len(seg_header(3, 0)) + len(three[0])
+row = seg_header(3, 0) + b"".join(three)
+# A body that is itself a spool file (an attachment of one): whole records that must never be
+# taken for the spool's own, because its record's header is sound.
+inner = remove(0x30) + message(0x66, ["evil@x.net"], b"x")
+carrier = message(0x31, ["m1@x.net"], inner)
+flip_at = mid + len(carrier) - 5
 seeds = {
     "valid_segment": good,
     "torn_tail": good[:-7],
@@ -57,6 +66,11 @@ seeds = {
     "header_only": seg_header(7, 99),
     "bad_header": b"ECSPOOL2" + good[8:],
     "many_rcpts": seg_header(2, 0) + message(0x20, ["r%d@x" % i for i in range(50)], b"b"),
+    "mid_body_flip": row[:mid + 200] + bytes([row[mid + 200] ^ 0x01]) + row[mid + 201:],
+    "mid_header_garbage": row[:mid] + bytes((i * 151 + 7) & 0xFF for i in range(40)) + row[mid + 40:],
+    "body_holds_records": (seg_header(3, 0) + three[0] + carrier[:flip_at - mid] +
+                           bytes([carrier[flip_at - mid] ^ 0x08]) + carrier[flip_at - mid + 1:] +
+                           three[2]),
 }
 for name, data in seeds.items():
     with open(os.path.join(out, name), "wb") as f:

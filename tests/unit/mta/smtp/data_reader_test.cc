@@ -1,9 +1,11 @@
 // DataReader: every smuggling variant at every split point against the naive reference model,
-// plus sizes, limits, header scanning and the BDAT modes.
+// plus sizes, limits, header scanning (also against a whole-buffer model), the BDAT modes, and
+// what reaches the BodySink: the body streams out as it arrives and nothing is kept inside.
 #include "mta/smtp/data_reader.h"
 
 #include <gtest/gtest.h>
 
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -13,6 +15,7 @@ namespace ec::smtp {
 namespace {
 
 using testing::ReferenceDecodeData;
+using testing::ReferenceScanHeaders;
 
 struct Outcome {
   bool done = false;
@@ -20,13 +23,15 @@ struct Outcome {
   std::string body;
   bool bare = false;
   uint64_t content_size = 0;
+  HeaderInfo headers;
 };
 
 // Feeds `input` in pieces cut at `cuts` (sorted offsets), stopping like the session does.
 Outcome FeedPieces(std::string_view input, const std::vector<size_t>& cuts,
                    LineEndingPolicy policy) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, policy, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, policy, {}, &sink);
   Outcome out;
   size_t pos = 0;
   std::vector<size_t> ends = cuts;
@@ -40,7 +45,8 @@ Outcome FeedPieces(std::string_view input, const std::vector<size_t>& cuts,
   out.bare = reader.saw_bare_cr() || reader.saw_bare_lf();
   out.content_size = reader.content_size();
   EXPECT_EQ(reader.wire_size(), pos);
-  out.body = reader.TakeBody();
+  out.body = sink.Take();
+  out.headers = reader.headers();
   return out;
 }
 
@@ -54,6 +60,13 @@ void ExpectMatchesReference(std::string_view input, LineEndingPolicy policy) {
     EXPECT_EQ(got.body, ref.body) << how;
     EXPECT_EQ(got.bare, ref.bare) << how;
     EXPECT_EQ(got.content_size, got.body.size()) << how;
+    const testing::ReferenceHeaders h = ReferenceScanHeaders(got.body);
+    EXPECT_TRUE(got.headers.complete) << how;
+    EXPECT_EQ(got.headers.present, h.present) << how;
+    EXPECT_EQ(got.headers.end_offset, h.end_offset) << how;
+    EXPECT_EQ(got.headers.has_message_id, h.has_message_id) << how;
+    EXPECT_EQ(got.headers.has_date, h.has_date) << how;
+    EXPECT_EQ(got.headers.longest_line, h.longest_line) << how;
   };
   check(FeedPieces(input, {}, policy), "whole");
   for (size_t cut = 1; cut < input.size(); ++cut) {
@@ -130,28 +143,33 @@ TEST(SmtpDataReaderTest, NotDoneWithoutTerminator) {
 
 TEST(SmtpDataReaderTest, SizeLimitDiscardsButReadsToTheEnd) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {.max_message_size = 8});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {.max_message_size = 8},
+               &sink);
   const std::string input = "12345678901234\r\nmore\r\n.\r\nNEXT";
   EXPECT_EQ(reader.Feed(input), input.size() - 4);
   EXPECT_TRUE(reader.done());
   EXPECT_TRUE(reader.size_exceeded());
   EXPECT_EQ(reader.content_size(), 22u);
-  EXPECT_EQ(reader.body(), "");
+  EXPECT_EQ(sink.data(), "");
 }
 
 TEST(SmtpDataReaderTest, SizeExactlyAtLimitIsKept) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {.max_message_size = 6});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {.max_message_size = 6},
+               &sink);
   reader.Feed("1234\r\n.\r\n");
   EXPECT_TRUE(reader.done());
   EXPECT_FALSE(reader.size_exceeded());
-  EXPECT_EQ(reader.body(), "1234\r\n");
+  EXPECT_EQ(sink.data(), "1234\r\n");
 }
 
 TEST(SmtpDataReaderTest, LineLengthLimits) {
   DataReader reader;
+  StringBodySink sink;
   reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix,
-               {.max_line_length = 5, .max_header_line_length = 8});
+               {.max_line_length = 5, .max_header_line_length = 8}, &sink);
   reader.Feed("A: 12345\r\n\r\n12345\r\n.\r\n");
   EXPECT_TRUE(reader.done());
   EXPECT_FALSE(reader.header_line_too_long());
@@ -160,7 +178,7 @@ TEST(SmtpDataReaderTest, LineLengthLimits) {
   EXPECT_EQ(reader.headers().longest_line, 8u);
 
   reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix,
-               {.max_line_length = 5, .max_header_line_length = 8});
+               {.max_line_length = 5, .max_header_line_length = 8}, &sink);
   reader.Feed("A: 123456\r\n\r\n123456\r\n.\r\n");
   EXPECT_TRUE(reader.header_line_too_long());
   EXPECT_TRUE(reader.line_too_long());
@@ -168,22 +186,23 @@ TEST(SmtpDataReaderTest, LineLengthLimits) {
 
 TEST(SmtpDataReaderTest, HeaderScan) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
   reader.Feed("Subject: x\r\n y\r\nmessage-id: <a@b>\r\n\r\nDate: not a header\r\n.\r\n");
   const HeaderInfo& h = reader.headers();
   EXPECT_TRUE(h.complete);
   EXPECT_TRUE(h.present);
   EXPECT_TRUE(h.has_message_id);
   EXPECT_FALSE(h.has_date);  // only in the body
-  EXPECT_EQ(reader.body().substr(h.end_offset), "Date: not a header\r\n");
+  EXPECT_EQ(sink.data().substr(h.end_offset), "Date: not a header\r\n");
 
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {});
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
   reader.Feed("no header here\r\nDate: x\r\n.\r\n");
   EXPECT_FALSE(reader.headers().present);
   EXPECT_FALSE(reader.headers().has_date);
   EXPECT_EQ(reader.headers().end_offset, 0u);
 
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {});
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
   reader.Feed("Date: x\r\n.\r\n");  // headers only, no blank line
   EXPECT_TRUE(reader.headers().complete);
   EXPECT_TRUE(reader.headers().has_date);
@@ -191,7 +210,8 @@ TEST(SmtpDataReaderTest, HeaderScan) {
 
 TEST(SmtpDataReaderTest, HeaderNameSplitAcrossFeeds) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
   const std::string input = "Message-ID: <x@y>\r\nDate: d\r\n\r\nb\r\n.\r\n";
   for (char c : input) reader.Feed(std::string_view(&c, 1));
   EXPECT_TRUE(reader.done());
@@ -201,42 +221,47 @@ TEST(SmtpDataReaderTest, HeaderNameSplitAcrossFeeds) {
 
 TEST(SmtpDataReaderTest, ChunkedModeJoinsCrlfAcrossChunksAndKeepsDots) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kChunked, LineEndingPolicy::kFix, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kChunked, LineEndingPolicy::kFix, {}, &sink);
   EXPECT_EQ(reader.Feed("A: b\r"), 5u);
   EXPECT_EQ(reader.Feed("\n\r\n.\r\n.."), 8u);
   EXPECT_FALSE(reader.done());
   reader.Finish();
   EXPECT_TRUE(reader.done());
-  EXPECT_EQ(reader.body(), "A: b\r\n\r\n.\r\n..");
+  EXPECT_EQ(sink.data(), "A: b\r\n\r\n.\r\n..");
   EXPECT_FALSE(reader.saw_bare_cr());
 }
 
 TEST(SmtpDataReaderTest, ChunkedModeFixesBareLineEndsAndTrailingCr) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kChunked, LineEndingPolicy::kFix, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kChunked, LineEndingPolicy::kFix, {}, &sink);
   reader.Feed("a\nb\r");
   reader.Finish();
-  EXPECT_EQ(reader.body(), "a\r\nb\r\n");
+  EXPECT_EQ(sink.data(), "a\r\nb\r\n");
   EXPECT_TRUE(reader.saw_bare_lf());
   EXPECT_TRUE(reader.saw_bare_cr());
 }
 
 TEST(SmtpDataReaderTest, HeaderEndAfterBareLfBlankLine) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kBinary, LineEndingPolicy::kFix, {});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kBinary, LineEndingPolicy::kFix, {}, &sink);
   reader.Feed("A: b\n\nbody");
   reader.Finish();
   EXPECT_TRUE(reader.headers().complete);
-  EXPECT_EQ(reader.body().substr(reader.headers().end_offset), "body");
+  EXPECT_EQ(sink.data().substr(reader.headers().end_offset), "body");
 }
 
 TEST(SmtpDataReaderTest, BinaryModeKeepsEveryByte) {
   DataReader reader;
-  reader.Begin(DataReader::Mode::kBinary, LineEndingPolicy::kPedantic, {.max_line_length = 2});
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kBinary, LineEndingPolicy::kPedantic, {.max_line_length = 2},
+               &sink);
   const std::string bytes("a\nb\rc\0\r\n.\r\n", 12);
   reader.Feed(bytes);
   reader.Finish();
-  EXPECT_EQ(reader.body(), bytes);
+  EXPECT_EQ(sink.data(), bytes);
   EXPECT_FALSE(reader.saw_bare_lf());
   EXPECT_FALSE(reader.line_too_long());
 }
@@ -254,6 +279,89 @@ TEST(SmtpDataReaderTest, RandomInputsMatchReference) {
     SCOPED_TRACE(::testing::PrintToString(input));
     ExpectMatchesReference(input, LineEndingPolicy::kFix);
     ExpectMatchesReference(input, LineEndingPolicy::kPedantic);
+  }
+}
+
+TEST(SmtpDataReaderTest, RandomHeaderSectionsMatchReference) {
+  uint32_t state = 777;
+  auto next = [&state] { return state = state * 1103515245u + 12345u; };
+  const char* const pieces[] = {"Date", "Message-ID", "message-id", "X", ":", " ",     "\t",
+                                "\r\n", "\n",         "\r",         "v", ".", "Dates", "\x01"};
+  for (int round = 0; round < 400; ++round) {
+    std::string input;
+    const size_t n = 1 + (next() >> 16) % 12;
+    for (size_t i = 0; i < n; ++i) input += pieces[(next() >> 16) % std::size(pieces)];
+    input += "\r\n.\r\n";
+    SCOPED_TRACE(::testing::PrintToString(input));
+    ExpectMatchesReference(input, LineEndingPolicy::kFix);
+    ExpectMatchesReference(input, LineEndingPolicy::kPedantic);
+  }
+}
+
+TEST(SmtpDataReaderTest, FieldNamesMustMatchWhole) {
+  DataReader reader;
+  StringBodySink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
+  reader.Feed("Message-IDs: x\r\nDat: y\r\nDATE : z\r\n\r\n.\r\n");
+  EXPECT_TRUE(reader.headers().present);
+  EXPECT_FALSE(reader.headers().has_message_id);
+  EXPECT_FALSE(reader.headers().has_date);  // "DATE " has a blank in its name: not a field
+  EXPECT_EQ(reader.headers().end_offset, 24u);
+}
+
+// Records what reaches the sink and when.
+struct RecordingSink : BodySink {
+  void Append(std::string_view bytes) override {
+    data.append(bytes);
+    ++appends;
+  }
+  void Discard() override {
+    data.clear();
+    ++discards;
+  }
+  std::string data;
+  int appends = 0;
+  int discards = 0;
+};
+
+TEST(SmtpDataReaderTest, BodyStreamsToTheSinkAsItArrives) {
+  DataReader reader;
+  RecordingSink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
+  const std::string line(998, 'x');
+  std::string expected = "Subject: big\r\n\r\n";
+  reader.Feed(expected);
+  EXPECT_EQ(sink.data, expected);
+  for (int i = 0; i < 2000; ++i) {
+    reader.Feed(line + "\r");  // the CR is held back until we know it is a real CRLF
+    reader.Feed("\n");
+    expected += line + "\r\n";
+    ASSERT_EQ(sink.data.size(), expected.size());
+  }
+  reader.Feed("..dot\r\n.\r\n");
+  EXPECT_TRUE(reader.done());
+  EXPECT_EQ(sink.data, expected + ".dot\r\n");
+  EXPECT_EQ(reader.content_size(), sink.data.size());
+  EXPECT_EQ(reader.headers().end_offset, 16u);
+  EXPECT_EQ(sink.discards, 0);
+}
+
+TEST(SmtpDataReaderTest, SizeLimitDiscardsTheSinkAtOnce) {
+  for (DataReader::Mode mode :
+       {DataReader::Mode::kDotStuffed, DataReader::Mode::kChunked, DataReader::Mode::kBinary}) {
+    DataReader reader;
+    RecordingSink sink;
+    reader.Begin(mode, LineEndingPolicy::kFix, {.max_message_size = 1000}, &sink);
+    reader.Feed(std::string(600, 'a') + "\r\n");
+    EXPECT_EQ(sink.data.size(), 602u);
+    reader.Feed(std::string(600, 'b'));  // over the limit: dropped now, not at the end
+    EXPECT_TRUE(reader.size_exceeded());
+    EXPECT_EQ(sink.discards, 1);
+    EXPECT_EQ(sink.data, "");
+    const int appends = sink.appends;
+    reader.Feed(std::string(100000, 'c') + "\r\n");
+    EXPECT_EQ(sink.appends, appends);  // nothing more reaches the sink
+    EXPECT_EQ(reader.content_size(), 602u + 600 + 100002);
   }
 }
 

@@ -11,6 +11,7 @@
 //                            total, reload
 //   = check value            closed, open, stored <n>, from <addr>, rcpts <a,b>,
 //                            body <escaped>, message <escaped> (headers + body), starttls <n>,
+//                            discards <n> (bodies dropped: refused or aborted messages),
 //                            auth <user>, protocol <p>, ret <FULL|HDRS|->, envid <xtext|->,
 //                            dsn <rcpt index> <NOTIFY list|-> <ORCPT|->
 // At the end of a case the server must have sent nothing unchecked.
@@ -203,6 +204,12 @@ class Runner {
       policy_.max_command_line_length = num();
     else if (key == "max_errors")
       policy_.max_errors = num();
+    else if (key == "max_junk_commands")
+      policy_.max_junk_commands = num();
+    else if (key == "max_storable_size")
+      policy_.max_storable_size = num();
+    else if (key == "recipient_ceiling")
+      policy_.recipient_ceiling = num();
     else if (key == "require_ehlo")
       policy_.require_ehlo = yes;
     else if (key == "allow_null_sender")
@@ -288,13 +295,15 @@ class Runner {
     const size_t sp = check.find(' ');
     const std::string what = check.substr(0, sp);
     const std::string value = sp == std::string::npos ? "" : check.substr(sp + 1);
-    const ReceivedMessage* last = hooks_.stored.empty() ? nullptr : &hooks_.stored.back();
+    const testing::StoredMessage* last = hooks_.stored.empty() ? nullptr : &hooks_.stored.back();
     if (what == "closed") {
       EXPECT_TRUE(session_->WantsClose()) << Where();
     } else if (what == "open") {
       EXPECT_FALSE(session_->WantsClose()) << Where();
     } else if (what == "stored") {
       EXPECT_EQ(hooks_.stored.size(), std::stoul(value)) << Where();
+    } else if (what == "discards") {
+      EXPECT_EQ(hooks_.sink.discards, std::stoi(value)) << Where();
     } else if (what == "starttls") {
       EXPECT_EQ(hooks_.starttls_calls, std::stoi(value)) << Where();
     } else if (what == "auth") {

@@ -6,6 +6,7 @@
 //  - with fix, any CR not followed by LF and any LF not preceded by CR becomes CRLF.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,68 @@ inline ReferenceResult ReferenceDecodeData(std::string_view input, bool fix) {
     start = crlf + 2;
   }
   return r;
+}
+
+// The header scan of a decoded message, stated directly on the whole buffer: lines end at
+// CRLF, or at a lone CR or LF (kept as such by pedantic and binary decoding); the header
+// section ends at the first empty line (after it), at the first line that is neither a field
+// ("name:" with a name of printable ASCII but ":") nor a continuation (leading blank, not
+// allowed first), or at the end of the message.
+struct ReferenceHeaders {
+  bool present = false;
+  size_t end_offset = 0;
+  bool has_message_id = false;
+  bool has_date = false;
+  size_t longest_line = 0;
+};
+
+inline ReferenceHeaders ReferenceScanHeaders(std::string_view body) {
+  ReferenceHeaders h;
+  auto lower = [](std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return out;
+  };
+  size_t pos = 0;
+  bool first = true;
+  while (pos < body.size()) {
+    size_t end = pos;
+    while (end < body.size() && body[end] != '\r' && body[end] != '\n') ++end;
+    const std::string_view line = body.substr(pos, end - pos);
+    size_t next = end;
+    if (end < body.size())
+      next += (body[end] == '\r' && end + 1 < body.size() && body[end + 1] == '\n') ? 2 : 1;
+    if (line.empty()) {
+      h.end_offset = next;
+      return h;
+    }
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (first) {
+        h.end_offset = pos;
+        return h;
+      }
+    } else {
+      const size_t colon = line.find(':');
+      bool field = colon != std::string_view::npos && colon > 0;
+      for (size_t i = 0; field && i < colon; ++i) {
+        field =
+            static_cast<unsigned char>(line[i]) >= 33 && static_cast<unsigned char>(line[i]) <= 126;
+      }
+      if (!field) {
+        h.end_offset = pos;
+        return h;
+      }
+      h.present = true;
+      const std::string name = lower(line.substr(0, colon));
+      h.has_message_id = h.has_message_id || name == "message-id";
+      h.has_date = h.has_date || name == "date";
+    }
+    h.longest_line = std::max(h.longest_line, line.size());
+    first = false;
+    pos = next;
+  }
+  h.end_offset = body.size();
+  return h;
 }
 
 }  // namespace ec::smtp::testing

@@ -1,9 +1,11 @@
 // spool_crash_writer SPOOLBASE THREADS MAX_MESSAGES: submits 4 KB messages from THREADS threads
 // as fast as the spool commits them and prints "<queue id> <token> K" for each, only after its
-// commit callback, flushed at once. Three messages in four are removed right after their commit
-// (as if delivered) and printed with "D" instead, so reclaiming and compaction run under the
-// kill too. The crash test kills it with SIGKILL at random moments and
-// checks that every printed id survived intact. Exits 2 if the spool cannot be opened.
+// commit callback, flushed at once. One message in eight is streamed instead, as SMTP receives
+// a large one: a 200 KB IncomingBody that spills to a temporary file (token ends in "s"). Three
+// messages in four are removed right after their commit (as if delivered) and printed with "D"
+// instead, so reclaiming and compaction run under the kill too. The crash test kills it with
+// SIGKILL at random moments and checks that every printed id survived intact. Exits 2 if the spool
+// cannot be opened.
 #include <unistd.h>
 
 #include <atomic>
@@ -30,6 +32,25 @@ void WriteLine(const std::string& line) {
   }
 }
 
+// The body of the message with `token` (the crash test checks it).
+std::string BodyFor(const std::string& token) {
+  return ec::spool::testing::MakeBody(token, token.back() == 's' ? 200000 : 4096);
+}
+
+ec::Result<ec::spool::QueueId> SubmitStreamed(ec::spool::Spool& spool, const std::string& token) {
+  auto body = spool.NewIncomingBody();
+  const std::string content = BodyFor(token);
+  for (size_t pos = 0; pos < content.size(); pos += 16384) {
+    body->Append(std::string_view(content).substr(pos, 16384));
+  }
+  ec::spool::testing::Waiter<ec::Result<ec::spool::QueueId>> waiter;
+  spool.Submit(ec::spool::QueueId(), ec::spool::testing::MakeEnvelope(token), "", std::move(body),
+               [&](ec::Result<ec::spool::QueueId> r) { waiter.Set(std::move(r)); });
+  auto result = waiter.Wait();
+  if (!result) return ec::Internal("no commit callback within the deadline");
+  return std::move(*result);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,9 +74,12 @@ int main(int argc, char** argv) {
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
       for (int n = 0; issued++ < max_messages; ++n) {
-        const std::string token = run + "-" + std::to_string(t) + "-" + std::to_string(n);
-        auto id = ec::spool::testing::SubmitAndWait(
-            **spool, ec::spool::testing::MakeEnvelope(token), ec::spool::testing::MakeBody(token));
+        const bool streamed = n % 8 == 1;
+        const std::string token =
+            run + "-" + std::to_string(t) + "-" + std::to_string(n) + (streamed ? "s" : "");
+        auto id = streamed ? SubmitStreamed(**spool, token)
+                           : ec::spool::testing::SubmitAndWait(
+                                 **spool, ec::spool::testing::MakeEnvelope(token), BodyFor(token));
         if (!id.ok()) {
           std::fprintf(stderr, "submit: %s\n", id.status().ToString().c_str());
           std::_Exit(4);

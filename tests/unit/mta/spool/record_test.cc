@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -114,6 +115,9 @@ TEST(RecordTest, EveryTruncationDropsOnlyTheTornRecord) {
     EXPECT_EQ(ids.size(), first_whole ? 1u : 0u) << "cut at " << cut;
     EXPECT_EQ(scan.valid_end, first_whole ? first_end : 0u) << "cut at " << cut;
     EXPECT_EQ(scan.error.empty(), cut == 0 || cut == first_end) << "cut at " << cut;
+    // A cut record is an ordinary torn tail, never damage, and nothing is searched past it.
+    EXPECT_EQ(scan.torn_tail, !scan.error.empty()) << "cut at " << cut;
+    EXPECT_TRUE(scan.damaged.empty()) << "cut at " << cut;
   }
 }
 
@@ -131,7 +135,130 @@ TEST(RecordTest, EveryBitFlipIsDetected) {
     ScanResult scan = ScanRecords(damaged, true, [&](ScannedRecord&&) { ++seen; });
     EXPECT_EQ(seen, 0) << "flip at " << i;
     EXPECT_FALSE(scan.error.empty());
+    EXPECT_FALSE(scan.torn_tail) << "flip at " << i;  // damage, not a crash
   }
+}
+
+// Five messages in a row; the middle one's body is `middle_body`. Returns the bytes and where
+// each record starts (plus the end).
+std::string FiveRecords(const std::string& middle_body, std::vector<size_t>* starts) {
+  std::string bytes;
+  for (uint64_t i = 1; i <= 5; ++i) {
+    starts->push_back(bytes.size());
+    const std::string body = i == 3 ? middle_body : MakeBody("r" + std::to_string(i), 200);
+    AppendMessageRecord(MessageMeta{QueueId(i), MakeEnvelope("r", 1), {{}}}, body, &bytes);
+    bytes += body;
+  }
+  starts->push_back(bytes.size());
+  return bytes;
+}
+
+std::vector<uint64_t> ScannedIds(std::string_view bytes, ScanResult* scan) {
+  std::vector<uint64_t> ids;
+  *scan = ScanRecords(bytes, true, [&](ScannedRecord&& r) {
+    if (auto* m = std::get_if<MessageMeta>(&r.meta)) ids.push_back(m->id.value());
+    if (std::holds_alternative<RemoveMeta>(r.meta)) ids.push_back(0);  // must never happen
+  });
+  return ids;
+}
+
+// A body that is a run of whole, valid records (as an attached spool file would be): removes of
+// the real messages and a message of its own, 32-byte aligned, so a length with one bit flipped
+// lands on one of them.
+std::string RecordShapedBody() {
+  std::string body;
+  while (body.size() < 2048) {
+    for (uint64_t id = 1; id <= 5; ++id) AppendRemoveRecord(QueueId(id), &body);
+  }
+  std::string planted;
+  AppendMessageRecord(MessageMeta{QueueId(66), MakeEnvelope("evil", 1), {{}}}, "", &planted);
+  body += planted;
+  body.resize((body.size() + 31) / 32 * 32, '\0');
+  return body;
+}
+
+// One flipped bit anywhere in the middle record loses exactly that record: the scan resumes at
+// the next one, and never takes the record-shaped bytes in its body for records.
+TEST(RecordScanTest, EveryBitFlipInTheMiddleRecordLosesOnlyIt) {
+  std::vector<size_t> starts;
+  const std::string bytes = FiveRecords(RecordShapedBody(), &starts);
+  const std::vector<uint64_t> others{1, 2, 4, 5};
+  for (size_t i = starts[2]; i < starts[3]; ++i) {
+    for (int bit = 0; bit < 8; bit += 3) {
+      std::string damaged = bytes;
+      damaged[i] ^= static_cast<char>(1 << bit);
+      ScanResult scan;
+      ASSERT_EQ(ScannedIds(damaged, &scan), others) << "flip at " << i << " bit " << bit;
+      ASSERT_EQ(scan.damaged.size(), 1u) << "flip at " << i;
+      EXPECT_EQ(scan.damaged[0].offset, starts[2]);
+      EXPECT_EQ(scan.damaged[0].length, starts[3] - starts[2]) << "flip at " << i;
+      EXPECT_EQ(scan.error, "");
+    }
+  }
+}
+
+// Random bytes over the middle record's header and meta: its lengths are lost, so the scan
+// searches, and resumes at the next record.
+TEST(RecordScanTest, GarbageInTheMiddleIsSkipped) {
+  std::vector<size_t> starts;
+  const std::string bytes = FiveRecords(MakeBody("r3", 500), &starts);
+  std::mt19937 rng(7);
+  for (int round = 0; round < 50; ++round) {
+    std::string damaged = bytes;
+    const size_t from = starts[2] + rng() % 40, len = 20 + rng() % 200;
+    for (size_t i = from; i < from + len; ++i) damaged[i] = static_cast<char>(rng());
+    ScanResult scan;
+    ASSERT_EQ(ScannedIds(damaged, &scan), (std::vector<uint64_t>{1, 2, 4, 5})) << round;
+    ASSERT_EQ(scan.damaged.size(), 1u);
+    EXPECT_EQ(scan.damaged[0].offset, starts[2]);
+    EXPECT_EQ(scan.damaged[0].length, starts[3] - starts[2]);
+  }
+}
+
+// The record magic followed by a header-shaped run inside a payload, with the real header lost:
+// the search meets the magic many times, and the checksums turn every false start down.
+TEST(RecordScanTest, FalseMagicInPayloadInventsNoRecord) {
+  std::string body;
+  while (body.size() < 4096) {
+    std::string fake;
+    AppendRemoveRecord(QueueId(1), &fake);
+    fake[fake.size() - 1] ^= 1;  // a remove of message 1 but for its checksum
+    body += fake;
+    body += std::string("\xC5\x00\x5B\xEC\x01\x01\x00\x00\x10\x00\x00\x00", 12);
+  }
+  std::vector<size_t> starts;
+  const std::string bytes = FiveRecords(body, &starts);
+  std::string damaged = bytes;
+  for (size_t i = starts[2]; i < starts[2] + kRecordHeaderSize; ++i) damaged[i] = '\xFF';
+  ScanResult scan;
+  EXPECT_EQ(ScannedIds(damaged, &scan), (std::vector<uint64_t>{1, 2, 4, 5}));
+  ASSERT_EQ(scan.damaged.size(), 1u);
+  EXPECT_EQ(scan.damaged[0].offset + scan.damaged[0].length, starts[3]);
+}
+
+// Damage of the last record is a damaged tail, not a torn one; a cut after damage is not an
+// ordinary torn tail either.
+TEST(RecordScanTest, DamagedTailIsNotTorn) {
+  std::vector<size_t> starts;
+  const std::string bytes = FiveRecords(MakeBody("r3", 300), &starts);
+  std::string damaged = bytes;
+  damaged[starts[4] + 100] ^= 4;
+  ScanResult scan;
+  EXPECT_EQ(ScannedIds(damaged, &scan), (std::vector<uint64_t>{1, 2, 3, 4}));
+  EXPECT_FALSE(scan.torn_tail);
+  EXPECT_EQ(scan.valid_end, starts[4]);
+  EXPECT_TRUE(scan.damaged.empty());
+
+  damaged = bytes.substr(0, starts[5] - 10);
+  damaged[starts[3] + 100] ^= 4;  // record 4 damaged, record 5 cut
+  EXPECT_EQ(ScannedIds(damaged, &scan), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_FALSE(scan.torn_tail);
+  EXPECT_EQ(scan.valid_end, starts[3]);
+
+  // Zeros where the file grew before its data reached the disk: torn.
+  damaged = bytes + std::string(4096, '\0');
+  EXPECT_EQ(ScannedIds(damaged, &scan), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_TRUE(scan.torn_tail);
 }
 
 TEST(QueueIdTest, FormatsAndParses) {

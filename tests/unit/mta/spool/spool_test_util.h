@@ -1,15 +1,21 @@
-// Helpers shared by the spool tests: a temporary directory, test envelopes, and a blocking
-// Submit that waits (with a deadline) for the commit callback.
+// Helpers shared by the spool tests: a temporary directory, test envelopes, a blocking Submit
+// that waits (with a deadline) for the commit callback, and segment file access.
 #pragma once
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "mta/spool/spool.h"
 
@@ -79,13 +85,19 @@ class Waiter {
   std::optional<T> value_;
 };
 
-inline Result<QueueId> SubmitAndWait(Spool& spool, Envelope envelope, std::string body) {
+// `id` from NewId(), or invalid to have one assigned.
+inline Result<QueueId> SubmitAndWait(Spool& spool, QueueId id, Envelope envelope,
+                                     std::string body) {
   Waiter<Result<QueueId>> waiter;
-  spool.Submit(std::move(envelope), std::move(body),
+  spool.Submit(id, std::move(envelope), std::move(body),
                [&](Result<QueueId> r) { waiter.Set(std::move(r)); });
   auto result = waiter.Wait();
   if (!result) return Internal("no commit callback within the deadline");
   return std::move(*result);
+}
+
+inline Result<QueueId> SubmitAndWait(Spool& spool, Envelope envelope, std::string body) {
+  return SubmitAndWait(spool, QueueId(), std::move(envelope), std::move(body));
 }
 
 inline SpoolOptions QuietOptions(const std::string& dir) {
@@ -93,6 +105,31 @@ inline SpoolOptions QuietOptions(const std::string& dir) {
   options.spoolbase = dir;
   options.log = [](std::string_view) {};
   return options;
+}
+
+inline std::unique_ptr<Spool> OpenOrDie(const SpoolOptions& options) {
+  auto spool = Spool::Open(options);
+  EC_CHECK(spool.ok());
+  return std::move(spool).value();
+}
+
+inline std::vector<std::filesystem::path> SegmentFiles(const std::string& dir) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    if (e.path().extension() == ".seg") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+inline std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+inline void WriteFile(const std::filesystem::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 }  // namespace ec::spool::testing
