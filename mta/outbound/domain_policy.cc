@@ -136,6 +136,13 @@ Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Conf
   step(Optional(config::EvalBool(c, path, "generate_bounces"), &p->generate_bounces));
   step(Optional(config::EvalBool(c, ScopePath{}, "use_ipv6"), &p->use_ipv6));
   step(Optional(config::EvalBool(c, ScopePath{}, "prefer_ipv6_mxs"), &p->prefer_ipv6));
+  std::vector<std::string> prohibited;
+  step(Optional(config::EvalList(c, ScopePath{}, "prohibited_hosts"), &prohibited));
+  if (auto set = net::CidrSet::Parse(prohibited); set.ok()) {
+    p->prohibited_hosts = std::move(set).value();
+  } else {
+    step(set.status());
+  }
   step(Optional(config::EvalString(c, path, "mailerdaemon"), &p->mailerdaemon));
   std::string inline_text = "headers", tls = "no", verify = "no", ca, cert, key, ciphers;
   step(Optional(config::EvalString(c, path, "bounces_inline_original"), &inline_text));

@@ -16,6 +16,7 @@
 #include "common/base/status.h"
 #include "common/config/tree.h"
 #include "common/config/value.h"
+#include "common/net/cidr.h"
 #include "mta/outbound/binding.h"
 #include "mta/outbound/route.h"
 
@@ -56,6 +57,7 @@ struct DomainPolicy {
   std::string bind_address;              // empty: any
   bool use_ipv6 = false;                 // also look up AAAA records (use_ipv6)
   bool prefer_ipv6 = false;  // within one MX preference, IPv6 addresses first (prefer_ipv6_mxs)
+  net::CidrSet prohibited_hosts;  // global prohibited_hosts: never connected to (router.h)
   bool generate_bounces = true;
   std::string mailerdaemon;  // address
   enum class Inline { kHeaders, kNone, kAll } bounces_inline = Inline::kHeaders;

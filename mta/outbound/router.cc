@@ -172,10 +172,28 @@ void ResolveMx(dns::Resolver* resolver, const Families& families, const std::str
                      });
 }
 
+// Drops prohibited addresses from a successful resolution; none left is a permanent failure.
+RouteCallback WithoutProhibited(const DomainPolicy& policy, RouteCallback done) {
+  if (policy.prohibited_hosts.empty()) return done;
+  return [prohibited = policy.prohibited_hosts, domain = policy.domain,
+          done = std::move(done)](Result<std::vector<Hop>> r) {
+    if (!r.ok() || r->empty()) return done(std::move(r));
+    std::vector<Hop> allowed;
+    for (Hop& hop : *r) {
+      if (!prohibited.Contains(hop.address.host())) allowed.push_back(std::move(hop));
+    }
+    if (allowed.empty()) {
+      return done(NotFound("every address of " + domain + " is in prohibited_hosts"));
+    }
+    done(std::move(allowed));
+  };
+}
+
 }  // namespace
 
 void ResolveRoute(dns::Resolver* resolver, const DomainPolicy& policy, RouteCallback done) {
   const Families families{.use_ipv6 = policy.use_ipv6, .prefer_ipv6 = policy.prefer_ipv6};
+  done = WithoutProhibited(policy, std::move(done));
   if (policy.routes.empty()) {
     ResolveMx(resolver, families, policy.domain, policy.port, std::move(done));
     return;

@@ -5,6 +5,8 @@
 // With use_ipv6 every name is also looked up as AAAA, and within one MX preference (or one
 // route entry) IPv4 addresses come first, IPv6 first with prefer_ipv6_mxs. Without use_ipv6,
 // AAAA records are ignored: a host with only AAAA records has no usable address.
+// Addresses in prohibited_hosts (Momentum: destinations mail is never delivered to) are dropped
+// from every list, MX or route alike; when none remain the route fails permanently.
 // Asynchronous; the callback runs on the loop thread, once.
 #pragma once
 
@@ -25,8 +27,9 @@ struct Hop {
   std::string hostname;  // the MX/route name it came from (for TLS SNI and logs), may be empty
 };
 
-// kNotFound when the domain does not exist or has no usable address (a permanent failure);
-// other errors are transient. `resolver` may be null when every route is an IP literal.
+// kNotFound when the domain does not exist or has no usable address, every address being
+// prohibited included (a permanent failure); other errors are transient. `resolver` may be null
+// when every route is an IP literal.
 using RouteCallback = std::function<void(Result<std::vector<Hop>>)>;
 void ResolveRoute(dns::Resolver* resolver, const DomainPolicy& policy, RouteCallback done);
 

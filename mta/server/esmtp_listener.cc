@@ -56,8 +56,9 @@ Status EsmtpListener::OpenSockets(const InboundConfig& config) {
       }
       return listener.status().WithContext("Listen \"" + spec.name + "\"");
     }
-    EC_LOG(kInfo, "listening").Field("listen", spec.name).Field(
-        "address", (*listener)->address().ToString());
+    EC_LOG(kInfo, "listening")
+        .Field("listen", spec.name)
+        .Field("address", (*listener)->address().ToString());
     next[spec.name] = std::move(listener).value();
   }
   for (const auto& [name, socket] : sockets_) {
@@ -80,7 +81,9 @@ void EsmtpListener::Refuse(int fd, const event::SocketAddress& peer, const std::
   ssize_t ignored = ::send(fd, reply, std::char_traits<char>::length(reply), MSG_NOSIGNAL);
   (void)ignored;
   ::close(fd);
-  EC_LOG(kInfo, "connection refused").Field("peer", peer.ToString()).Field("listen", listen)
+  EC_LOG(kInfo, "connection refused")
+      .Field("peer", peer.ToString())
+      .Field("listen", listen)
       .Field("reason", why);
   if (services_.logs) {
     RejectionRecord r;
@@ -100,8 +103,17 @@ void EsmtpListener::Accept(const std::string& listen, int fd, const event::Socke
     return;
   }
   std::string ip = peer.host();
-  if (config_->Prohibited(ip)) {
-    Refuse(fd, peer, listen, "554 5.7.1 Access denied\r\n", "prohibited_hosts");
+  auto settings = config_->SettingsFor(listen, ip);
+  if (!settings.ok()) {
+    EC_LOG(kError, "no settings for client")
+        .Field("peer", peer.ToString())
+        .Field("error", settings.status());
+    Refuse(fd, peer, listen, "421 4.3.0 Configuration error, try again later\r\n",
+           "configuration error");
+    return;
+  }
+  if ((*settings)->refused) {
+    Refuse(fd, peer, listen, "554 5.7.1 Access denied\r\n", "peer enable=false");
     return;
   }
   size_t per_listen_cap = config_->ListenerSessions(listen);
@@ -116,22 +128,28 @@ void EsmtpListener::Accept(const std::string& listen, int fd, const event::Socke
            "service_sessions");
     return;
   }
-  auto settings = config_->SettingsFor(listen, ip);
-  if (!settings.ok()) {
-    EC_LOG(kError, "no settings for client").Field("peer", peer.ToString())
-        .Field("error", settings.status());
-    Refuse(fd, peer, listen, "421 4.3.0 Configuration error, try again later\r\n",
-           "configuration error");
+  size_t per_address_cap = (*settings)->sessions_per_address;
+  auto held = per_address_.find(ip);
+  if (per_address_cap > 0 && held != per_address_.end() && held->second >= per_address_cap) {
+    Refuse(fd, peer, listen, "421 4.7.0 Too many sessions from your address, try again later\r\n",
+           "sessions_per_client_address");
     return;
   }
   auto local = event::SocketAddress::LocalOf(fd);
   auto conn = SmtpConnection::Start(
       services_, *settings, fd, peer, local.ok() ? *local : event::SocketAddress(),
-      [this, listen](SmtpConnection* c) {
-        if (connections_.erase(c) > 0) --per_listen_[listen];
-      });
+      [this, listen, ip](SmtpConnection* c) { Forget(c, listen, ip); });
   connections_[conn.get()] = conn;
   ++per_listen_[listen];
+  ++per_address_[ip];
+}
+
+void EsmtpListener::Forget(SmtpConnection* c, const std::string& listen, const std::string& ip) {
+  if (connections_.erase(c) == 0) return;
+  --per_listen_[listen];
+  // Erased at zero so a flood of distinct addresses leaves nothing behind.
+  auto it = per_address_.find(ip);
+  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }
 
 void EsmtpListener::BeginShutdown() {

@@ -1,14 +1,14 @@
 // EsmtpListener: the ESMTP_Listener of one ecmta: a listening socket per enabled Listen scope,
-// admission at connect (prohibited_hosts, listener_sessions, service_sessions), and the set of
-// live SmtpConnections. A reload swaps in a new InboundConfig: sockets of Listen scopes that
-// stayed are kept (no client sees a refused connect), new ones open, removed ones close, and
-// every session in flight is told so it says 421 at its next MAIL or RSET.
-// Owned by the daemon; loop thread only.
+// admission at connect (Peer enable = false, listener_sessions, service_sessions,
+// sessions_per_client_address), and the set of live SmtpConnections. A reload swaps in a new
+// InboundConfig: sockets of Listen scopes that stayed are kept (no client sees a refused connect),
+// new ones open, removed ones close, and every session in flight is told so it says 421 at its next
+// MAIL or RSET. Owned by the daemon; loop thread only.
 #pragma once
 
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "common/event/listener.h"
@@ -40,6 +40,8 @@ class EsmtpListener {
   Status OpenSockets(const InboundConfig& config);
   bool Withheld(const ListenSpec& spec) const;
   void Accept(const std::string& listen, int fd, const event::SocketAddress& peer);
+  // A connection ended: drops it and its counts.
+  void Forget(SmtpConnection* c, const std::string& listen, const std::string& ip);
   void Refuse(int fd, const event::SocketAddress& peer, const std::string& listen,
               const char* reply, const char* why);
 
@@ -47,7 +49,8 @@ class EsmtpListener {
   std::shared_ptr<InboundConfig> config_;
   std::map<std::string, std::unique_ptr<event::Listener>> sockets_;  // by Listen name
   std::map<SmtpConnection*, std::shared_ptr<SmtpConnection>> connections_;
-  std::map<std::string, size_t> per_listen_;  // live connections by Listen name
+  std::map<std::string, size_t> per_listen_;   // live connections by Listen name
+  std::map<std::string, size_t> per_address_;  // live connections by client IP (none: absent)
   bool shutting_down_ = false;
   std::set<std::string> duravip_managed_;
   std::set<std::string> duravip_held_;

@@ -33,10 +33,6 @@ Result<std::shared_ptr<InboundConfig>> InboundConfig::Build(
   in->default_hostname_ = std::move(default_hostname);
   const config::Config& c = *in->config_;
 
-  std::vector<std::string> prohibited;
-  EC_RETURN_IF_ERROR(Optional(config::EvalList(c, ScopePath{}, "prohibited_hosts"), &prohibited));
-  EC_ASSIGN_OR_RETURN(in->prohibited_, net::CidrSet::Parse(prohibited));
-
   for (const config::Scope* listener : c.root.Children("esmtp_listener")) {
     int64_t service = 0;
     EC_RETURN_IF_ERROR(Optional(
@@ -67,10 +63,6 @@ Result<std::shared_ptr<InboundConfig>> InboundConfig::Build(
     }
   }
   return in;
-}
-
-bool InboundConfig::Prohibited(const std::string& client_ip) const {
-  return prohibited_.Contains(client_ip);
 }
 
 size_t InboundConfig::ListenerSessions(const std::string& listen) const {
@@ -128,6 +120,13 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(const std::
   n = 0;
   EC_RETURN_IF_ERROR(Optional(config::EvalInt(c, path, "max_receptions_per_connection"), &n));
   policy->max_receptions_per_connection = static_cast<size_t>(n);
+  n = 0;
+  EC_RETURN_IF_ERROR(Optional(config::EvalInt(c, path, "sessions_per_client_address"), &n));
+  settings->sessions_per_address = static_cast<size_t>(n);
+  // Only a Peer scope can say false here: a disabled Listen is never opened.
+  bool enabled = true;
+  EC_RETURN_IF_ERROR(Optional(config::EvalBool(c, path, "enable"), &enabled));
+  settings->refused = !enabled;
 
   EC_RETURN_IF_ERROR(Optional(config::EvalBool(c, path, "require_ehlo"), &policy->require_ehlo));
   EC_RETURN_IF_ERROR(Optional(config::EvalBool(c, path, "allow_null_envelope_sender"),

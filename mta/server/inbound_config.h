@@ -1,6 +1,6 @@
 // InboundConfig: what the ESMTP listener needs from one config snapshot, resolved once: the
-// Listen sockets to open, the admission rules (prohibited_hosts, session caps), and for each
-// (Listen, client address) the ListenSettings a session runs with, following Momentum's inbound
+// Listen sockets to open, the session caps, and for each (Listen, client address) the
+// ListenSettings a session runs with (Peer enable = false among them), following Momentum's inbound
 // fallback (Peer > Listen > ESMTP_Listener > global). Settings are cached per (Listen, client
 // IP) because resolving walks the config tree; TLS contexts and password files are built once
 // per distinct file set. Built on reload, then used on the loop thread only.
@@ -15,8 +15,8 @@
 #include "common/base/status.h"
 #include "common/config/tree.h"
 #include "common/event/address.h"
-#include "mta/server/inbound_context.h"
 #include "common/net/cidr.h"
+#include "mta/server/inbound_context.h"
 
 namespace ec::mta {
 
@@ -30,8 +30,8 @@ class InboundConfig {
  public:
   // Resolves every Listen (without a client address) so a broken certificate, password file or
   // CIDR is reported now, at start or reload, naming the option's file:line.
-  static Result<std::shared_ptr<InboundConfig>> Build(
-      std::shared_ptr<const config::Config> config, std::string default_hostname);
+  static Result<std::shared_ptr<InboundConfig>> Build(std::shared_ptr<const config::Config> config,
+                                                      std::string default_hostname);
 
   const std::vector<ListenSpec>& listens() const { return listens_; }
   const config::Config& config() const { return *config_; }
@@ -40,8 +40,6 @@ class InboundConfig {
   // by the caller, and the client gets 421).
   Result<std::shared_ptr<const ListenSettings>> SettingsFor(const std::string& listen,
                                                             const std::string& client_ip);
-  // prohibited_hosts: clients refused at connect with 554.
-  bool Prohibited(const std::string& client_ip) const;
   // listener_sessions of `listen` (0 = unlimited) and service_sessions of the whole listener.
   size_t ListenerSessions(const std::string& listen) const;
   size_t ServiceSessions() const { return service_sessions_; }
@@ -57,7 +55,6 @@ class InboundConfig {
   std::vector<ListenSpec> listens_;
   std::map<std::string, size_t> listener_sessions_;
   size_t service_sessions_ = 0;
-  net::CidrSet prohibited_;
 
   std::unordered_map<std::string, std::shared_ptr<const ListenSettings>> cache_;
   std::map<std::string, std::shared_ptr<SSL_CTX>> tls_contexts_;

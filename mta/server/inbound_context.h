@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -16,7 +17,9 @@
 
 #include "common/event/event_base.h"
 #include "mta/logs/mta_logs.h"
+#include "mta/server/auth_failure_limiter.h"
 #include "mta/server/password_file.h"
+#include "mta/server/password_verifier.h"
 #include "mta/smtp/session_policy.h"
 #include "mta/spool/spool.h"
 
@@ -47,6 +50,10 @@ struct InboundServices {
       on_queued;
   // Counts connections, for connection ids unique within this process run.
   std::atomic<uint64_t> next_connection{1};
+  // Failed AUTH per client address, across sessions (loop thread only).
+  AuthFailureLimiter auth_failures;
+  // Checks AUTH passwords on its own thread.
+  PasswordVerifier password_verifier;
 };
 
 // The settings of one Listen socket for one client, resolved from a config snapshot.
@@ -57,6 +64,8 @@ struct ListenSettings {
   std::chrono::milliseconds idle_timeout{300000};  // idle_time; 0 = never
   std::chrono::milliseconds total_timeout{0};      // whole session; 0 = never
   std::string listen_name;                         // the Listen scope, for logs
+  bool refused = false;             // a Peer scope with enable = false: 554 at connect
+  size_t sessions_per_address = 0;  // sessions_per_client_address; 0 = no cap
   // Outbound binding for mail from this client (set_binding / set_binding_group); both empty:
   // decided per destination domain when queued.
   std::string binding;

@@ -55,19 +55,24 @@ Result<std::shared_ptr<const PasswordFile>> PasswordFile::Parse(std::string_view
       return InvalidArgument(name + ":" + std::to_string(line_no) +
                              ": expected user:password or user:$hash");
     }
-    file->secrets_[std::string(line.substr(0, colon))] = std::string(line.substr(colon + 1));
+    std::string secret(line.substr(colon + 1));
+    if (file->dummy_hash_.empty() && IsCryptHash(secret)) file->dummy_hash_ = secret;
+    file->secrets_[std::string(line.substr(0, colon))] = std::move(secret);
   }
   return std::shared_ptr<const PasswordFile>(std::move(file));
 }
 
 bool PasswordFile::Check(std::string_view user, std::string_view password) const {
-  auto it = secrets_.find(std::string(user));
-  if (it == secrets_.end()) return false;
-  const std::string& secret = it->second;
-  if (!IsCryptHash(secret)) return ConstantTimeEquals(secret, password);
+  // crypt(3) takes a C string: a NUL would cut the password short, so refuse it outright.
+  const bool has_nul =
+      user.find('\0') != std::string_view::npos || password.find('\0') != std::string_view::npos;
+  auto it = has_nul ? secrets_.end() : secrets_.find(std::string(user));
+  const bool known = it != secrets_.end();
+  const std::string& secret = known ? it->second : dummy_hash_;
+  if (!IsCryptHash(secret)) return known && ConstantTimeEquals(secret, password);
   crypt_data data{};
   const char* hashed = crypt_r(std::string(password).c_str(), secret.c_str(), &data);
-  return hashed != nullptr && ConstantTimeEquals(hashed, secret);
+  return known && hashed != nullptr && ConstantTimeEquals(hashed, secret);
 }
 
 }  // namespace ec::mta

@@ -3,7 +3,8 @@
 // line; `#` comments and blank lines are ignored. The secret is either a crypt(3) hash
 // ($6$..., $5$..., $y$...: what `mkpasswd` or `openssl passwd -6` print) or, as in Momentum's
 // file:// backend, the cleartext password. Loaded once per config snapshot; immutable, so any
-// thread may check against it.
+// thread may check against it. An unknown user costs the same hash as a wrong password (no user
+// enumeration by timing), and a password holding a NUL is refused rather than truncated.
 #pragma once
 
 #include <memory>
@@ -24,12 +25,16 @@ class PasswordFile {
   // "file:///etc/x" or a plain path -> the path; anything else is an error.
   static Result<std::string> PathFromUri(std::string_view uri);
 
-  // True only for a known user whose password matches. Compares in constant time.
+  // True only for a known user whose password matches. Compares in constant time; an unknown
+  // user is hashed against dummy_hash_. A NUL in user or password is always false.
   bool Check(std::string_view user, std::string_view password) const;
   size_t size() const { return secrets_.size(); }
 
  private:
   std::unordered_map<std::string, std::string> secrets_;
+  // The file's first crypt(3) hash: unknown users are hashed against it (same algorithm, same
+  // rounds) and then refused. Empty when the file has only cleartext secrets.
+  std::string dummy_hash_;
 };
 
 }  // namespace ec::mta

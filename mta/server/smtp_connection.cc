@@ -36,9 +36,12 @@ void SplitAddress(const std::string& address, std::string* local, std::string* d
 
 spool::BodyType ToSpoolBody(smtp::BodyType t) {
   switch (t) {
-    case smtp::BodyType::k7Bit: return spool::BodyType::k7Bit;
-    case smtp::BodyType::k8BitMime: return spool::BodyType::k8BitMime;
-    case smtp::BodyType::kBinaryMime: return spool::BodyType::kBinaryMime;
+    case smtp::BodyType::k7Bit:
+      return spool::BodyType::k7Bit;
+    case smtp::BodyType::k8BitMime:
+      return spool::BodyType::k8BitMime;
+    case smtp::BodyType::kBinaryMime:
+      return spool::BodyType::kBinaryMime;
   }
   return spool::BodyType::k7Bit;
 }
@@ -50,12 +53,10 @@ constexpr uint32_t kFlagSmtpUtf8 = 1;
 
 std::shared_ptr<SmtpConnection> SmtpConnection::Start(
     InboundServices& services, std::shared_ptr<const ListenSettings> settings, int fd,
-    const event::SocketAddress& peer, const event::SocketAddress& local,
-    ClosedCallback on_closed) {
+    const event::SocketAddress& peer, const event::SocketAddress& local, ClosedCallback on_closed) {
   std::shared_ptr<SmtpConnection> conn(
       new SmtpConnection(services, std::move(settings), peer, local, std::move(on_closed)));
-  conn->bev_.reset(
-      bufferevent_socket_new(services.base->get(), fd, BEV_OPT_CLOSE_ON_FREE));
+  conn->bev_.reset(bufferevent_socket_new(services.base->get(), fd, BEV_OPT_CLOSE_ON_FREE));
   if (!conn->bev_) {
     ::close(fd);
     conn->closed_ = true;
@@ -69,8 +70,8 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
   smtp::ConnectionInfo info;
   info.client_ip = peer.host();
   info.client_port = peer.port();
-  conn->session_ = std::make_unique<smtp::ServerSession>(conn->settings_->policy, conn.get(),
-                                                         std::move(info));
+  conn->session_ =
+      std::make_unique<smtp::ServerSession>(conn->settings_->policy, conn.get(), std::move(info));
   if (conn->settings_->total_timeout.count() > 0) {
     conn->total_timer_.Start(conn->settings_->total_timeout);
   }
@@ -81,8 +82,8 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
 
 SmtpConnection::SmtpConnection(InboundServices& services,
                                std::shared_ptr<const ListenSettings> settings,
-                               const event::SocketAddress& peer,
-                               const event::SocketAddress& local, ClosedCallback on_closed)
+                               const event::SocketAddress& peer, const event::SocketAddress& local,
+                               ClosedCallback on_closed)
     : services_(services),
       settings_(std::move(settings)),
       peer_(peer),
@@ -303,12 +304,45 @@ void SmtpConnection::SwitchToTls() {
 smtp::AuthVerdict SmtpConnection::CheckCredentials(std::string_view user,
                                                    std::string_view password) {
   if (!settings_->passwords) return smtp::AuthVerdict::kTemporaryFailure;
-  bool ok = settings_->passwords->Check(user, password);
+  const std::string ip = peer_.host();
+  const auto now = AuthFailureLimiter::Clock::now();
+  if (services_.auth_failures.Blocked(ip, now)) {
+    // Not checked at all: a throttled address learns nothing and costs no hash.
+    EC_LOG(kWarn, "auth throttled")
+        .Field("conn", id_)
+        .Field("peer", peer_.ToString())
+        .Field("user", user);
+    return smtp::AuthVerdict::kTemporaryFailure;
+  }
+  std::weak_ptr<SmtpConnection> weak = weak_from_this();
+  bool queued = services_.password_verifier.Submit(services_.base, settings_->passwords,
+                                                   std::string(user), std::string(password),
+                                                   [weak, user = std::string(user)](bool ok) {
+                                                     if (auto self = weak.lock())
+                                                       self->OnCredentialsChecked(user, ok);
+                                                   });
+  if (queued) return smtp::AuthVerdict::kPending;
+  EC_LOG(kWarn, "auth queue full")
+      .Field("conn", id_)
+      .Field("peer", peer_.ToString())
+      .Field("user", user);
+  return smtp::AuthVerdict::kTemporaryFailure;
+}
+
+void SmtpConnection::OnCredentialsChecked(const std::string& user, bool ok) {
+  if (closed_) return;
+  if (!ok) services_.auth_failures.Failed(peer_.host(), AuthFailureLimiter::Clock::now());
   EC_LOG(kInfo, ok ? "auth accepted" : "auth rejected")
       .Field("conn", id_)
       .Field("peer", peer_.ToString())
       .Field("user", user);
-  return ok ? smtp::AuthVerdict::kAccepted : smtp::AuthVerdict::kRejected;
+  session_->OnAuthChecked(ok ? smtp::AuthVerdict::kAccepted : smtp::AuthVerdict::kRejected);
+  Flush();
+  if (shutting_down_ && !closing_) {
+    BeginShutdown();
+    return;
+  }
+  ResumeReading();  // pipelined commands may already sit in our input buffer
 }
 
 std::string SmtpConnection::NewQueueId() {
@@ -334,9 +368,9 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
     }
     env.rcpts.push_back(std::move(r));
   }
-  env.received_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                        in.received_at.time_since_epoch())
-                        .count();
+  env.received_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(in.received_at.time_since_epoch())
+          .count();
   env.client_ip = in.client_ip;
   env.helo = in.helo;
   env.auth_user = in.auth_user;
@@ -375,9 +409,7 @@ void SmtpConnection::OnStored(Result<spool::QueueId> result, smtp::ReceivedMessa
   if (!result.ok()) {
     services_.stats->store_failures++;
     services_.stats->messages_rejected++;
-    EC_LOG(kError, "message not stored")
-        .Field("conn", id_)
-        .Field("error", result.status());
+    EC_LOG(kError, "message not stored").Field("conn", id_).Field("error", result.status());
     if (services_.logs) {
       services_.logs->Panic("spool write failed conn=" + id_ + ": " + result.status().ToString());
     }

@@ -1,17 +1,19 @@
 // SmtpConnection: one inbound SMTP client. Owns the socket's bufferevent (wrapped in an
 // OpenSSL filter after STARTTLS), the ServerSession protocol engine and the session's timers,
 // and carries out what the session asks (SessionHooks): the TLS handshake, checking
-// credentials, receiving a body into a spool IncomingBody as it arrives, making the message
-// durable in the spool before the 250.
+// credentials (on the PasswordVerifier's thread, after the per-address AuthFailureLimiter),
+// receiving a body into a spool IncomingBody as it arrives, making the message durable in the
+// spool before the 250.
 //
 // Bounded memory: the body streams to the spool (past a small in-memory head), and the client
 // is not read while more than kOutputHighWater of our replies wait unsent (it pipelines but
 // does not read); reading resumes once they drained to kOutputLowWater. So neither the input
 // nor the output buffers grow with what a client sends.
 //
-// Lifetime: owned (shared_ptr) by its EsmtpListener; the spool's completion holds only a
-// weak_ptr, so a client that vanishes while its message is being synced is harmless (the
-// message is still stored; nobody is told). Loop thread only.
+// Lifetime: owned (shared_ptr) by its EsmtpListener; the spool's and the password check's
+// completions hold only a weak_ptr, so a client that vanishes while its message is being
+// synced or its password checked is harmless (the message is still stored; nobody is told).
+// Loop thread only.
 #pragma once
 
 #include <chrono>
@@ -99,6 +101,8 @@ class SmtpConnection : public smtp::SessionHooks,
   void Flush();
   void SwitchToTls();
   void OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message);
+  // The PasswordVerifier's answer, on the loop thread.
+  void OnCredentialsChecked(const std::string& user, bool ok);
   void LogReceptions(const smtp::ReceivedMessage& message, const std::string& queue_id);
   void TouchIdle();
   bool OutputPending() const;

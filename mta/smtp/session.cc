@@ -92,7 +92,8 @@ size_t ServerSession::Drive(std::string_view input) {
         break;
       }
       case Phase::kStoring:
-        return pos;  // pipelined input waits until the message is stored
+      case Phase::kAuthChecking:
+        return pos;  // pipelined input waits until the message is stored / AUTH answered
       case Phase::kTlsHandshake:
       case Phase::kClosed:
         return input.size();  // whatever follows STARTTLS or a close is dropped
@@ -638,13 +639,30 @@ void ServerSession::FinishAuth(std::string_view user, std::string_view password)
   auth_step_ = AuthStep::kNone;
   if (user.empty())
     return Reject("AUTH", Reply{535, "5.7.8", "Authentication credentials invalid"});
-  switch (hooks_->CheckCredentials(user, password)) {
+  const AuthVerdict verdict = hooks_->CheckCredentials(user, password);
+  if (verdict != AuthVerdict::kPending) return AnswerAuth(verdict, std::string(user));
+  checking_user_ = std::string(user);
+  phase_ = Phase::kAuthChecking;
+}
+
+void ServerSession::OnAuthChecked(AuthVerdict verdict) {
+  if (phase_ == Phase::kClosed) return;  // timed out meanwhile
+  EC_CHECK(phase_ == Phase::kAuthChecking && verdict != AuthVerdict::kPending);
+  phase_ = Phase::kCommand;
+  AnswerAuth(verdict, std::move(checking_user_));
+  checking_user_.clear();
+  if (!in_process_) Pump({});
+}
+
+void ServerSession::AnswerAuth(AuthVerdict verdict, std::string user) {
+  switch (verdict) {
     case AuthVerdict::kAccepted:
-      auth_user_ = std::string(user);
+      auth_user_ = std::move(user);
       return Send(Reply{235, "2.7.0", "Authentication successful"});
     case AuthVerdict::kRejected:
       return Reject("AUTH", Reply{535, "5.7.8", "Authentication credentials invalid"});
     case AuthVerdict::kTemporaryFailure:
+    case AuthVerdict::kPending:
       return Reject("AUTH", Reply{454, "4.7.0", "Temporary authentication failure"});
   }
 }

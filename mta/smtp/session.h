@@ -43,7 +43,8 @@ class ServerSession {
   bool HasOutput() const { return !out_.empty(); }
   // Send the pending output, then close the connection.
   bool WantsClose() const { return phase_ == Phase::kClosed; }
-  // False while storing, negotiating TLS or closed: the listener may stop reading.
+  // False while storing, checking a password, negotiating TLS or closed: the listener may stop
+  // reading.
   bool WantsRead() const { return phase_ < Phase::kStoring; }
 
   // The completions below are ignored if the session closed meanwhile (a timeout).
@@ -52,6 +53,8 @@ class ServerSession {
   void OnMessageStored();
   // kResourceExhausted (disk full) -> 452 4.3.1, anything else -> 451 4.3.0.
   void OnMessageStoreFailed(const Status& status);
+  // The verdict of a CheckCredentials that answered kPending (never kPending itself).
+  void OnAuthChecked(AuthVerdict verdict);
   void OnIdleTimeout();
   void OnTotalTimeout();
   // A new config was loaded: at the next MAIL or RSET the session says 421 reconfig_message.
@@ -64,7 +67,16 @@ class ServerSession {
 
  private:
   // Ordered: everything before kStoring reads input.
-  enum class Phase { kCommand, kAuthResponse, kData, kBdat, kStoring, kTlsHandshake, kClosed };
+  enum class Phase {
+    kCommand,
+    kAuthResponse,
+    kData,
+    kBdat,
+    kStoring,
+    kAuthChecking,
+    kTlsHandshake,
+    kClosed
+  };
   enum class AuthStep { kNone, kPlain, kLoginUser, kLoginPassword };
 
   void Pump(std::string_view direct);
@@ -80,6 +92,8 @@ class ServerSession {
   void HandleAuth(const Command& cmd);
   void HandleAuthResponse(std::string_view line);
   void FinishAuth(std::string_view user, std::string_view password);
+  // Replies to a credentials check; the user becomes auth_user_ if accepted.
+  void AnswerAuth(AuthVerdict verdict, std::string user);
   void EndBdatChunk();
   void FinishMessage(std::string_view command);
   std::optional<Reply> CheckMessage() const;
@@ -118,6 +132,7 @@ class ServerSession {
   std::string auth_user_;
   AuthStep auth_step_ = AuthStep::kNone;
   std::string login_user_;
+  std::string checking_user_;  // whose credentials are being checked (kAuthChecking)
 
   // The transaction.
   std::optional<MailCommand> mail_;

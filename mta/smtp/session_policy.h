@@ -148,7 +148,9 @@ struct ReceivedMessage {
   uint64_t size() const { return headers.size() + body_size; }
 };
 
-enum class AuthVerdict { kAccepted, kRejected, kTemporaryFailure };
+// kPending: the check runs elsewhere (crypt(3) is slow by design); the owner calls
+// ServerSession::OnAuthChecked with the verdict later, and the session reads no input until then.
+enum class AuthVerdict { kAccepted, kRejected, kTemporaryFailure, kPending };
 
 // Actions the session asks of its owner. Called from inside ServerSession's methods, on the
 // session's thread. A hook must not call ServerSession::OnBytes; it may call OnMessageStored /

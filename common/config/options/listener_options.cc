@@ -19,11 +19,13 @@ void RegisterListenerOptions(SchemaRegistry* r) {
   const auto kLsnBus = Plus(kLsn, {"msgcserver_listener"});
 
   // Sockets.
+  // In a Peer scope, as in Momentum: enable = false refuses those clients at connect.
   add({.name = "enable",
        .type = T::kBool,
        .default_text = "true",
-       .scopes = kLsnBus,
-       .doc = "Switch a listener or Listen socket off without deleting it",
+       .scopes = Plus(kLsnBus, {"peer"}),
+       .doc = "Switch a listener or Listen socket off without deleting it; in a Peer scope, "
+              "false refuses those clients at connect (554 5.7.1)",
        .support = S::kImplemented});
   add({.name = "listen_backlog",
        .type = T::kInt,
@@ -101,6 +103,16 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kIn,
        .min = 0,
        .doc = "Session cap over all listeners of the service",
+       .support = S::kImplemented});
+  // Not a Momentum option (Momentum caps a Peer CIDR as a whole): without a per-address cap
+  // one client can take every listener_sessions slot.
+  add({.name = "sessions_per_client_address",
+       .type = T::kInt,
+       .default_text = "0",
+       .scopes = kIn,
+       .min = 0,
+       .doc = "Concurrent sessions from one client IP address (0 = unlimited); more -> 421 4.7.0 "
+              "(ecmta extension)",
        .support = S::kImplemented});
   add({.name = "idle_time",
        .type = T::kSeconds,

@@ -84,8 +84,9 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
   add({.name = "prohibited_hosts",
        .type = T::kCidrList,
        .scopes = kGlobal,
-       .doc = "Destination addresses never delivered to",
-       .support = S::kPlanned});
+       .doc = "Destination addresses never connected to (MX, A or route); none left: the "
+              "recipients fail permanently (550 5.1.2)",
+       .support = S::kImplemented});
   add({.name = "skip_hosts",
        .type = T::kCidrList,
        .scopes = kGlobal,

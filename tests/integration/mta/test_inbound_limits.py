@@ -108,14 +108,17 @@ def test_listener_sessions_cap(tmp_path):
         d.cmd("QUIT")
 
 
-def test_prohibited_hosts_refused_at_connect(tmp_path):
-    with MtaNode(tmp_path, global_options='prohibited_hosts = ( "127.0.0.0/8" )',
-                 listener_options=RELAY) as node:
+def test_peer_enable_false_refused_at_connect(tmp_path):
+    # Momentum's prohibited_hosts names destinations (test_prohibited_hosts.py); clients are
+    # refused with a Peer scope.
+    with MtaNode(tmp_path, listener_options=RELAY + '\nPeer "127.0.0.0/8" { enable = false }') \
+            as node:
         c = RawSmtp(node.host, node.port)
         code, text = c.reply()
         assert code == 554 and "5.7.1" in text
         assert c.closed()
-        assert any("prohibited_hosts" in l for l in node.log_lines("rejectlog.ec"))
+        procs.wait_for(lambda: any("enable=false" in l for l in node.log_lines("rejectlog.ec")),
+                       timeout=10, what="the refusal in rejectlog")
 
 
 def test_hostile_garbage_does_not_hurt_other_sessions(tmp_path):

@@ -1,21 +1,18 @@
 """STARTTLS, AUTH PLAIN/LOGIN after TLS, relaying granted by AUTH, STARTTLS injection."""
 import base64
 import smtplib
-import ssl
 import subprocess
 
 import pytest
 
 from lib.mta import MtaNode
 from smtp_raw import RawSmtp
+from tls_files import client_context, self_signed_cert
 
 
 @pytest.fixture
 def tls_node(tmp_path):
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=mx.test",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    cert, key = self_signed_cert(tmp_path)
     passwd = tmp_path / "passwd"
     passwd.write_text("alice:wonderland\n")
     node = MtaNode(tmp_path, listener_options=f'''
@@ -28,13 +25,6 @@ def tls_node(tmp_path):
     node.start()
     yield node
     node.stop()
-
-
-def client_context():
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
 
 
 def test_starttls_then_auth_then_relay(tls_node):
