@@ -73,8 +73,10 @@ function(ec_add_fuzzer)
     add_test(NAME fuzz_${A_NAME}
       COMMAND ${PROJECT_SOURCE_DIR}/tests/fuzz/run_fuzzer.sh $<TARGET_FILE:${A_NAME}>
               ${A_CORPUS} ${A_SECONDS})
+    # Long runs (bench/fuzz/run.sh) must not hit the timeout: 10 minutes beyond the run.
+    math(EXPR timeout "${A_SECONDS} + 600")
     set_tests_properties(fuzz_${A_NAME} PROPERTIES LABELS fuzz
-      TIMEOUT 600)
+      TIMEOUT ${timeout})
   else()
     add_executable(${A_NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
     add_test(NAME fuzz_replay_${A_NAME} COMMAND ${A_NAME} ${A_CORPUS})
