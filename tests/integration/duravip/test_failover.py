@@ -25,6 +25,7 @@ from lib.duravip_cluster import (DEFAULT_BINDINGS, DEFAULT_VIPS, NetnsCluster,
 
 VIP_PREF = "198.18.0.100"   # prefers node1
 VIP_POOL = "198.18.0.101"   # no preference; also binding pool-a's source address
+VIP_FOLLOW = "198.18.0.102"  # a listener that follows pool-a (Duravip_Follow)
 SINK_PORT = 2525
 ROUTED = f'Domain "x.example" {{ Routes = ( "smtp://198.18.0.250:{SINK_PORT}" )  ' \
          f'Set_Binding = "pool-a" }}'
@@ -35,7 +36,8 @@ def dv(tmp_path):
     netns.skip_unless_available()
     c = NetnsCluster(tmp_path, nodes=3, vips=DEFAULT_VIPS, bindings=DEFAULT_BINDINGS,
                      heartbeat=0.1, dead_timeout=0.6, view_mature_time=1,
-                     view_balance_interval=2, extra_config=ROUTED)
+                     view_balance_interval=2, extra_config=ROUTED,
+                     listener_extra=f'Listen "{VIP_FOLLOW}:25" {{ Duravip_Follow = "pool-a" }}')
     try:
         c.create()
         yield c
@@ -97,6 +99,19 @@ def test_every_vip_has_exactly_one_owner_and_its_banner(dv, obs):
                        what=f"eccmgr to show {vip} owned by {owner}")
     rc, out = dv.console("manager", "broadcast cluster duravip show")
     assert rc == 0 and "3 answered" in out, out
+    # The follower's address is plumbed and served wherever pool-a's address is.
+    assert dv.holders(VIP_FOLLOW) == [owners[VIP_POOL]]
+    assert dv.banner_node(VIP_FOLLOW) == owners[VIP_POOL]
+    # `announce view` from the manager makes every holder announce its addresses again.
+    def sent(node, vip):
+        out = dv.console(node, "cluster arp show")[1]
+        line = next((l for l in out.splitlines() if l.startswith(vip + " ")), "")
+        return int(line.split()[2]) if line else 0
+    before = sent(owners[VIP_PREF], VIP_PREF)
+    rc, out = dv.console("manager", "broadcast cluster duravip announce view")
+    assert rc == 0 and "3 answered" in out, out
+    procs.wait_for(lambda: sent(owners[VIP_PREF], VIP_PREF) > before, timeout=5,
+                   what="the holder to announce again")
     # The holder announced its addresses (cluster arp show); a move to a node that does not
     # exist (or does not configure the address) is refused and changes nothing.
     rc, out = dv.console(owners[VIP_PREF], "cluster arp show")
