@@ -45,8 +45,7 @@ std::string Join(const std::vector<std::string>& v, const char* sep = " ") {
 DuravipModule::DuravipModule(event::EventBase& base, msgc::Bus& bus, std::string group,
                              duravip::DuravipConfig config, std::unique_ptr<VipPlumbing> plumbing,
                              DuravipHooks hooks)
-    : base_(base),
-      bus_(bus),
+    : bus_(bus),
       group_(std::move(group)),
       config_(std::move(config)),
       plumbing_(std::move(plumbing)),

@@ -117,7 +117,6 @@ class DuravipModule {
   void UpdateHooks();
   Result<std::string> Move(const std::string& address, const std::string& node);
 
-  event::EventBase& base_;
   msgc::Bus& bus_;
   std::string group_;
   duravip::DuravipConfig config_;
