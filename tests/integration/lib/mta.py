@@ -69,7 +69,10 @@ class MtaNode:
         self.process = procs.Process(argv, os.path.join(self.root, "ecmta.out"),
                                      netns=self.netns)
         if wait:
-            procs.wait_for(lambda: procs.port_open(self.host, self.port, self.netns) or
+            # The SMTP socket opens a moment before the console's: wait for both, so a test
+            # that talks to the console at once does not race it (seen under ASan).
+            procs.wait_for(lambda: (procs.port_open(self.host, self.port, self.netns) and
+                                    os.path.exists(self.socket_path)) or
                            (not self.process.alive() and self._died()),
                            timeout=20, what=f"ecmta to listen on {self.host}:{self.port}")
             self._died()
