@@ -76,6 +76,17 @@ Result<BusConfig> BusConfigFromConfig(const config::Config& config, const std::s
     if (const config::Option* o = cluster->FindOption("control_group")) {
       out.control_group = o->value.text();
     }
+    if (const config::Option* o = cluster->FindOption("control_peers")) {
+      auto names = o->value.AsStringList();
+      if (!names.ok()) return AtOption(*o, names.status());
+      for (std::string& n : *names) {
+        if (!bus.peers.count(n)) {
+          return AtOption(*o, InvalidArgument("control peer \"" + n +
+                                              "\" is not in msgc_server peers"));
+        }
+        out.control_peers.insert(std::move(n));
+      }
+    }
   }
   if (const config::Option* o = FindBusOption(config, "messages_per_iter")) {
     auto n = o->value.AsInt();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <set>
 #include <string>
 
 #include "common/base/status.h"
@@ -18,6 +19,9 @@ struct BusConfig {
   std::chrono::milliseconds request_timeout{10000};
   std::chrono::milliseconds health_interval{10000};
   std::string control_group = "ec_console";
+  // cluster { control_peers }: the members in the manager role, the only ones whose relayed
+  // console commands and ECCluster journal requests this member accepts. Empty: nobody's.
+  std::set<std::string> control_peers;
 };
 
 // True when the config has an msgc_server scope with peers, i.e. this host is a bus member.

@@ -25,6 +25,10 @@ struct Request {
   std::string args;                    // the rest of the line, trimmed, case kept
   std::vector<std::string> arg_words;  // args split on blanks
   std::string peer;                    // who asked (socket path or ip:port), for logs
+  // Who is authenticated as having asked, for handlers that authorize: "msgc:<node>" for a
+  // relayed bus command or an ECCluster request (the CURVE key's node), "user:<name>" for a
+  // console login, "uid:<n>" for a unix-socket peer (SO_PEERCRED). Empty: not authenticated.
+  std::string principal;
 };
 
 // The one answer to one request. Copies share it: the first Ok/Error wins and later calls are

@@ -70,6 +70,13 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .scopes = kCluster,
        .doc = "Bus group on which nodes take console commands",
        .support = S::kImplemented});
+  add({.name = "control_peers",
+       .type = T::kList,
+       .default_text = "( )",
+       .scopes = kCluster,
+       .doc = "Bus members in the manager role: only they may relay console commands to this "
+              "node and read or acknowledge its log journals (ECCluster)",
+       .support = S::kImplemented});
   add({.name = "nodename",
        .type = T::kString,
        .scopes = kCluster,

@@ -183,7 +183,8 @@ msgc_server {{
             node = MtaNode(tmp_path, host=self.addresses[name], node_name=name,
                            netns=self.netns.get(name),
                            extra_config=f'include "{self.global_dir}/msgc_server.conf"\n'
-                           f'cluster {{ view_mature_time = {view_mature_time} {cluster_options} }}'
+                           f'cluster {{ view_mature_time = {view_mature_time} control_peers = ( "manager" ) '
+                           f'{cluster_options} }}'
                            f'\n{extra}', **kwargs)
             if curve:
                 keygen(os.path.join(node.root, "etc", "msgc.key"),
