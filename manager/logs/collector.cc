@@ -11,10 +11,15 @@ Result<std::unique_ptr<Collector>> Collector::Start(CollectorOptions options,
   EC_RETURN_IF_ERROR(
       ExpandLogfilePattern(options.pattern, {"mainlog", options.subcluster, "node"}, 0).status());
   std::unique_ptr<Collector> c(new Collector());
+  // One zmq context (one I/O thread) for every puller of this manager.
+  auto context = std::make_shared<zmq::context_t>(1);
   for (const CollectorNode& node : nodes) {
     for (const std::string& log : options.logs) {
       PullerOptions p;
       p.endpoint = node.endpoint;
+      p.self = options.self;
+      p.curve = options.curve;
+      p.context = context;
       p.name = {log, options.subcluster, node.name};
       p.log_root = options.log_root;
       p.pattern = options.pattern;

@@ -11,6 +11,7 @@
 
 #include "common/base/status.h"
 #include "manager/logs/node_log_puller.h"
+#include "msgc/bus_options.h"
 
 namespace ec::logcollect {
 
@@ -23,6 +24,8 @@ struct CollectorNode {
 };
 
 struct CollectorOptions {
+  std::string self;          // the manager's node name, as the nodes know it
+  msgc::CurveOptions curve;  // the manager's bus keys (node_log_puller.h)
   std::string log_root;   // Logs `logfile` root
   std::string state_dir;  // where each puller records how far it got
   std::string pattern{kDefaultLogfilePattern};

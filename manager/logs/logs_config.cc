@@ -43,6 +43,7 @@ Result<std::optional<CollectorSetup>> CollectorSetupFromConfig(
   setup.options.log_root = split->first;
   setup.options.pattern = split->second;
   setup.options.state_dir = state_dir;
+  setup.options.self = self;
   for (const auto& [name, address] : peers) {
     if (name == self) continue;
     std::string host = address.find(':') != std::string::npos ? "[" + address + "]" : address;

@@ -100,17 +100,24 @@ void NodeLogPuller::Sleep(std::chrono::milliseconds d) {
 void NodeLogPuller::Run() {
   auto backoff = options_.retry;
   while (!stop_) {
-    auto client = control::Client::Connect(options_.endpoint, std::chrono::seconds(2));
-    Status st = client.ok() ? Status::Ok() : client.status();
+    // Options anew each time: a public key committed since the last attempt is picked up.
+    auto channel = eccluster::ClientOptionsFor(options_.curve, options_.self, options_.name.node,
+                                               options_.endpoint);
+    std::unique_ptr<eccluster::ChannelClient> client;
+    Status st = channel.status();
     if (st.ok()) {
-      {
-        std::lock_guard<std::mutex> lock(stats_mu_);
-        stats_.connected = true;
-      }
-      while (!stop_ && st.ok()) {
-        st = Round(**client);
-        if (st.ok()) backoff = options_.retry;
-      }
+      channel->context = options_.context;
+      auto created = eccluster::ChannelClient::Create(std::move(*channel));
+      st = created.ok() ? Status::Ok() : created.status();
+      if (created.ok()) client = std::move(*created);
+    }
+    while (st.ok() && !stop_) {
+      st = Round(*client);
+      if (!st.ok()) break;
+      backoff = options_.retry;
+      // Connected means answered: a ZeroMQ connect succeeds whether or not anyone listens.
+      std::lock_guard<std::mutex> lock(stats_mu_);
+      stats_.connected = true;
     }
     {
       std::lock_guard<std::mutex> lock(stats_mu_);
@@ -126,15 +133,15 @@ void NodeLogPuller::Run() {
   }
 }
 
-Status NodeLogPuller::Round(control::Client& client) {
+Status NodeLogPuller::Round(eccluster::ChannelClient& client) {
   std::string command = "journal read " + options_.name.log + " " + options_.subscriber + " " +
                         std::to_string(options_.batch_records) + " " +
                         std::to_string(options_.wait.count());
   EC_ASSIGN_OR_RETURN(control::Response response,
                       client.Send(command, options_.wait + std::chrono::seconds(10)));
   if (!response.ok) return FailedPrecondition("journal read: " + response.text);
-  EC_ASSIGN_OR_RETURN(std::vector<logship::ShippedRecord> records,
-                      logship::DecodeBatch(response.text));
+  EC_ASSIGN_OR_RETURN(std::vector<eccluster::ShippedRecord> records,
+                      eccluster::DecodeBatch(response.text));
   if (records.empty()) return Status::Ok();
   EC_RETURN_IF_ERROR(WriteLines(records));
   std::string ack = "journal ack " + options_.name.log + " " + options_.subscriber + " " +
@@ -144,10 +151,10 @@ Status NodeLogPuller::Round(control::Client& client) {
   return Status::Ok();
 }
 
-Status NodeLogPuller::WriteLines(const std::vector<logship::ShippedRecord>& records) {
+Status NodeLogPuller::WriteLines(const std::vector<eccluster::ShippedRecord>& records) {
   std::string data;
   std::vector<std::string_view> fresh;
-  for (const logship::ShippedRecord& r : records) {
+  for (const eccluster::ShippedRecord& r : records) {
     if (r.position < state_.next) continue;  // already ours: sent again after a crash
     data += r.payload;
     data += '\n';

@@ -1,5 +1,6 @@
 // NodeLogPuller: moves one node's one log from its journal to the manager's disk, exactly once.
-// A thread that loops: `journal read` (a long poll) on the node's ECCluster listener, append
+// A thread that loops: `journal read` (a long poll) on the node's ECCluster listener (an
+// eccluster::ChannelClient, CURVE with the manager's bus keys), append
 // the new lines to the file the logfile pattern names, fdatasync, record how far it got in a
 // state file (atomically), and only then `journal ack` the node. After a crash of either side
 // the state file says which lines the manager already holds: lines the node sends again are
@@ -13,21 +14,27 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/base/status.h"
-#include "common/control/client.h"
+#include "eccluster/batch.h"
+#include "eccluster/channel_client.h"
 #include "manager/logs/log_path.h"
-#include "mta/journal/journal.h"
-#include "mta/logship/batch.h"
+#include "msgc/bus_options.h"
 
 namespace ec::logcollect {
 
 struct PullerOptions {
   std::string endpoint;  // the node's ECCluster listener, "127.0.0.2:4802"
+  std::string self;      // the manager's node name (msgc_server peers)
+  // The manager's bus key pair and the members' public keys (the node's is pinned); not
+  // enabled: no CURVE (msgc_server { curve = false }, development only).
+  msgc::CurveOptions curve;
+  std::shared_ptr<zmq::context_t> context;  // shared by a Collector's pullers; made if null
   LogFileName name;      // log, subcluster, node
   std::string log_root;  // files go to <log_root>/<pattern>
   std::string pattern{kDefaultLogfilePattern};
@@ -42,7 +49,7 @@ struct PullerOptions {
 };
 
 struct PullerState {
-  journal::Position next;  // the node's position after the last line we hold
+  eccluster::JournalPosition next;  // the node's position after the last line we hold
   std::string file;        // relative path of the file last written
   uint64_t size = 0;       // its size once that line was durable
 };
@@ -71,8 +78,8 @@ class NodeLogPuller {
   void Run();
   Status Repair();
   // One read, write, record, ack round.
-  Status Round(control::Client& client);
-  Status WriteLines(const std::vector<logship::ShippedRecord>& records);
+  Status Round(eccluster::ChannelClient& client);
+  Status WriteLines(const std::vector<eccluster::ShippedRecord>& records);
   void Sleep(std::chrono::milliseconds d);
 
   const PullerOptions options_;

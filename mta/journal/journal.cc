@@ -313,9 +313,44 @@ Status Journal::Advance(const std::string& name, const Position& to) {
     return InvalidArgument("journal cursor " + name + " cannot move to " +
                            std::to_string(to.segment) + ":" + std::to_string(to.offset));
   }
+  // A cursor inside a record would make the next Read skip to the next segment, silently
+  // losing the lines in between: only record boundaries are accepted.
+  EC_RETURN_IF_ERROR(CheckRecordStart(sub->second.position, to)
+                         .WithContext("journal cursor " + name + " cannot move to " +
+                                      std::to_string(to.segment) + ":" +
+                                      std::to_string(to.offset)));
   EC_RETURN_IF_ERROR(WriteCursor(name, to));
   sub->second.position = Normalize(to);
   Prune();
+  return Status::Ok();
+}
+
+Status Journal::CheckRecordStart(const Position& from, const Position& to) {
+  const uint64_t end = segments_.at(to.segment);
+  if (to.offset == kSegmentHeaderSize || to.offset == end) return Status::Ok();
+  if (to.offset < kSegmentHeaderSize || to.offset > end) {
+    return InvalidArgument("not a record boundary");
+  }
+  // Walk the record headers from a known boundary: the cursor if it is in the same segment
+  // and before `to` (the usual ack, just after a read), else the segment's first record.
+  uint64_t at =
+      from.segment == to.segment && from.offset <= to.offset && from.offset >= kSegmentHeaderSize
+          ? from.offset
+          : kSegmentHeaderSize;
+  EC_ASSIGN_OR_RETURN(int fd, ReadFd(to.segment));
+  const std::string what = SegmentFileName(to.segment);
+  std::string chunk;
+  uint64_t chunk_at = at;
+  while (at < to.offset) {
+    if (at + kRecordHeaderSize > chunk_at + chunk.size()) {
+      chunk_at = at;
+      EC_ASSIGN_OR_RETURN(chunk, ReadAt(fd, at, std::min<uint64_t>(kReadChunk, end - at), what));
+    }
+    size_t claimed = ClaimedRecordSize(std::string_view(chunk).substr(at - chunk_at));
+    if (claimed == 0 || at + claimed > end) return InvalidArgument("no readable record before it");
+    at += claimed;
+  }
+  if (at != to.offset) return InvalidArgument("not the start of a record");
   return Status::Ok();
 }
 

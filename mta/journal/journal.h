@@ -77,8 +77,10 @@ class Journal {
   Result<std::vector<Entry>> Read(const std::string& name, size_t max_records,
                                   size_t max_bytes = 1u << 20);
   // Durably moves `name`'s cursor forward to `to` (an Entry's `next`), then removes segments
-  // every subscriber has passed. A `to` inside segments the disk bound dropped after they were
-  // read is accepted and changes nothing (the cursor is past them already).
+  // every subscriber has passed. `to` must be the start of a record or the end of the journal
+  // (or of a segment); anything else is kInvalidArgument and the cursor stays. A `to` inside
+  // segments the disk bound dropped after they were read is accepted and changes nothing (the
+  // cursor is past them already).
   Status Advance(const std::string& name, const Position& to);
 
   JournalStats Stats() const;
@@ -95,6 +97,9 @@ class Journal {
   Status CreateSegment(uint64_t segment);
   Status Roll();
   Status WriteCursor(const std::string& name, const Position& position);
+  // OK if `to` (in a kept segment) starts a record or ends its segment; `from` is a boundary
+  // (a cursor) to walk from when it lies before `to` in the same segment.
+  Status CheckRecordStart(const Position& from, const Position& to);
   void EnforceBound();
   void Prune();
   // `p` moved past the ends of full segments to where the next record really is.

@@ -1,25 +1,35 @@
 #include "mta/logship/eccluster_listener.h"
 
-namespace ec::logship {
+#include "common/log/logger.h"
 
-std::string ListenAddressForBind(const std::string& name) {
-  if (name.rfind("*:", 0) == 0) return "0.0.0.0" + name.substr(1);
-  if (name.rfind(':', 0) == 0) return "0.0.0.0" + name;
-  return name;
-}
+namespace ec::logship {
 
 Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::EventBase& base,
                                                                     const config::Config& config,
-                                                                    LogJournals& journals) {
+                                                                    LogJournals& journals,
+                                                                    const msgc::BusConfig* bus) {
   auto scopes = config.root.Children("eccluster_listener");
   if (scopes.empty()) return std::unique_ptr<EcclusterListener>();
+  if (!bus) {
+    return FailedPrecondition(scopes.front()->location.ToString() +
+                              ": ECCluster_Listener needs the cluster bus (msgc_server peers): "
+                              "its requests are authenticated with the bus keys");
+  }
   std::unique_ptr<EcclusterListener> l(new EcclusterListener());
   l->service_ = std::make_unique<JournalService>(base, journals.journals(), &journals.mutex());
+  l->service_->SetManagers(bus->control_peers);
+  std::vector<std::string> members;
+  for (const auto& [name, address] : bus->bus.peers) members.push_back(name);
   for (const config::Scope* scope : scopes) {
     for (const config::Scope* listen : scope->Children("listen")) {
-      std::string address = ListenAddressForBind(listen->name.value_or(""));
-      control::ServerOptions o{.tcp_address = address, .log_commands = false};
-      auto server = control::Server::Start(base, std::move(o));
+      eccluster::ChannelServerOptions o{
+          .listen = {listen->name.value_or("")},
+          .curve = bus->bus.curve,
+          .peers = members,
+          .log = [](std::string_view line) {
+            log::Logger::Global().Emit(log::Level::kWarn, "msg=\"eccluster\" " + std::string(line));
+          }};
+      auto server = eccluster::ChannelServer::Start(base.get(), std::move(o));
       if (!server.ok()) {
         return server.status().WithContext(listen->location.ToString() +
                                            ": ECCluster_Listener Listen \"" +
@@ -34,10 +44,23 @@ Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::Event
 
 std::vector<std::string> EcclusterListener::addresses() const {
   std::vector<std::string> out;
-  for (const auto& s : servers_) {
-    if (const event::SocketAddress* a = s->tcp_address()) out.push_back(a->ToString());
-  }
+  for (const auto& s : servers_)
+    out.insert(out.end(), s->addresses().begin(), s->addresses().end());
   return out;
+}
+
+eccluster::ChannelStats EcclusterListener::stats() const {
+  eccluster::ChannelStats total;
+  for (const auto& s : servers_) {
+    eccluster::ChannelStats one = s->stats();
+    total.requests += one.requests;
+    total.malformed += one.malformed;
+    total.unknown += one.unknown;
+    total.busy += one.busy;
+    total.keys_accepted += one.keys_accepted;
+    total.keys_refused += one.keys_refused;
+  }
+  return total;
 }
 
 }  // namespace ec::logship

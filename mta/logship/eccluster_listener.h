@@ -1,7 +1,7 @@
-// EcclusterListener: the node's `ECCluster_Listener { Listen "*:4802" { } }`: a control-protocol
-// server on each Listen address that answers only the log-shipping commands of JournalService
-// (and help/version/quit), so the manager can pull journals without reaching the operator's
-// console. Loop thread only.
+// EcclusterListener: the node's `ECCluster_Listener { Listen "*:4802" { } }`: an ECCluster
+// channel server (eccluster/channel_server.h: ZeroMQ, CURVE with the bus keys) on each Listen
+// address that answers only the log-shipping commands of JournalService, and those only to the
+// members in the manager role (cluster { control_peers }). Loop thread only.
 #pragma once
 
 #include <memory>
@@ -10,8 +10,9 @@
 
 #include "common/base/status.h"
 #include "common/config/tree.h"
-#include "common/control/server.h"
 #include "common/event/event_base.h"
+#include "eccluster/channel_server.h"
+#include "msgc/bus_config.h"
 #include "mta/logship/journal_service.h"
 #include "mta/logship/log_journals.h"
 
@@ -21,21 +22,22 @@ inline constexpr int kDefaultEcclusterPort = 4802;
 
 class EcclusterListener {
  public:
-  // Null (and OK) when the config has no ECCluster_Listener.
+  // Null (and OK) when the config has no ECCluster_Listener. `bus`: this node's bus settings
+  // (keys, members, control_peers); null when it has no cluster bus, which the listener needs.
   static Result<std::unique_ptr<EcclusterListener>> Start(event::EventBase& base,
                                                           const config::Config& config,
-                                                          LogJournals& journals);
+                                                          LogJournals& journals,
+                                                          const msgc::BusConfig* bus);
   JournalService& service() { return *service_; }
   // The bound addresses ("127.0.0.2:4802"), for logs and tests.
   std::vector<std::string> addresses() const;
+  eccluster::ChannelStats stats() const;
 
  private:
   EcclusterListener() = default;
   std::unique_ptr<JournalService> service_;
-  std::vector<std::unique_ptr<control::Server>> servers_;
+  // Destroyed before the service, whose last replies (to pending reads) then go nowhere.
+  std::vector<std::unique_ptr<eccluster::ChannelServer>> servers_;
 };
-
-// "*:4802" and ":4802" mean every IPv4 address.
-std::string ListenAddressForBind(const std::string& name);
 
 }  // namespace ec::logship

@@ -3,7 +3,8 @@
 #include <charconv>
 #include <sstream>
 
-#include "mta/logship/batch.h"
+#include "common/log/logger.h"
+#include "eccluster/batch.h"
 
 namespace ec::logship {
 namespace {
@@ -21,6 +22,8 @@ Result<uint64_t> Number(const std::string& word, const char* what) {
   return v;
 }
 
+eccluster::JournalPosition ToWire(const journal::Position& p) { return {p.segment, p.offset}; }
+
 }  // namespace
 
 JournalService::JournalService(event::EventBase& base,
@@ -36,15 +39,37 @@ JournalService::~JournalService() {
 }
 
 void JournalService::RegisterCommands(control::CommandRegistry& commands) {
-  (void)commands.Register(
-      "journal read", "<log> <subscriber> <max> [<wait ms>]: records after the cursor",
-      [this](const control::Request& r, control::Reply reply) { Read(r, std::move(reply)); });
+  (void)commands.Register("journal read",
+                          "<log> <subscriber> <max> [<wait ms>]: records after the cursor",
+                          [this](const control::Request& r, control::Reply reply) {
+                            if (Status s = Authorize(r); !s.ok()) return reply.Error(s.message());
+                            Read(r, std::move(reply));
+                          });
   (void)commands.RegisterSync("journal ack",
                               "<log> <subscriber> <segment> <offset>: move the cursor durably",
-                              [this](const control::Request& r) { return Ack(r); });
-  (void)commands.RegisterSync(
-      "cluster show logs", "each journal's size and subscribers",
-      [this](const control::Request&) -> Result<std::string> { return ShowLogs(); });
+                              [this](const control::Request& r) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(Authorize(r));
+                                return Ack(r);
+                              });
+  (void)commands.RegisterSync("cluster show logs", "each journal's size and subscribers",
+                              [this](const control::Request& r) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(Authorize(r));
+                                return ShowLogs();
+                              });
+}
+
+Status JournalService::Authorize(const control::Request& request) const {
+  constexpr std::string_view kPrefix = "msgc:";
+  const std::string& p = request.principal;
+  if (p.rfind(kPrefix, 0) == 0 && managers_.count(p.substr(kPrefix.size()))) return Status::Ok();
+  const std::string who = p.empty() ? "unauthenticated" : p;
+  EC_LOG(kWarn, "eccluster request refused")
+      .Field("principal", who)
+      .Field("peer", request.peer)
+      .Field("command", request.command)
+      .Field("reason", "not a member in the manager role (cluster { control_peers })");
+  return Status(StatusCode::kPermissionDenied,
+                request.command + ": refused: " + who + " is not a manager of this node");
 }
 
 Result<journal::Journal*> JournalService::Find(const std::string& log) const {
@@ -81,14 +106,19 @@ bool JournalService::TryAnswer(PendingRead& p, bool final) {
   }
   auto entries = [&] {
     auto lock = Lock();
-    return (*journal)->Read(p.subscriber, p.max_records, kMaxBatchBytes / 2);
+    return (*journal)->Read(p.subscriber, p.max_records, eccluster::kMaxBatchBytes / 2);
   }();
   if (!entries.ok()) {
     p.reply.Error(entries.status().message());
     return true;
   }
   if (entries->empty() && !final) return false;
-  p.reply.Ok(EncodeBatch(*entries));
+  std::vector<eccluster::ShippedRecord> records;
+  records.reserve(entries->size());
+  for (journal::Entry& e : *entries) {
+    records.push_back({ToWire(e.position), ToWire(e.next), std::move(e.payload)});
+  }
+  p.reply.Ok(eccluster::EncodeBatch(records));
   return true;
 }
 

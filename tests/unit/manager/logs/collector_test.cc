@@ -1,6 +1,6 @@
 // The manager pulls a node's journal exactly once: a real Journal served by JournalService on a
-// real control server (127.0.0.1, any port), pulled by the Collector into files under a
-// temporary log root, through restarts of the collector, a torn write on the manager's side
+// real ECCluster channel with CURVE keys (127.0.0.1, any port), pulled by the Collector into files
+// under a temporary log root, through restarts of the collector, a torn write on the manager's side
 // and a node that sends everything again.
 #include "manager/logs/collector.h"
 
@@ -12,11 +12,12 @@
 #include <sstream>
 #include <thread>
 
-#include "common/control/server.h"
 #include "common/event/event_base.h"
+#include "eccluster/channel_server.h"
 #include "manager/logs/tail.h"
 #include "mta/journal/journal.h"
 #include "mta/logship/journal_service.h"
+#include "tests/unit/eccluster/channel_test_util.h"
 
 namespace ec::logcollect {
 namespace {
@@ -25,16 +26,21 @@ namespace fs = std::filesystem;
 // A node: its journal and ECCluster listener on a loop thread of its own.
 class FakeNode {
  public:
-  explicit FakeNode(const fs::path& dir) {
+  FakeNode(const fs::path& dir, const msgc::CurveOptions& curve) {
     base_ = event::EventBase::Create().value();
     journal_ =
         journal::Journal::Open({.dir = (dir / "journal").string(), .subscribers = {"master"}})
             .value();
     service_ = std::make_unique<logship::JournalService>(
         *base_, std::map<std::string, journal::Journal*>{{"mainlog", journal_.get()}});
-    server_ = control::Server::Start(*base_, {.tcp_address = "127.0.0.1:0"}).value();
+    service_->SetManagers({"manager"});
+    server_ = eccluster::ChannelServer::Start(base_->get(), {.listen = {"127.0.0.1:0"},
+                                                             .curve = curve,
+                                                             .peers = {"node1", "manager"},
+                                                             .log = [](std::string_view) {}})
+                  .value();
     service_->RegisterCommands(server_->commands());
-    endpoint_ = server_->tcp_address()->ToString();
+    endpoint_ = server_->addresses().at(0);
     thread_ = std::thread([this] { (void)base_->Run(); });
   }
   ~FakeNode() {
@@ -74,7 +80,7 @@ class FakeNode {
   std::unique_ptr<event::EventBase> base_;
   std::unique_ptr<journal::Journal> journal_;
   std::unique_ptr<logship::JournalService> service_;
-  std::unique_ptr<control::Server> server_;
+  std::unique_ptr<eccluster::ChannelServer> server_;
   std::string endpoint_;
   std::thread thread_;
 };
@@ -87,7 +93,7 @@ class CollectorTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    node_ = std::make_unique<FakeNode>(dir_ / "node1");
+    node_ = std::make_unique<FakeNode>(dir_ / "node1", keys_.Curve("node1"));
   }
   void TearDown() override {
     collector_.reset();
@@ -96,6 +102,10 @@ class CollectorTest : public ::testing::Test {
   }
   void StartCollector() {
     CollectorOptions o;
+    o.self = "manager";
+    o.curve = keys_.Curve("manager");
+    o.self = "manager";
+    o.curve = keys_.Curve("manager");
     o.log_root = (dir_ / "logs").string();
     o.state_dir = (dir_ / "state").string();
     o.logs = {"mainlog"};
@@ -127,6 +137,7 @@ class CollectorTest : public ::testing::Test {
     for (int i = 0; i < n; ++i) EXPECT_EQ(lines[i], FakeNode::Line(i)) << i;
   }
 
+  eccluster::testing::KeyDir keys_{{"node1", "manager"}};
   fs::path dir_;
   std::unique_ptr<FakeNode> node_;
   std::unique_ptr<Collector> collector_;
@@ -184,6 +195,8 @@ TEST_F(CollectorTest, AnAbsentNodeIsRetriedUntilItAnswers) {
   std::string endpoint = node_->endpoint();
   node_.reset();
   CollectorOptions o;
+  o.self = "manager";
+  o.curve = keys_.Curve("manager");
   o.log_root = (dir_ / "logs").string();
   o.state_dir = (dir_ / "state").string();
   o.logs = {"mainlog"};

@@ -1,8 +1,8 @@
-#include "mta/logship/batch.h"
+#include "eccluster/batch.h"
 
 #include <charconv>
 
-namespace ec::logship {
+namespace ec::eccluster {
 namespace {
 
 // Reads one decimal field ended by `end` from the front of `text`.
@@ -18,9 +18,9 @@ bool TakeNumber(std::string_view& text, char end, uint64_t* out) {
 
 }  // namespace
 
-std::string EncodeBatch(const std::vector<journal::Entry>& entries) {
-  std::string out = "batch " + std::to_string(entries.size()) + "\n";
-  for (const journal::Entry& e : entries) {
+std::string EncodeBatch(const std::vector<ShippedRecord>& records) {
+  std::string out = "batch " + std::to_string(records.size()) + "\n";
+  for (const ShippedRecord& e : records) {
     out += std::to_string(e.position.segment) + ' ' + std::to_string(e.position.offset) + ' ' +
            std::to_string(e.next.segment) + ' ' + std::to_string(e.next.offset) + ' ' +
            std::to_string(e.payload.size()) + '\n';
@@ -63,4 +63,4 @@ Result<std::vector<ShippedRecord>> DecodeBatch(std::string_view text) {
   return out;
 }
 
-}  // namespace ec::logship
+}  // namespace ec::eccluster

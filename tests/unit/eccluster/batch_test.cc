@@ -1,13 +1,13 @@
 // The `journal read` batch: what a node sends and the manager trusts only after checking.
-#include "mta/logship/batch.h"
+#include "eccluster/batch.h"
 
 #include <gtest/gtest.h>
 
-namespace ec::logship {
+namespace ec::eccluster {
 namespace {
 
-using journal::Entry;
-using journal::Position;
+using Entry = ShippedRecord;
+using Position = JournalPosition;
 
 TEST(BatchTest, RoundTripKeepsPositionsAndAnyBytes) {
   std::vector<Entry> entries = {
@@ -53,4 +53,4 @@ TEST(BatchTest, MalformedBatchesAreRefusedWithAReason) {
 }
 
 }  // namespace
-}  // namespace ec::logship
+}  // namespace ec::eccluster

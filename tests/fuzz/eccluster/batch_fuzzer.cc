@@ -4,18 +4,16 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "mta/logship/batch.h"
+#include "eccluster/batch.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  auto records = ec::logship::DecodeBatch(text);
+  auto records = ec::eccluster::DecodeBatch(text);
   if (!records.ok()) return 0;
-  std::vector<ec::journal::Entry> entries;
   for (const auto& r : *records) {
     if (!(r.position < r.next)) std::abort();
-    entries.push_back({r.position, r.next, r.payload});
   }
-  auto again = ec::logship::DecodeBatch(ec::logship::EncodeBatch(entries));
+  auto again = ec::eccluster::DecodeBatch(ec::eccluster::EncodeBatch(*records));
   if (!again.ok() || again->size() != records->size()) std::abort();
   return 0;
 }
