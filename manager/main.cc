@@ -6,6 +6,7 @@
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
+#include "common/control/listener_config.h"
 #include "common/daemon/command_line.h"
 #include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
@@ -55,10 +56,10 @@ int main(int argc, char** argv) {
   options.node_name = ec::daemon::NodeNameOrEnvironment(options.node_name);
   if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
   if (vm.count("check-config")) {
-    return ec::config::CheckConfigMain(
-        ec::config::DaemonCheckOptions(options.config_path, options.root, options.node_name,
-                                       options.search_path),
-        std::cout);
+    auto check = ec::config::DaemonCheckOptions(options.config_path, options.root,
+                                                options.node_name, options.search_path);
+    if (int rc = ec::config::CheckConfigMain(check, std::cout); rc != 0) return rc;
+    return ec::control::CheckControlListener(check, std::cout);
   }
   return ec::daemon::RunDaemon({.program = "eccmgr",
                                 .root = options.root,

@@ -7,6 +7,7 @@
 #include <istream>
 #include <ostream>
 
+#include "common/control/login.h"
 #include "common/event/address.h"
 
 namespace ec::control {
@@ -98,11 +99,24 @@ Result<Response> Client::Send(std::string_view command, std::chrono::millisecond
   }
 }
 
+Status Client::Login(std::string_view user, std::string_view password,
+                     std::chrono::milliseconds timeout) {
+  EC_ASSIGN_OR_RETURN(Response response, Send(FormatLogin(user, password), timeout));
+  if (response.ok) return Status::Ok();
+  std::string_view text = response.text;
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  return Status(StatusCode::kPermissionDenied, std::string(text));
+}
+
 Result<std::string> RunCommand(std::string_view endpoint, std::string_view command,
-                               std::chrono::milliseconds timeout) {
+                               std::chrono::milliseconds timeout, const Credentials& credentials) {
   const Clock::time_point deadline = Clock::now() + timeout;
   EC_ASSIGN_OR_RETURN(std::unique_ptr<Client> client, Client::Connect(endpoint, timeout));
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  if (!credentials.user.empty()) {
+    EC_RETURN_IF_ERROR(client->Login(credentials.user, credentials.password, left));
+    left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  }
   EC_ASSIGN_OR_RETURN(Response response, client->Send(command, left));
   if (!response.ok) {
     std::string_view text = response.text;
@@ -118,6 +132,14 @@ int InteractiveLoop(std::string_view endpoint, std::istream& in, std::ostream& o
   if (!client.ok()) {
     err << "ec_console: " << client.status().message() << "\n";
     return 2;
+  }
+  if (!options.credentials.user.empty()) {
+    Status login =
+        (*client)->Login(options.credentials.user, options.credentials.password, options.timeout);
+    if (!login.ok()) {
+      err << "ec_console: " << login.message() << "\n";
+      return 2;
+    }
   }
   int status = 0;
   std::string line;

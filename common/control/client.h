@@ -30,6 +30,10 @@ class Client {
   // Client is unusable.
   Result<Response> Send(std::string_view command, std::chrono::milliseconds timeout);
 
+  // `login user password` (a TCP console's first request). kPermissionDenied with the server's
+  // text if refused; a connection failure as for Send.
+  Status Login(std::string_view user, std::string_view password, std::chrono::milliseconds timeout);
+
  private:
   explicit Client(daemon::UniqueFd fd) : fd_(std::move(fd)) {}
   Status WriteAll(std::string_view data, std::chrono::steady_clock::time_point deadline);
@@ -38,12 +42,21 @@ class Client {
   ResponseParser parser_;
 };
 
-// One command on a fresh connection: the response text, or the server's error text as a
-// kFailedPrecondition Status, or the connection failure.
+// Who to log in as on a TCP console; empty user: no login.
+struct Credentials {
+  std::string user;
+  std::string password;
+};
+
+// One command on a fresh connection (after logging in with `credentials` when a user is set):
+// the response text, or the server's error text as a kFailedPrecondition Status, or the
+// connection or login failure.
 Result<std::string> RunCommand(std::string_view endpoint, std::string_view command,
-                               std::chrono::milliseconds timeout = kDefaultClientTimeout);
+                               std::chrono::milliseconds timeout = kDefaultClientTimeout,
+                               const Credentials& credentials = {});
 
 struct InteractiveOptions {
+  Credentials credentials;   // logged in with before the first command when a user is set
   bool show_prompt = false;  // true when stdin is a terminal
   std::string prompt = "ec> ";
   std::chrono::milliseconds timeout = kDefaultClientTimeout;

@@ -9,31 +9,39 @@
 namespace ec::control {
 
 Server::Server(event::EventBase& base, ServerOptions options)
-    : base_(base), options_(std::move(options)) {}
+    : base_(base),
+      options_(std::move(options)),
+      login_failures_(options_.login_failures_per_peer, options_.login_failure_window) {}
 
 Result<std::unique_ptr<Server>> Server::Start(event::EventBase& base, ServerOptions options) {
   if (options.unix_path.empty() && options.tcp_address.empty()) {
     return InvalidArgument("control server needs a unix socket path or a TCP address");
   }
+  if (!options.tcp_address.empty() && !options.tcp_users) {
+    // Every local user can reach a loopback port: without logins that is root's console.
+    return InvalidArgument("a TCP console (" + options.tcp_address +
+                           ") needs AuthLoginParameters = [ uri = \"file:///...\" ]");
+  }
   if (options.version.empty()) options.version = std::string("ec ") + EC_VERSION;
   std::unique_ptr<Server> server(new Server(base, std::move(options)));
   server->RegisterBuiltins();
-  auto accept = [s = server.get()](int fd, const event::SocketAddress& peer) {
-    s->Accept(fd, peer);
+  auto accept = [s = server.get()](bool tcp) {
+    return [s, tcp](int fd, const event::SocketAddress& peer) { s->Accept(fd, peer, tcp); };
   };
   event::ListenerOptions listen_options;
   listen_options.unix_mode = server->options_.unix_mode;
+  listen_options.unix_group = server->options_.unix_group;
   if (!server->options_.unix_path.empty()) {
     EC_ASSIGN_OR_RETURN(event::SocketAddress address,
                         event::SocketAddress::Unix(server->options_.unix_path));
     EC_ASSIGN_OR_RETURN(server->unix_listener_,
-                        event::Listener::Create(base, address, accept, listen_options));
+                        event::Listener::Create(base, address, accept(false), listen_options));
   }
   if (!server->options_.tcp_address.empty()) {
     EC_ASSIGN_OR_RETURN(event::SocketAddress address,
                         event::SocketAddress::ParseHostPort(server->options_.tcp_address));
     EC_ASSIGN_OR_RETURN(server->tcp_listener_,
-                        event::Listener::Create(base, address, accept, listen_options));
+                        event::Listener::Create(base, address, accept(true), listen_options));
   }
   EC_LOG(kInfo, "control server listening")
       .Field("unix", server->unix_listener_ ? server->unix_listener_->address().ToString() : "")
@@ -66,8 +74,18 @@ void Server::RegisterBuiltins() {
       [](const Request&) -> Result<std::string> { return std::string("bye"); }));
 }
 
-void Server::Accept(int fd, const event::SocketAddress& peer) {
-  std::string peer_name = peer.is_unix() ? "unix" : peer.ToString();
+void Server::Accept(int fd, const event::SocketAddress& peer, bool tcp) {
+  std::string peer_name = tcp ? peer.ToString() : "unix";
+  // A unix peer is whoever the kernel says it is; a TCP peer is nobody until `login`.
+  std::string principal;
+  if (!tcp) {
+    ucred cred{};
+    socklen_t len = sizeof(cred);
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      principal = "uid:" + std::to_string(cred.uid);
+      peer_name = "unix:" + principal;
+    }
+  }
   if (sessions_.size() >= options_.max_sessions) {
     // Best effort: a non-blocking send of the refusal, then close.
     std::string refusal = EncodeResponse({false, "too many console sessions; try again later"});
@@ -76,7 +94,11 @@ void Server::Accept(int fd, const event::SocketAddress& peer) {
     EC_LOG(kWarn, "console session refused: too many sessions").Field("peer", peer_name);
     return;
   }
-  auto session = std::make_shared<Session>(this, next_session_id_++, peer_name);
+  auto session = std::make_shared<Session>(this, next_session_id_++,
+                                           Session::Peer{.name = peer_name,
+                                                         .host = tcp ? peer.host() : std::string(),
+                                                         .principal = std::move(principal),
+                                                         .needs_login = tcp});
   if (!session->Open(fd)) return;
   sessions_.emplace(session.get(), std::move(session));
 }

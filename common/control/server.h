@@ -1,7 +1,10 @@
 // The control (console) server every daemon runs: listens on a unix socket (normally
 // <run>/ec_console.sock) and optionally on TCP (127.0.0.1:2025), reads request lines, runs the
 // matching command from its CommandRegistry and writes framed responses in request order
-// (docs/control-protocol.md). Built in: `help`, `version`, `quit`.
+// (docs/control-protocol.md). Built in: `help`, `version`, `quit`, and `login` (login.h): a TCP
+// session runs nothing but `login` and `quit` until it has logged in against `tcp_users`; a
+// unix-socket session is authenticated by the socket's file mode and group, and its requests
+// carry the peer's uid (SO_PEERCRED) as principal.
 // Owned by the daemon's main object; runs on one EventBase's loop thread, which must outlive
 // it. Commands may be registered before or after Start(). A Reply used from another thread is
 // posted to the loop, so the EventBase must also outlive such Replies.
@@ -16,6 +19,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/auth/failure_limiter.h"
+#include "common/auth/password_file.h"
+#include "common/auth/password_verifier.h"
 #include "common/control/commands.h"
 #include "common/event/event_base.h"
 #include "common/event/listener.h"
@@ -31,8 +37,15 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60000};  // Control_Listener `timeout`
   size_t max_request_line = kDefaultMaxRequestLine;
   size_t max_sessions = 64;
-  mode_t unix_mode = 0600;
-  std::string version;  // the `version` reply; empty: "ec <project version>"
+  mode_t unix_mode = 0660;  // `file_mode`: the daemon's user and group (ecuser) only
+  gid_t unix_group = static_cast<gid_t>(-1);  // `group`; -1: the daemon's own group
+  // The users a TCP session logs in as (AuthLoginParameters); Start refuses TCP without them.
+  std::shared_ptr<const auth::PasswordFile> tcp_users;
+  int login_failures_per_session = 3;  // then the session is closed
+  int login_failures_per_peer = 10;    // per client IP within the window, then logins refused
+  std::chrono::milliseconds login_failure_window{600000};
+  std::chrono::milliseconds login_failure_delay{1000};  // before a failed login is answered
+  std::string version;       // the `version` reply; empty: "ec <project version>"
   bool log_commands = true;  // each command at info level (else debug)
 };
 
@@ -53,13 +66,15 @@ class Server {
  private:
   friend class Session;
   Server(event::EventBase& base, ServerOptions options);
-  void Accept(int fd, const event::SocketAddress& peer);
+  void Accept(int fd, const event::SocketAddress& peer, bool tcp);
   void RegisterBuiltins();
   void Remove(Session* session);
 
   event::EventBase& base_;
   const ServerOptions options_;
   CommandRegistry commands_;
+  auth::PasswordVerifier verifier_;      // crypt(3) off the loop thread
+  auth::FailureLimiter login_failures_;  // per client IP, TCP logins
   std::unique_ptr<event::Listener> unix_listener_;
   std::unique_ptr<event::Listener> tcp_listener_;
   std::map<Session*, std::shared_ptr<Session>> sessions_;

@@ -4,6 +4,7 @@
 
 #include <exception>
 
+#include "common/control/login.h"
 #include "common/control/server.h"
 #include "common/event/callback_guard.h"
 #include "common/event/timer.h"
@@ -20,10 +21,13 @@ std::string FormatDuration(std::chrono::milliseconds d) {
 
 }  // namespace
 
-Session::Session(Server* server, uint64_t id, std::string peer)
+Session::Session(Server* server, uint64_t id, Peer peer)
     : server_(server),
       id_(id),
-      peer_(std::move(peer)),
+      peer_(std::move(peer.name)),
+      peer_host_(std::move(peer.host)),
+      needs_login_(peer.needs_login),
+      principal_(std::move(peer.principal)),
       framer_(server->options_.max_request_line) {}
 
 Session::~Session() = default;
@@ -112,7 +116,19 @@ void Session::ProcessInput() {
 }
 
 void Session::Dispatch(const std::string& line) {
+  // Before the registry (and its command log line): a login line carries a password.
+  if (IsLoginLine(line)) {
+    Login(line);
+    return;
+  }
   std::optional<CommandRegistry::Match> match = server_->commands_.Find(line);
+  if (needs_login_ && principal_.empty() && !(match && match->request.command == "quit")) {
+    EC_LOG(kInfo, "console command before login refused")
+        .Field("session", id_)
+        .Field("peer", peer_);
+    Write({false, "not logged in: send \"login <user> <password>\" first"});
+    return;
+  }
   if (!match) {
     std::string word(SplitWords(line).front());
     EC_LOG(kInfo, "unknown console command").Field("session", id_).Field("line", line);
@@ -125,12 +141,14 @@ void Session::Dispatch(const std::string& line) {
     log::LogLine(log::Logger::Global(), level, "console command")
         .Field("session", id_)
         .Field("peer", peer_)
+        .Field("principal", principal_)
         .Field("command", line);
   }
   busy_ = true;
   bufferevent_disable(bev_.get(), EV_READ);
   quit_after_reply_ = match->request.command == "quit";
   match->request.peer = peer_;
+  match->request.principal = principal_;
 
   std::weak_ptr<Session> weak = weak_from_this();
   event::EventBase* base = &server_->base_;
@@ -151,6 +169,66 @@ void Session::Dispatch(const std::string& line) {
   } catch (...) {
     reply.Error("internal error: unknown exception");
   }
+}
+
+void Session::Login(std::string_view line) {
+  if (!needs_login_ || !principal_.empty()) {
+    Write({false, "already authenticated as " + principal_});
+    return;
+  }
+  Result<LoginRequest> login = ParseLogin(line);
+  if (!login.ok()) {
+    Write({false, login.status().message()});
+    return;
+  }
+  const ServerOptions& options = server_->options_;
+  if (server_->login_failures_.Blocked(peer_host_, auth::FailureLimiter::Clock::now())) {
+    EC_LOG(kWarn, "console login refused: too many failures from this address")
+        .Field("session", id_)
+        .Field("peer", peer_)
+        .Field("user", login->user);
+    Write({false, "too many failed logins from " + peer_host_ + "; try again later"});
+    CloseAfterWrite();
+    return;
+  }
+  busy_ = true;
+  bufferevent_disable(bev_.get(), EV_READ);
+  std::weak_ptr<Session> weak = weak_from_this();
+  std::string user = login->user;
+  bool queued =
+      server_->verifier_.Submit(&server_->base_, options.tcp_users, std::move(login->user),
+                                std::move(login->password), [weak, user](bool ok) {
+                                  if (std::shared_ptr<Session> self = weak.lock())
+                                    self->OnLoginChecked(user, ok);
+                                });
+  if (!queued) Deliver({false, "the server is busy checking passwords; try again"});
+}
+
+void Session::OnLoginChecked(const std::string& user, bool ok) {
+  if (closing_ || !busy_) return;
+  if (ok) {
+    principal_ = "user:" + user;
+    EC_LOG(kInfo, "console login").Field("session", id_).Field("peer", peer_).Field("user", user);
+    Deliver({true, "logged in as " + user});
+    return;
+  }
+  ++login_failures_;
+  server_->login_failures_.Failed(peer_host_, auth::FailureLimiter::Clock::now());
+  const ServerOptions& options = server_->options_;
+  const bool last = login_failures_ >= options.login_failures_per_session;
+  EC_LOG(kWarn, "console login failed")
+      .Field("session", id_)
+      .Field("peer", peer_)
+      .Field("user", user)
+      .Field("failures", login_failures_);
+  // The delay slows guessing; reading stays paused (busy_) until the answer goes out.
+  login_delay_ = std::make_unique<event::Timer>(server_->base_, [this, last] {
+    std::shared_ptr<Session> self = shared_from_this();  // Deliver may close the session
+    quit_after_reply_ = last;
+    Deliver(
+        {false, last ? "login failed; too many failures, closing the session" : "login failed"});
+  });
+  login_delay_->Start(options.login_failure_delay);
 }
 
 void Session::Deliver(Response response) {

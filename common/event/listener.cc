@@ -73,6 +73,13 @@ Result<std::unique_ptr<Listener>> Listener::Create(EventBase& base, const Socket
     const std::string path = address.host();
     struct stat st {};
     // Permissions go on before listen(), so nobody connects through a wider mode.
+    if (options.unix_group != static_cast<gid_t>(-1) &&
+        chown(path.c_str(), static_cast<uid_t>(-1), options.unix_group) != 0) {
+      Status s = ErrnoStatus("chown " + path + " to group " + std::to_string(options.unix_group),
+                             errno);
+      unlink(path.c_str());
+      return s;
+    }
     if (chmod(path.c_str(), options.unix_mode) != 0 || stat(path.c_str(), &st) != 0) {
       Status s = ErrnoStatus("chmod " + path, errno);
       unlink(path.c_str());

@@ -21,6 +21,7 @@ namespace ec::event {
 struct ListenerOptions {
   int backlog = 128;
   mode_t unix_mode = 0660;
+  gid_t unix_group = static_cast<gid_t>(-1);  // -1: the creating process's group
 };
 
 class Listener {

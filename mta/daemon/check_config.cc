@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include "common/control/listener_config.h"
 #include "mta/cluster/cluster_module.h"
 #include "mta/outbound/domain_policy.h"
 #include "mta/server/inbound_config.h"
@@ -26,6 +27,8 @@ int CheckConfigMain(const config::CheckOptions& options, std::ostream& out) {
     out << "error: " << outbound.status().message() << "\n";
     return 1;
   }
+  // Control_Listener: a TCP console without AuthLoginParameters, an unreadable user file.
+  if (int rc = control::CheckControlListener(**config, out); rc != 0) return rc;
   // DuraVIPs: Follow misuse, addresses outside every Topology, one IP under two names...
   if (Status s = cluster::ValidateDuravip(**config, options.load.node_name); !s.ok()) {
     out << s.message() << "\n";

@@ -215,7 +215,7 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(const std::
     (std::string_view(option) == "authplainparameters" ? plain : login) = true;
   }
   if (!auth_uri.empty()) {
-    EC_ASSIGN_OR_RETURN(std::string file, PasswordFile::PathFromUri(auth_uri));
+    EC_ASSIGN_OR_RETURN(std::string file, auth::PasswordFile::PathFromUri(auth_uri));
     EC_ASSIGN_OR_RETURN(settings->passwords, Passwords(file));
     policy->auth_available = true;
     policy->extensions.auth_plain = policy->extensions.auth_plain && plain;
@@ -232,10 +232,10 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(const std::
   return std::shared_ptr<const ListenSettings>(std::move(settings));
 }
 
-Result<std::shared_ptr<const PasswordFile>> InboundConfig::Passwords(const std::string& path) {
+Result<std::shared_ptr<const auth::PasswordFile>> InboundConfig::Passwords(const std::string& path) {
   auto it = password_files_.find(path);
   if (it != password_files_.end()) return it->second;
-  EC_ASSIGN_OR_RETURN(auto file, PasswordFile::Load(path));
+  EC_ASSIGN_OR_RETURN(auto file, auth::PasswordFile::Load(path));
   password_files_.emplace(path, file);
   return file;
 }

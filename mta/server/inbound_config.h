@@ -48,7 +48,7 @@ class InboundConfig {
   InboundConfig() = default;
   Result<std::shared_ptr<const ListenSettings>> Resolve(const std::string& listen,
                                                         const std::string& client_ip);
-  Result<std::shared_ptr<const PasswordFile>> Passwords(const std::string& path);
+  Result<std::shared_ptr<const auth::PasswordFile>> Passwords(const std::string& path);
 
   std::shared_ptr<const config::Config> config_;
   std::string default_hostname_;
@@ -58,7 +58,7 @@ class InboundConfig {
 
   std::unordered_map<std::string, std::shared_ptr<const ListenSettings>> cache_;
   std::map<std::string, std::shared_ptr<SSL_CTX>> tls_contexts_;
-  std::map<std::string, std::shared_ptr<const PasswordFile>> password_files_;
+  std::map<std::string, std::shared_ptr<const auth::PasswordFile>> password_files_;
 };
 
 }  // namespace ec::mta

@@ -17,9 +17,9 @@
 
 #include "common/event/event_base.h"
 #include "mta/logs/mta_logs.h"
-#include "mta/server/auth_failure_limiter.h"
-#include "mta/server/password_file.h"
-#include "mta/server/password_verifier.h"
+#include "common/auth/failure_limiter.h"
+#include "common/auth/password_file.h"
+#include "common/auth/password_verifier.h"
 #include "mta/smtp/session_policy.h"
 #include "mta/spool/spool.h"
 
@@ -51,16 +51,16 @@ struct InboundServices {
   // Counts connections, for connection ids unique within this process run.
   std::atomic<uint64_t> next_connection{1};
   // Failed AUTH per client address, across sessions (loop thread only).
-  AuthFailureLimiter auth_failures;
+  auth::FailureLimiter auth_failures;
   // Checks AUTH passwords on its own thread.
-  PasswordVerifier password_verifier;
+  auth::PasswordVerifier password_verifier;
 };
 
 // The settings of one Listen socket for one client, resolved from a config snapshot.
 struct ListenSettings {
   std::shared_ptr<const smtp::SessionPolicy> policy;
   std::shared_ptr<SSL_CTX> tls;                    // null: STARTTLS not offered
-  std::shared_ptr<const PasswordFile> passwords;   // null: AUTH not offered
+  std::shared_ptr<const auth::PasswordFile> passwords;   // null: AUTH not offered
   std::chrono::milliseconds idle_timeout{300000};  // idle_time; 0 = never
   std::chrono::milliseconds total_timeout{0};      // whole session; 0 = never
   std::string listen_name;                         // the Listen scope, for logs

@@ -305,7 +305,7 @@ smtp::AuthVerdict SmtpConnection::CheckCredentials(std::string_view user,
                                                    std::string_view password) {
   if (!settings_->passwords) return smtp::AuthVerdict::kTemporaryFailure;
   const std::string ip = peer_.host();
-  const auto now = AuthFailureLimiter::Clock::now();
+  const auto now = auth::FailureLimiter::Clock::now();
   if (services_.auth_failures.Blocked(ip, now)) {
     // Not checked at all: a throttled address learns nothing and costs no hash.
     EC_LOG(kWarn, "auth throttled")
@@ -331,7 +331,7 @@ smtp::AuthVerdict SmtpConnection::CheckCredentials(std::string_view user,
 
 void SmtpConnection::OnCredentialsChecked(const std::string& user, bool ok) {
   if (closed_) return;
-  if (!ok) services_.auth_failures.Failed(peer_.host(), AuthFailureLimiter::Clock::now());
+  if (!ok) services_.auth_failures.Failed(peer_.host(), auth::FailureLimiter::Clock::now());
   EC_LOG(kInfo, ok ? "auth accepted" : "auth rejected")
       .Field("conn", id_)
       .Field("peer", peer_.ToString())

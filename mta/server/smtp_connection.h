@@ -101,7 +101,7 @@ class SmtpConnection : public smtp::SessionHooks,
   void Flush();
   void SwitchToTls();
   void OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message);
-  // The PasswordVerifier's answer, on the loop thread.
+  // The auth::PasswordVerifier's answer, on the loop thread.
   void OnCredentialsChecked(const std::string& user, bool ok);
   void LogReceptions(const smtp::ReceivedMessage& message, const std::string& queue_id);
   void TouchIdle();

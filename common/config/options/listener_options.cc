@@ -49,8 +49,14 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kOctal,
        .default_text = "0660",
        .scopes = kLsnBus,
-       .doc = "Permissions of a unix-socket listener",
-       .support = S::kPlanned});
+       .doc = "Permissions of a unix-socket listener (the console socket; others are TCP); "
+              "no access for others is accepted",
+       .support = S::kImplemented});
+  add({.name = "group",
+       .type = T::kString,
+       .scopes = {"control_listener"},
+       .doc = "Group (name or number) given the console unix socket; unset: the daemon's group",
+       .support = S::kImplemented});
   add({.name = "tcp_recv_buffer_size",
        .type = T::kBytes,
        .default_text = "4096",
@@ -325,7 +331,8 @@ void RegisterListenerOptions(SchemaRegistry* r) {
   add({.name = "authloginparameters",
        .type = T::kDict,
        .scopes = kAuthLogin,
-       .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ]",
+       .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ]; on Control_Listener the "
+              "user file TCP consoles log in against (crypt(3) hashes only), required for TCP",
        .support = S::kImplemented});
   add({.name = "authcrammd5parameters",
        .type = T::kDict,

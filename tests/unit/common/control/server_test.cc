@@ -25,6 +25,11 @@ namespace {
 using daemon::UniqueFd;
 using std::chrono::milliseconds;
 constexpr milliseconds kTimeout(10000);
+// `openssl passwd -6 -salt abcdefgh s3cret`: TCP sessions log in as admin.
+constexpr const char* kUsers =
+    "admin:$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/"
+    "LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFlcWdxjB.\n";
+const Credentials kAdmin{"admin", "s3cret"};
 
 class ControlServerTest : public ::testing::Test {
  protected:
@@ -39,6 +44,7 @@ class ControlServerTest : public ::testing::Test {
     options.unix_path = socket_path_;
     options.tcp_address = "127.0.0.1:0";
     options.version = "ecmta-test 9.9";
+    if (!options.tcp_users) options.tcp_users = *auth::PasswordFile::Parse(kUsers, "users");
     auto base = event::EventBase::Create();
     ASSERT_TRUE(base.ok());
     base_ = std::move(base).value();
@@ -159,12 +165,13 @@ TEST_F(ControlServerTest, SeveralCommandsPerTcpConnection) {
   EXPECT_EQ(tcp_endpoint_.rfind("127.0.0.1:", 0), 0u);
   auto client = Client::Connect(tcp_endpoint_, kTimeout);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_TRUE((*client)->Login(kAdmin.user, kAdmin.password, kTimeout).ok());
   for (int i = 0; i < 3; ++i) {
     auto echo = (*client)->Send("echo " + std::to_string(i), kTimeout);
     ASSERT_TRUE(echo.ok());
     EXPECT_EQ(echo->text, std::to_string(i) + "\n");
   }
-  EXPECT_EQ(*RunCommand(tcp_endpoint_, "version", kTimeout), "ecmta-test 9.9\n");
+  EXPECT_EQ(*RunCommand(tcp_endpoint_, "version", kTimeout, kAdmin), "ecmta-test 9.9\n");
 }
 
 TEST_F(ControlServerTest, UnknownCommandIsAClearError) {
@@ -341,6 +348,7 @@ TEST_F(ControlServerTest, InteractiveLoopWithPrompt) {
   InteractiveOptions options;
   options.show_prompt = true;
   options.timeout = kTimeout;
+  options.credentials = kAdmin;
   EXPECT_EQ(InteractiveLoop(tcp_endpoint_, in, out, err, options), 0);
   EXPECT_EQ(out.str(), "ec> ecmta-test 9.9\nec> \n");
   EXPECT_EQ(err.str(), "");

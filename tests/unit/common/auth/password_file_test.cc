@@ -1,4 +1,4 @@
-#include "mta/server/password_file.h"
+#include "common/auth/password_file.h"
 
 #include <crypt.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace ec::mta {
+namespace ec::auth {
 namespace {
 
 TEST(PasswordFile, CleartextAndCryptHashes) {
@@ -89,4 +89,4 @@ TEST(PasswordFile, UriForms) {
 }
 
 }  // namespace
-}  // namespace ec::mta
+}  // namespace ec::auth

@@ -15,10 +15,10 @@
 #include <string>
 #include <thread>
 
+#include "common/auth/password_file.h"
 #include "common/event/event_base.h"
-#include "mta/server/password_file.h"
 
-namespace ec::mta {
+namespace ec::auth {
 
 class PasswordVerifier {
  public:
@@ -50,4 +50,4 @@ class PasswordVerifier {
   std::thread worker_;     // started by the first Submit
 };
 
-}  // namespace ec::mta
+}  // namespace ec::auth

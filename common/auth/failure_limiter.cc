@@ -1,21 +1,21 @@
-#include "mta/server/auth_failure_limiter.h"
+#include "common/auth/failure_limiter.h"
 
 #include <iterator>
 
-namespace ec::mta {
+namespace ec::auth {
 
-bool AuthFailureLimiter::Blocked(const std::string& ip, Clock::time_point now) const {
+bool FailureLimiter::Blocked(const std::string& ip, Clock::time_point now) const {
   auto it = entries_.find(ip);
-  return it != entries_.end() && now - it->second.window_start < kWindow &&
-         it->second.failures >= kMaxFailures;
+  return it != entries_.end() && now - it->second.window_start < window_ &&
+         it->second.failures >= max_failures_;
 }
 
-void AuthFailureLimiter::Failed(const std::string& ip, Clock::time_point now) {
+void FailureLimiter::Failed(const std::string& ip, Clock::time_point now) {
   auto it = entries_.find(ip);
   if (it == entries_.end()) {
     if (entries_.size() >= kMaxTracked) {
       for (auto e = entries_.begin(); e != entries_.end();) {
-        e = now - e->second.window_start >= kWindow ? entries_.erase(e) : std::next(e);
+        e = now - e->second.window_start >= window_ ? entries_.erase(e) : std::next(e);
       }
       // Still full of live entries: forget them all rather than grow (an attacker with more
       // than kMaxTracked addresses gets a fresh budget, never unbounded memory).
@@ -23,8 +23,8 @@ void AuthFailureLimiter::Failed(const std::string& ip, Clock::time_point now) {
     }
     it = entries_.emplace(ip, Entry{0, now}).first;
   }
-  if (now - it->second.window_start >= kWindow) it->second = Entry{0, now};
+  if (now - it->second.window_start >= window_) it->second = Entry{0, now};
   ++it->second.failures;
 }
 
-}  // namespace ec::mta
+}  // namespace ec::auth

@@ -1,8 +1,8 @@
-#include "mta/server/password_verifier.h"
+#include "common/auth/password_verifier.h"
 
 #include <openssl/crypto.h>
 
-namespace ec::mta {
+namespace ec::auth {
 
 PasswordVerifier::~PasswordVerifier() {
   {
@@ -46,4 +46,4 @@ void PasswordVerifier::Run() {
   }
 }
 
-}  // namespace ec::mta
+}  // namespace ec::auth

@@ -1,4 +1,4 @@
-#include "mta/server/password_file.h"
+#include "common/auth/password_file.h"
 
 #include <crypt.h>
 #include <openssl/crypto.h>
@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace ec::mta {
+namespace ec::auth {
 namespace {
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
@@ -30,16 +30,18 @@ Result<std::string> PasswordFile::PathFromUri(std::string_view uri) {
   return std::string(uri);
 }
 
-Result<std::shared_ptr<const PasswordFile>> PasswordFile::Load(const std::string& path) {
+Result<std::shared_ptr<const PasswordFile>> PasswordFile::Load(const std::string& path,
+                                                               ParseOptions options) {
   std::ifstream in(path);
   if (!in) return NotFound("password file " + path + ": cannot be read");
   std::stringstream ss;
   ss << in.rdbuf();
-  return Parse(ss.str(), path);
+  return Parse(ss.str(), path, options);
 }
 
 Result<std::shared_ptr<const PasswordFile>> PasswordFile::Parse(std::string_view text,
-                                                                const std::string& name) {
+                                                                const std::string& name,
+                                                                ParseOptions options) {
   auto file = std::make_shared<PasswordFile>();
   int line_no = 0;
   while (!text.empty()) {
@@ -56,6 +58,11 @@ Result<std::shared_ptr<const PasswordFile>> PasswordFile::Parse(std::string_view
                              ": expected user:password or user:$hash");
     }
     std::string secret(line.substr(colon + 1));
+    if (options.hashed_only && !IsCryptHash(secret)) {
+      return InvalidArgument(name + ":" + std::to_string(line_no) +
+                             ": expected user:$hash (crypt(3), e.g. from `openssl passwd -6`); "
+                             "cleartext passwords are not accepted here");
+    }
     if (file->dummy_hash_.empty() && IsCryptHash(secret)) file->dummy_hash_ = secret;
     file->secrets_[std::string(line.substr(0, colon))] = std::move(secret);
   }
@@ -75,4 +82,4 @@ bool PasswordFile::Check(std::string_view user, std::string_view password) const
   return known && hashed != nullptr && ConstantTimeEquals(hashed, secret);
 }
 
-}  // namespace ec::mta
+}  // namespace ec::auth

@@ -1,15 +1,15 @@
-#include "mta/server/auth_failure_limiter.h"
+#include "common/auth/failure_limiter.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace ec::mta {
+namespace ec::auth {
 namespace {
 
-using Limiter = AuthFailureLimiter;
+using Limiter = FailureLimiter;
 
-TEST(AuthFailureLimiter, BlocksAfterMaxFailuresUntilTheWindowEnds) {
+TEST(FailureLimiter, BlocksAfterMaxFailuresUntilTheWindowEnds) {
   Limiter l;
   const auto t0 = Limiter::Clock::time_point{} + std::chrono::hours(1);
   for (int i = 0; i < Limiter::kMaxFailures; ++i) {
@@ -24,7 +24,7 @@ TEST(AuthFailureLimiter, BlocksAfterMaxFailuresUntilTheWindowEnds) {
   EXPECT_FALSE(l.Blocked("192.0.2.1", t0 + Limiter::kWindow));
 }
 
-TEST(AuthFailureLimiter, MemoryIsBounded) {
+TEST(FailureLimiter, MemoryIsBounded) {
   Limiter l;
   const auto t0 = Limiter::Clock::time_point{} + std::chrono::hours(1);
   for (size_t i = 0; i < Limiter::kMaxTracked * 2 + 5; ++i) {
@@ -36,4 +36,4 @@ TEST(AuthFailureLimiter, MemoryIsBounded) {
 }
 
 }  // namespace
-}  // namespace ec::mta
+}  // namespace ec::auth

@@ -1,11 +1,11 @@
-#include "mta/server/password_verifier.h"
+#include "common/auth/password_verifier.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <thread>
 
-namespace ec::mta {
+namespace ec::auth {
 namespace {
 
 std::shared_ptr<const PasswordFile> Users() {
@@ -56,4 +56,4 @@ TEST(PasswordVerifier, QueueIsBounded) {
 }
 
 }  // namespace
-}  // namespace ec::mta
+}  // namespace ec::auth
