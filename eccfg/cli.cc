@@ -10,6 +10,7 @@
 
 #include "eccfg/cluster_boot.h"
 #include "eccfg/https_remote.h"
+#include "eccfg/password_source.h"
 #include "eccfg/pull_setup.h"
 #include "eccfg/working_copy.h"
 #include "ecconfigd/auth.h"
@@ -73,16 +74,8 @@ Result<std::unique_ptr<Remote>> MakeRemote(const Context& c, bool for_push) {
   EC_ASSIGN_OR_RETURN(endpoint.secret, ecconfigd::ReadSecret(c.etc / "ecconfigd.secret"));
   endpoint.user = user;
   if (for_push) {
-    if (c.options.password) {
-      endpoint.password = *c.options.password;
-    } else if (!c.options.password_file.empty()) {
-      EC_ASSIGN_OR_RETURN(endpoint.password, ecconfigd::ReadSecret(c.options.password_file));
-    } else if (const char* env = std::getenv("ECCFG_PASSWORD"); env != nullptr) {
-      endpoint.password = env;
-    } else {
-      return Status(StatusCode::kPermissionDenied,
-                    "a commit needs a password: --password, --password-file or ECCFG_PASSWORD");
-    }
+    EC_ASSIGN_OR_RETURN(endpoint.password,
+                        ObtainPassword(ProcessPasswordSources(c.options.password_file)));
   }
   return std::unique_ptr<Remote>(new HttpsRemote(endpoint));
 }

@@ -35,8 +35,7 @@ struct CliOptions {
   std::filesystem::path certificate;  // bootstrap: the server certificate to pin
   std::filesystem::path secret_file;  // bootstrap: the cluster secret to copy
   std::string user;
-  std::optional<std::string> password;
-  std::filesystem::path password_file;
+  std::filesystem::path password_file;  // commit; see password_source.h for the others
   bool auto_mode = false;
   bool mine = false, theirs = false, manual = false;
   bool watch = false;

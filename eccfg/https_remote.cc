@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common/daemon/unique_fd.h"
 #include "ecconfigd/git_handles.h"
@@ -172,10 +173,15 @@ Result<HttpResponse> HttpsRemote::Request(const std::string& method, const std::
   request += "\r\n";
   request.append(body);
   size_t sent = 0;
+  std::optional<Status> send_error;
   while (sent < request.size()) {
     int n = SSL_write(ssl.get(), request.data() + sent,
                       static_cast<int>(std::min<size_t>(request.size() - sent, 1 << 20)));
-    if (n <= 0) return Unavailable("sending to " + where + ": " + OpenSslError());
+    if (n <= 0) {
+      // ecconfigd answers early (401, 413, 429) without reading the body: read that answer.
+      send_error = Unavailable("sending to " + where + ": " + OpenSslError());
+      break;
+    }
     sent += static_cast<size_t>(n);
   }
   std::string raw;
@@ -185,6 +191,7 @@ Result<HttpResponse> HttpsRemote::Request(const std::string& method, const std::
     if (n <= 0) {
       int err = SSL_get_error(ssl.get(), n);
       if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && errno == 0)) break;
+      if (send_error) break;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         return Status(StatusCode::kDeadlineExceeded, "no answer from " + where + " in time");
       }
@@ -194,6 +201,7 @@ Result<HttpResponse> HttpsRemote::Request(const std::string& method, const std::
   }
   ERR_clear_error();
   auto response = ecconfigd::ParseHttpResponse(raw);
+  if (!response.ok() && send_error) return *send_error;
   if (!response.ok())
     return Unavailable("bad answer from " + where + ": " + response.status().message());
   return response;

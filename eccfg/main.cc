@@ -41,9 +41,9 @@ int main(int argc, char** argv) {
       ("cert", po::value(&cert), "bootstrap: ecconfigd's server.crt, pinned for every request")
       ("secret-file", po::value(&secret), "bootstrap: ecconfigd's cluster.secret")
       ("username", po::value(&o.user), "admin user for commit (default $USER)")
-      ("password", po::value(&password), "admin password for commit")
       ("password-file", po::value(&password_file),
-       "file whose first line is the password (or set ECCFG_PASSWORD)")
+       "commit: file whose first line is the admin password (else $ECCFG_PASSWORD, else a "
+       "prompt on the terminal; never on the command line)")
       ("auto", "pull: cron mode (quiet when nothing changed; honours autoupdate=)")
       ("mine", "pull: on conflict keep the local side")
       ("theirs", "pull: on conflict take the repository's side")
@@ -72,7 +72,9 @@ int main(int argc, char** argv) {
       ("quiet,q", "print only errors");
   // clang-format on
   po::options_description hidden;
-  hidden.add_options()("command", po::value(&o.command))("args", po::value(&o.args)->composing());
+  // Known only to refuse it with advice (and not as an abbreviation of --password-file).
+  hidden.add_options()("password", po::value(&password))("command", po::value(&o.command))(
+      "args", po::value(&o.args)->composing());
   po::options_description all;
   all.add(opts).add(hidden);
   po::positional_options_description positional;
@@ -85,6 +87,12 @@ int main(int argc, char** argv) {
     std::cerr << "eccfg: " << e.what() << " (see --help)\n";
     return ec::eccfg::kExitUsage;
   }
+  if (vm.count("password")) {
+    std::cerr << "eccfg: --password is refused: other users can read the command line; use "
+                 "--password-file FILE, the ECCFG_PASSWORD environment variable, or type it at "
+                 "the prompt\n";
+    return ec::eccfg::kExitUsage;
+  }
   if (vm.count("help") || o.command.empty()) {
     std::cout << opts << "\n";
     return vm.count("help") ? 0 : ec::eccfg::kExitUsage;
@@ -94,7 +102,6 @@ int main(int argc, char** argv) {
   o.certificate = cert;
   o.secret_file = secret;
   o.password_file = password_file;
-  if (vm.count("password")) o.password = password;
   if (vm.count("validate")) o.validate_command = validate;
   if (vm.count("reload")) o.reload_command = reload;
   if (vm.count("ecmta")) o.ecmta = ecmta;

@@ -1,22 +1,20 @@
 #include "ecconfigd/auth.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <unistd.h>
 
 #include <charconv>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "common/base/atomic_file.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr int kIterations = 20000;
 constexpr char kScheme[] = "pbkdf2-sha256";
 
 std::string Hex(const unsigned char* p, size_t n) {
@@ -47,21 +45,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-Status WriteFileAtomically(const fs::path& path, const std::string& content) {
-  fs::path tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return ErrnoStatus("creating " + tmp.string(), errno);
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
-            ::fsync(fd) == 0;
-  int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    if (ok) err = errno;
-    ::unlink(tmp.c_str());
-    return ErrnoStatus("writing " + path.string(), err);
-  }
-  return Status::Ok();
+// Secrets: mode 0600, the data and the directory entry synced before we say "done".
+Status WriteSecretFile(const fs::path& path, const std::string& content) {
+  return ec::WriteFileAtomically(path.string(), content, 0600);
 }
 
 }  // namespace
@@ -92,19 +78,22 @@ bool PasswordFile::Verify(std::string_view user, std::string_view password) cons
   auto it = entries_.find(user);
   // Spend the same time on unknown users as on known ones.
   std::string rest = it == entries_.end()
-                         ? std::string(kScheme) + ":" + std::to_string(kIterations) + ":00:00"
+                         ? std::string(kScheme) + ":" + std::to_string(kPbkdf2Iterations) + ":00:00"
                          : it->second;
   std::vector<std::string_view> parts = Split(rest, ':');
   if (parts.size() != 4 || parts[0] != kScheme) return false;
   int iterations = 0;
   auto [p, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(), iterations);
-  if (ec != std::errc() || iterations <= 0 || iterations > 10'000'000) return false;
+  if (ec != std::errc() || iterations <= 0 || iterations > kMaxPbkdf2Iterations) return false;
   std::string computed = Derive(password, parts[2], iterations);
   return SecretsEqual(computed, parts[3]) && it != entries_.end();
 }
 
 Status PasswordFile::SetPassword(const fs::path& path, std::string_view user,
-                                 std::string_view password) {
+                                 std::string_view password, int iterations) {
+  if (iterations < 1 || iterations > kMaxPbkdf2Iterations) {
+    return InvalidArgument("bad PBKDF2 iteration count");
+  }
   if (user.empty() || user.find(':') != std::string_view::npos ||
       user.find('\n') != std::string_view::npos) {
     return InvalidArgument("bad user name");
@@ -116,11 +105,11 @@ Status PasswordFile::SetPassword(const fs::path& path, std::string_view user,
   unsigned char salt_bytes[16];
   if (RAND_bytes(salt_bytes, sizeof salt_bytes) != 1) return Internal("no random bytes");
   std::string salt = Hex(salt_bytes, sizeof salt_bytes);
-  file.entries_[std::string(user)] = std::string(kScheme) + ":" + std::to_string(kIterations) +
-                                     ":" + salt + ":" + Derive(password, salt, kIterations);
+  file.entries_[std::string(user)] = std::string(kScheme) + ":" + std::to_string(iterations) +
+                                     ":" + salt + ":" + Derive(password, salt, iterations);
   std::string content;
   for (const auto& [name, rest] : file.entries_) content += name + ":" + rest + "\n";
-  return WriteFileAtomically(path, content);
+  return WriteSecretFile(path, content);
 }
 
 Result<std::string> ReadSecret(const fs::path& path) {
@@ -140,7 +129,7 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return Internal("no random bytes");
   std::string secret = Hex(bytes, sizeof bytes);
-  EC_RETURN_IF_ERROR(WriteFileAtomically(path, secret + "\n"));
+  EC_RETURN_IF_ERROR(WriteSecretFile(path, secret + "\n"));
   return secret;
 }
 

@@ -1,32 +1,13 @@
 #include "ecconfigd/server.h"
 
-#include <event2/bufferevent_ssl.h>
-#include <event2/keyvalq_struct.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include "common/log/logger.h"
 #include "common/tls/tls_context.h"
-#include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr size_t kMaxBody = 64 * 1024 * 1024;
 constexpr timeval kTick = {0, 200 * 1000};
-
-void Reply(evhttp_request* request, int code, std::string_view body,
-           const std::string& head_hex = "") {
-  event::EvBufferPtr out(evbuffer_new());
-  evbuffer_add(out.get(), body.data(), body.size());
-  evkeyvalq* headers = evhttp_request_get_output_headers(request);
-  if (!head_hex.empty()) evhttp_add_header(headers, kHeadHeader, head_hex.c_str());
-  evhttp_add_header(headers, "Content-Type",
-                    code == 200 && body.substr(0, 4) == "PACK" ? "application/x-git-packed-objects"
-                                                               : "text/plain");
-  evhttp_send_reply(request, code, nullptr, out.get());
-}
 
 int HttpCode(const Status& status) {
   switch (status.code()) {
@@ -82,65 +63,45 @@ Status ConfigServer::Init() {
   EC_ASSIGN_OR_RETURN(ssl_ctx_,
                       tls::MakeServerContext({cert.string(), key.string(), "", "", false}));
 
-  http_.reset(evhttp_new(base_));
-  if (!http_) return Internal("evhttp_new failed");
-  evhttp_set_bevcb(http_.get(), &ConfigServer::MakeBufferEvent, this);
-  evhttp_set_gencb(http_.get(), &ConfigServer::OnRequest, this);
-  evhttp_set_max_body_size(http_.get(), kMaxBody);
-  evhttp_set_allowed_methods(http_.get(), EVHTTP_REQ_GET | EVHTTP_REQ_POST);
-  evhttp_bound_socket* bound =
-      evhttp_bind_socket_with_handle(http_.get(), options_.address.c_str(), options_.port);
-  if (bound == nullptr) {
-    return Unavailable("cannot listen on " + options_.address + ":" +
-                       std::to_string(options_.port));
-  }
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&addr), &len) ==
-      0) {
-    port_ = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
-                                       : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
-  }
+  EC_ASSIGN_OR_RETURN(checker_, PasswordChecker::Create(base_, password_file(),
+                                                       options_.max_pending_password_checks));
+  HttpServer::Handlers handlers;
+  handlers.on_head = [this](ExchangeId id, const HttpRequestHead& head, const std::string& peer) {
+    OnHead(id, head, peer);
+  };
+  handlers.on_body = [this](ExchangeId id, std::string body) { OnBody(id, std::move(body)); };
+  handlers.on_close = [this](ExchangeId id) {
+    exchanges_.erase(id);
+    waiters_.erase(id);
+  };
+  EC_ASSIGN_OR_RETURN(http_, HttpServer::Start(base_, ssl_ctx_, options_.address, options_.port,
+                                               options_.http, std::move(handlers)));
   tick_.reset(event_new(base_, -1, EV_PERSIST, &ConfigServer::OnTick, this));
   event_add(tick_.get(), &kTick);
   NoticeHeads();
   EC_LOG(kInfo, "ecconfigd listening")
       .Field("address", options_.address)
-      .Field("port", static_cast<int>(port_));
+      .Field("port", static_cast<int>(http_->port()));
   return Status::Ok();
 }
 
 ConfigServer::~ConfigServer() {
   // Long polls still open get an answer before the connections go.
-  for (auto& [connection, waiter] : waiters_) {
-    evhttp_connection_set_closecb(connection, nullptr, nullptr);
-    Reply(waiter.request, 503, "ecconfigd is shutting down\n");
-  }
+  for (auto& [id, waiter] : waiters_) Reply(id, 503, "ecconfigd is shutting down\n");
   waiters_.clear();
   tick_.reset();
+  checker_.reset();  // joins the worker before the connections its answers name go
   http_.reset();
 }
 
-bufferevent* ConfigServer::MakeBufferEvent(event_base* base, void* arg) {
-  auto* self = static_cast<ConfigServer*>(arg);
-  SSL* ssl = SSL_new(self->ssl_ctx_.get());
-  if (ssl == nullptr) return nullptr;
-  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE);
-}
-
-void ConfigServer::OnRequest(evhttp_request* request, void* arg) {
-  auto* self = static_cast<ConfigServer*>(arg);
-  try {
-    self->Handle(request);
-  } catch (const std::exception& e) {
-    EC_LOG(kError, "request failed").Field("error", e.what());
-    Reply(request, 500, "internal error\n");
-  }
-}
-
-void ConfigServer::OnConnectionClosed(evhttp_connection* connection, void* arg) {
-  static_cast<ConfigServer*>(arg)->waiters_.erase(connection);
+void ConfigServer::Reply(ExchangeId id, int code, std::string_view body,
+                         const std::string& head_hex) {
+  exchanges_.erase(id);
+  HttpHeaders headers = {{"Content-Type", code == 200 && body.substr(0, 4) == "PACK"
+                                              ? "application/x-git-packed-objects"
+                                              : "text/plain"}};
+  if (!head_hex.empty()) headers.emplace_back(kHeadHeader, head_hex);
+  http_->Reply(id, code, body, headers);
 }
 
 void ConfigServer::OnTick(evutil_socket_t, short, void* arg) {
@@ -153,54 +114,105 @@ void ConfigServer::OnTick(evutil_socket_t, short, void* arg) {
   }
 }
 
-void ConfigServer::Handle(evhttp_request* request) {
-  const char* uri = evhttp_request_get_uri(request);
-  auto target = ParseRequestTarget(uri == nullptr ? "" : uri);
+// Everything about who may ask is decided here, from the head alone: no body is read for a
+// request whose credentials are missing or wrong, or whose address is throttled.
+void ConfigServer::OnHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer) {
+  auto target = ParseRequestTarget(head.target);
   if (!target.ok()) {
-    Reply(request, HttpCode(target.status()), target.status().message() + "\n");
+    Reply(id, HttpCode(target.status()), target.status().message() + "\n");
     return;
   }
-  auto repo_it = repos_.find(target->subcluster);
-  if (repo_it == repos_.end()) {
-    Reply(request, 404, "no subcluster " + target->subcluster + "\n");
+  if (repos_.count(target->subcluster) == 0) {
+    Reply(id, 404, "no subcluster " + target->subcluster + "\n");
     return;
   }
-  const char* auth = evhttp_find_header(evhttp_request_get_input_headers(request), "Authorization");
-  std::string_view auth_text = auth == nullptr ? "" : auth;
   bool is_push = target->operation == "push";
-  if (is_push != (evhttp_request_get_command(request) == EVHTTP_REQ_POST)) {
-    Reply(request, 405, "use POST for push and GET otherwise\n");
+  if (head.method != (is_push ? "POST" : "GET")) {
+    Reply(id, 405, "use POST for push and GET otherwise\n");
     return;
   }
-  if (is_push) {
-    auto credentials = ParseBasicAuth(auth_text);
-    auto passwords = PasswordFile::Load(password_file());
-    if (!passwords.ok()) {
-      Reply(request, 500, passwords.status().message() + "\n");
+  if (auto wait = throttle_.Blocked(peer, std::chrono::steady_clock::now()); wait.count() > 0) {
+    EC_LOG(kWarn, "login throttled").Field("address", peer).Field("retry_after", wait.count());
+    exchanges_.erase(id);
+    http_->Reply(id, 429, "too many failed logins from " + peer + "; try again later\n",
+                 {{"Content-Type", "text/plain"}, {"Retry-After", std::to_string(wait.count())}});
+    return;
+  }
+  std::string auth = head.Header("authorization");
+  Exchange& exchange = exchanges_[id];
+  exchange.target = std::move(*target);
+  exchange.peer = peer;
+  if (!is_push) {
+    auto token = ParseBearer(auth);
+    if (!token.ok() || !SecretsEqual(*token, secret_)) {
+      RefuseLogin(id, peer, "wrong or missing cluster secret", "");
       return;
     }
-    if (!credentials.ok() || !passwords->Verify(credentials->user, credentials->password)) {
-      EC_LOG(kWarn, "push refused: bad credentials")
-          .Field("user", credentials.ok() ? credentials->user : "");
-      Reply(request, 401, "wrong user name or password\n");
-      return;
-    }
-    HandlePush(request, repo_it->second, credentials->user, target->params);
+    http_->ReadBody(id, 0);  // fetch and wait carry no body
     return;
   }
-  auto token = ParseBearer(auth_text);
-  if (!token.ok() || !SecretsEqual(*token, secret_)) {
-    Reply(request, 401, "wrong or missing cluster secret\n");
+  auto credentials = ParseBasicAuth(auth);
+  if (!credentials.ok()) {
+    RefuseLogin(id, peer, "wrong user name or password", "");
     return;
   }
-  if (target->operation == "fetch") {
-    HandleFetch(request, repo_it->second, target->params);
-  } else {
-    HandleWait(request, target->subcluster, repo_it->second, target->params);
+  exchange.user = credentials->user;
+  if (!checker_->Check(credentials->user, std::move(credentials->password),
+                       [this, id](Result<bool> ok) { OnPasswordChecked(id, std::move(ok)); })) {
+    EC_LOG(kWarn, "push refused: too many password checks waiting").Field("address", peer);
+    Reply(id, 503, "ecconfigd is busy checking passwords; try again\n");
   }
 }
 
-void ConfigServer::HandleFetch(evhttp_request* request, Repo& repo,
+void ConfigServer::OnPasswordChecked(ExchangeId id, Result<bool> ok) {
+  auto it = exchanges_.find(id);
+  if (it == exchanges_.end()) return;  // the client hung up meanwhile
+  if (!ok.ok()) {
+    EC_LOG(kError, "cannot check the password").Field("error", ok.status());
+    Reply(id, 500, ok.status().message() + "\n");
+    return;
+  }
+  if (!*ok) {
+    RefuseLogin(id, it->second.peer, "wrong user name or password", it->second.user);
+    return;
+  }
+  http_->ReadBody(id, options_.max_push_bytes);
+}
+
+void ConfigServer::RefuseLogin(ExchangeId id, const std::string& peer, const std::string& what,
+                               const std::string& user) {
+  throttle_.Failure(peer, std::chrono::steady_clock::now());
+  EC_LOG(kWarn, "request refused: bad credentials")
+      .Field("address", peer)
+      .Field("user", user)
+      .Field("reason", what);
+  Reply(id, 401, what + "\n");
+}
+
+void ConfigServer::OnBody(ExchangeId id, std::string body) {
+  auto it = exchanges_.find(id);
+  if (it == exchanges_.end()) return;
+  try {
+    const Exchange& x = it->second;
+    Repo& repo = repos_.at(x.target.subcluster);
+    if (x.target.operation == "push") {
+      std::string user = x.user;
+      auto params = x.target.params;
+      HandlePush(id, repo, user, params, body);
+    } else if (x.target.operation == "fetch") {
+      HandleFetch(id, repo, x.target.params);
+    } else {
+      std::string subcluster = x.target.subcluster;
+      auto params = x.target.params;
+      HandleWait(id, subcluster, repo, params);
+    }
+  } catch (const std::exception& e) {
+    EC_LOG(kError, "request failed").Field("error", e.what());
+    Reply(id, 500, "internal error\n");
+  }
+}
+
+void ConfigServer::HandleFetch(ExchangeId request, Repo& repo,
                                const std::map<std::string, std::string>& params) {
   auto have = OptionalOid(params, "have");
   if (!have.ok()) {
@@ -225,7 +237,7 @@ void ConfigServer::HandleFetch(evhttp_request* request, Repo& repo,
   Reply(request, 200, *pack, head_hex);
 }
 
-void ConfigServer::HandleWait(evhttp_request* request, const std::string& subcluster, Repo& repo,
+void ConfigServer::HandleWait(ExchangeId request, const std::string& subcluster, Repo& repo,
                               const std::map<std::string, std::string>& params) {
   auto have = OptionalOid(params, "have");
   if (!have.ok() || !*have) {
@@ -237,29 +249,25 @@ void ConfigServer::HandleWait(evhttp_request* request, const std::string& subclu
     int seconds = std::atoi(it->second.c_str());
     if (seconds > 0) timeout = std::min(timeout, std::chrono::seconds(seconds));
   }
-  evhttp_connection* connection = evhttp_request_get_connection(request);
   auto head = repo.Head();
-  if (!head.ok() || !git_oid_equal(&*head, &**have) || connection == nullptr ||
-      waiters_.count(connection) != 0) {
+  if (!head.ok() || !git_oid_equal(&*head, &**have)) {
     std::string hex = head.ok() ? OidToHex(*head) : "";
     Reply(request, head.ok() ? 200 : 500, head.ok() ? hex + "\n" : head.status().message(), hex);
     return;
   }
-  waiters_[connection] = {request, subcluster, **have, std::chrono::steady_clock::now() + timeout};
-  evhttp_connection_set_closecb(connection, &ConfigServer::OnConnectionClosed, this);
+  exchanges_.erase(request);
+  waiters_[request] = {subcluster, **have, std::chrono::steady_clock::now() + timeout};
 }
 
-void ConfigServer::HandlePush(evhttp_request* request, Repo& repo, const std::string& user,
-                              const std::map<std::string, std::string>& params) {
+void ConfigServer::HandlePush(ExchangeId request, Repo& repo, const std::string& user,
+                              const std::map<std::string, std::string>& params,
+                              const std::string& pack) {
   auto old_head = OptionalOid(params, "old");
   auto new_head = OptionalOid(params, "new");
   if (!old_head.ok() || !new_head.ok() || !*old_head || !*new_head) {
     Reply(request, 400, "push needs old=<revision>&new=<revision>\n");
     return;
   }
-  evbuffer* in = evhttp_request_get_input_buffer(request);
-  std::string pack(evbuffer_get_length(in), '\0');
-  evbuffer_copyout(in, pack.data(), pack.size());
   auto pushed = repo.Push(**old_head, **new_head, pack, user);
   if (!pushed.ok()) {
     auto head = repo.Head();
@@ -294,11 +302,11 @@ void ConfigServer::AnswerWaiters(bool all) {
     auto head = repos_.at(w.subcluster).Head();
     bool changed = head.ok() && !git_oid_equal(&*head, &w.have);
     if (all || changed || !head.ok() || now >= w.deadline) {
-      evhttp_connection_set_closecb(it->first, nullptr, nullptr);
       std::string hex = head.ok() ? OidToHex(*head) : "";
-      Reply(w.request, head.ok() ? 200 : 500, head.ok() ? hex + "\n" : head.status().message(),
-            hex);
+      ExchangeId id = it->first;
       it = waiters_.erase(it);
+      Reply(id, head.ok() ? 200 : 500, head.ok() ? hex + "\n" : head.status().message(),
+            hex);
     } else {
       ++it;
     }

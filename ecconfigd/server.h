@@ -1,14 +1,15 @@
-// ConfigServer: ecconfigd's HTTPS endpoint (libevent evhttp over OpenSSL bufferevents) serving
-// one bare repository per subcluster (see protocol.h for the requests). Fetches and long polls
-// need the cluster secret; pushes need an admin password and are applied one at a time (the loop
-// is single-threaded, and Repo::Push also takes the repository's flock against other processes).
+// ConfigServer: ecconfigd's HTTPS endpoint (HttpServer: OpenSSL bufferevents, with the input
+// limits) serving one bare repository per subcluster (see protocol.h for the requests). Fetches
+// and long polls need the cluster secret; pushes need an admin password. Credentials are checked
+// from the head before any body is read; failed logins are throttled per client address; admin
+// passwords are verified on the PasswordChecker's worker thread. Pushes are applied one at a time
+// (the loop is single-threaded, and Repo::Push also takes the repository's flock).
 // Long polls are answered as soon as a push lands here, and a short timer also notices pushes
 // made directly on disk; each new head is also reported to `on_revision` (the bus notice).
 // Everything runs on the loop thread of the event_base it is given; it must be destroyed on that
 // thread, before the event_base.
 #pragma once
 
-#include <event2/http.h>
 #include <openssl/ssl.h>
 
 #include <chrono>
@@ -22,6 +23,10 @@
 #include "common/base/status.h"
 #include "common/event/handles.h"
 #include "ecconfigd/auth.h"
+#include "ecconfigd/http_server.h"
+#include "ecconfigd/login_throttle.h"
+#include "ecconfigd/password_checker.h"
+#include "ecconfigd/protocol.h"
 #include "ecconfigd/repo.h"
 
 namespace ec::ecconfigd {
@@ -33,6 +38,10 @@ struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 2027;  // 0: any free port (tests)
   std::chrono::seconds max_wait{60};
+  HttpLimits http;                              // header, connection and time caps
+  size_t max_push_bytes = 64 * 1024 * 1024;     // body cap of a push (a pack)
+  LoginThrottle::Limits throttle;               // failed logins per client address
+  size_t max_pending_password_checks = 16;      // beyond: 503
   // Called on the loop thread with each subcluster's head at start and whenever it moves.
   std::function<void(const std::string& subcluster, const git_oid& head)> on_revision;
 };
@@ -46,50 +55,55 @@ class ConfigServer {
   ConfigServer& operator=(const ConfigServer&) = delete;
   ~ConfigServer();
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return http_->port(); }
   std::filesystem::path certificate_file() const { return options_.state_dir / "server.crt"; }
   std::filesystem::path secret_file() const { return options_.state_dir / "cluster.secret"; }
   std::filesystem::path password_file() const { return options_.state_dir / "passwd"; }
 
  private:
-  struct HttpDeleter {
-    void operator()(evhttp* p) const { evhttp_free(p); }
+  struct Exchange {
+    RequestTarget target;
+    std::string peer;
+    std::string user;  // push: the authenticated admin
   };
   struct Waiter {
-    evhttp_request* request;
     std::string subcluster;
     git_oid have;
     std::chrono::steady_clock::time_point deadline;
   };
 
   ConfigServer(event_base* base, ServerOptions options)
-      : base_(base), options_(std::move(options)) {}
+      : base_(base), options_(std::move(options)), throttle_(options_.throttle) {}
   Status Init();
-  static bufferevent* MakeBufferEvent(event_base* base, void* arg);
-  static void OnRequest(evhttp_request* request, void* arg);
-  static void OnConnectionClosed(evhttp_connection* connection, void* arg);
   static void OnTick(evutil_socket_t, short, void* arg);
 
-  void Handle(evhttp_request* request);
-  void HandleFetch(evhttp_request* request, Repo& repo,
-                   const std::map<std::string, std::string>& p);
-  void HandleWait(evhttp_request* request, const std::string& subcluster, Repo& repo,
+  void OnHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer);
+  void OnPasswordChecked(ExchangeId id, Result<bool> ok);
+  void OnBody(ExchangeId id, std::string body);
+  // Answers 401 and counts a failed login for the exchange's address.
+  void RefuseLogin(ExchangeId id, const std::string& peer, const std::string& what,
+                   const std::string& user);
+  void Reply(ExchangeId id, int code, std::string_view body, const std::string& head_hex = "");
+  void HandleFetch(ExchangeId id, Repo& repo, const std::map<std::string, std::string>& params);
+  void HandleWait(ExchangeId id, const std::string& subcluster, Repo& repo,
                   const std::map<std::string, std::string>& params);
-  void HandlePush(evhttp_request* request, Repo& repo, const std::string& user,
-                  const std::map<std::string, std::string>& params);
+  void HandlePush(ExchangeId id, Repo& repo, const std::string& user,
+                  const std::map<std::string, std::string>& params, const std::string& pack);
   void AnswerWaiters(bool all);
   // Reports heads that moved since the last call to options_.on_revision.
   void NoticeHeads();
 
   event_base* base_;
   ServerOptions options_;
+  LoginThrottle throttle_;
   std::shared_ptr<SSL_CTX> ssl_ctx_;
-  std::unique_ptr<evhttp, HttpDeleter> http_;
+  std::unique_ptr<PasswordChecker> checker_;
+  std::unique_ptr<HttpServer> http_;
   event::EventPtr tick_;
   std::map<std::string, Repo> repos_;
   std::string secret_;
-  uint16_t port_ = 0;
-  std::map<evhttp_connection*, Waiter> waiters_;
+  std::map<ExchangeId, Exchange> exchanges_;  // heads accepted, not yet answered
+  std::map<ExchangeId, Waiter> waiters_;
   std::map<std::string, std::string> noticed_heads_;  // subcluster -> hex last reported
 };
 

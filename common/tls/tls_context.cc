@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "common/base/atomic_file.h"
+
 namespace ec::tls {
 namespace {
 
@@ -25,9 +27,6 @@ struct X509Deleter {
 };
 struct PkeyCtxDeleter {
   void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
-};
-struct FileDeleter {
-  void operator()(FILE* p) const { std::fclose(p); }
 };
 
 Status OpenSslFailure(const std::string& what) {
@@ -64,19 +63,16 @@ Status AddExtension(X509* cert, int nid, const std::string& value) {
   return Status::Ok();
 }
 
+// Through memory, then atomically and synced: a crash never leaves a half-written key.
 Status WritePem(const std::string& path, mode_t mode, bool key, EVP_PKEY* pkey, X509* cert) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus("creating " + path, errno);
-  std::unique_ptr<FILE, FileDeleter> f(::fdopen(fd, "w"));
-  if (!f) {
-    ::close(fd);
-    return ErrnoStatus("opening " + path, errno);
-  }
-  int ok = key ? PEM_write_PrivateKey(f.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr)
-               : PEM_write_X509(f.get(), cert);
+  std::unique_ptr<BIO, BioDeleter> bio(BIO_new(BIO_s_mem()));
+  if (!bio) return OpenSslFailure("allocating a buffer for " + path);
+  int ok = key ? PEM_write_bio_PrivateKey(bio.get(), pkey, nullptr, nullptr, 0, nullptr, nullptr)
+               : PEM_write_bio_X509(bio.get(), cert);
   if (ok != 1) return OpenSslFailure("writing " + path);
-  if (std::fflush(f.get()) != 0) return ErrnoStatus("writing " + path, errno);
-  return Status::Ok();
+  char* data = nullptr;
+  long size = BIO_get_mem_data(bio.get(), &data);
+  return WriteFileAtomically(path, std::string_view(data, static_cast<size_t>(size)), mode);
 }
 
 }  // namespace

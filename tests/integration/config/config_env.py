@@ -81,8 +81,8 @@ class Cluster:
                            "--node-name", n)
             assert r.returncode == 0, r.stderr
 
-    def start_daemon(self):
-        """Starts ecconfigd (again on the same port after the first start)."""
+    def start_daemon(self, *extra):
+        """Starts ecconfigd (again on the same port after the first start); `extra`: options."""
         port_file = self.root / "ecconfigd.port"
         if port_file.exists():
             port_file.unlink()
@@ -90,7 +90,7 @@ class Cluster:
             [str(ECCONFIGD), "--foreground", "--root", str(self.root / "manager"),
              "--state-dir", str(self.state), "--seed", str(self.seed),
              "--listen", "127.0.0.1", "--port", str(self.port), "--port-file", str(port_file),
-             "--max-wait", "30"], stdout=self.log, stderr=subprocess.STDOUT)
+             "--max-wait", "30", *extra], stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
                                  what="ecconfigd to listen"))
 
@@ -107,8 +107,8 @@ class Cluster:
         return r
 
     def commit(self, node, message="change", *extra, check=True):
-        return self.eccfg(node, "commit", "-m", message, "--username", "admin",
-                          "--password", PASSWORD, *extra, check=check)
+        return self.eccfg(node, "commit", "-m", message, "--username", "admin", *extra,
+                          env={"ECCFG_PASSWORD": PASSWORD}, check=check)
 
     def git(self, *args, cwd=None):
         return subprocess.run(["git"] + list(args), cwd=cwd, capture_output=True, text=True,

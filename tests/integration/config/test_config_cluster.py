@@ -137,10 +137,12 @@ def test_invalid_config_is_refused_at_pull(cluster):
 
 def test_wrong_password_is_refused(cluster):
     edit_line(cluster, "n1", 0, "option1 = x")
-    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "admin", "--password", "wrong")
+    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "admin",
+                      env={"ECCFG_PASSWORD": "wrong"})
     assert r.returncode == 5, r.stderr
     assert "wrong user name or password" in r.stderr
-    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "mallory", "--password", PASSWORD)
+    r = cluster.eccfg("n1", "commit", "-m", "x", "--username", "mallory",
+                      env={"ECCFG_PASSWORD": PASSWORD})
     assert r.returncode == 5
     assert cluster.eccfg("n1", "status", check=True).stdout == "M default/ecelerity.conf\n"
 
@@ -250,8 +252,8 @@ def test_reload_hook_and_rollback(cluster):
     cluster.commit("n1")
     cluster.eccfg("n2", "pull", "--reload", hook, check=True)
     assert marker.read_text() == cluster.manager_head() + "\n"
-    r = cluster.eccfg("n2", "rollback", first[:10], "--username", "admin", "--password",
-                      PASSWORD, check=True)
+    r = cluster.eccfg("n2", "rollback", first[:10], "--username", "admin",
+                      env={"ECCFG_PASSWORD": PASSWORD}, check=True)
     assert conf(cluster, "n2").startswith("option1 = 1\n")
     assert cluster.node_head("n2") == cluster.manager_head()
     log = cluster.eccfg("n2", "log", check=True).stdout.splitlines()
@@ -273,7 +275,7 @@ def test_concurrent_commits_serialise_one_wins(cluster):
     for n in ("n1", "n2", "n3"):
         procs.append(subprocess.Popen(
             [str(ECCFG), "commit", "--wc", str(cluster.wc(n)), "-m", "from " + n, "--add-all",
-             "--username", "admin", "--password", PASSWORD],
+             "--username", "admin"], env=dict(os.environ, ECCFG_PASSWORD=PASSWORD),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     outs = [p.communicate(timeout=120) for p in procs]
     codes = sorted(p.returncode for p in procs)
@@ -296,7 +298,7 @@ def test_kill_9_of_ecconfigd_during_pushes_leaves_a_valid_repository(cluster):
         edit_line(cluster, "n1", round_ % 8, "option%d = kill%d" % (round_ % 8 + 1, round_))
         committer = subprocess.Popen(
             [str(ECCFG), "commit", "--wc", str(cluster.wc("n1")), "-m", "round %d" % round_,
-             "--username", "admin", "--password", PASSWORD],
+             "--username", "admin"], env=dict(os.environ, ECCFG_PASSWORD=PASSWORD),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(rng.uniform(0.0, 0.08))  # a random moment of the push
         cluster.daemon.kill()

@@ -19,6 +19,7 @@ from lib import procs
 pytestmark = needs_ecmta
 
 LISTENER = """
+Security { user = "" }
 ESMTP_Listener {
   Listen "127.0.0.1:%d" { }
   static_banner = "220 %s ESMTP"
@@ -74,8 +75,8 @@ def commit_file(c, rel, text, message):
     path = c.wc("n2") / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
-    c.eccfg("n2", "commit", "-m", message, "--add-all", "--username", "admin", "--password",
-            "admin-pw", check=True)
+    c.eccfg("n2", "commit", "-m", message, "--add-all", "--username", "admin",
+            env={"ECCFG_PASSWORD": "admin-pw"}, check=True)
 
 
 def test_node_file_overrides_default_and_pull_reloads_ecmta(node_cluster):
