@@ -18,6 +18,9 @@ packages=(
   python3 python3-pytest
 )
 
+# The account the daemons run as after dropping root (conf/default: Security { user }).
+bash "$(dirname "$0")/install-user.sh"
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

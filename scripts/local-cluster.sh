@@ -43,6 +43,14 @@ for b in "$ecmta" "$ec_conf" "$ec_console" "$ecconfigd" "$eccfg" "$eccmgr" "$key
   [ -x "$b" ] || { echo "local-cluster: $b is missing; build first" >&2; exit 1; }
 done
 
+# The shipped conf runs the daemons as ecuser (Security { user }): as root, make sure the
+# account exists, and run the node-side eccfg watchers as it too (they write what ecmta owns).
+as_ecuser=()
+if [ "$(id -u)" = 0 ]; then
+  bash "$src/scripts/install-user.sh" >/dev/null
+  as_ecuser=(runuser -u ecuser --)
+fi
+
 pids=()
 stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -87,7 +95,10 @@ step "2. manager: ecconfigd on $manager_ip:2027 seeds the cluster repository fro
 mkdir -p "$dir/manager"
 echo "demo-admin-password" >"$dir/manager/admin.password"
 "$ecconfigd" passwd admin --root "$dir/manager" <"$dir/manager/admin.password"
+# ecconfigd has no config of its own: Security comes from the file --config names.
+echo 'Security { user = "ecuser" }' >"$dir/manager/ecconfigd-security.conf"
 "$ecconfigd" --root "$dir/manager" --seed "$src/conf" --listen "$manager_ip" --port 2027 \
+  --config "$dir/manager/ecconfigd-security.conf" \
   --foreground --log-file "$dir/manager/ecconfigd.log" &
 record $!
 state=$dir/manager/ecconfigd
@@ -164,12 +175,21 @@ for n in "${nodes[@]}"; do
   "$eccfg" bootstrap --root "$root" --node-name "$n" "${boot_args[@]}" -q
   "$ecmta" --root "$root" --node-name "$n" --foreground --log-file "$root/log/ecmta.log" &
   record $!
-  "$eccfg" pull --root "$root" --watch --wait 30 -q >>"$root/log/eccfg-watch.log" 2>&1 &
-  record $!
 done
 for n in "${nodes[@]}"; do
   wait_for 20 "$n's listener" banner_of "$(node_ip "$n")"
   echo "$n: $(banner_of "$(node_ip "$n")")"
+  # Once ecmta has given etc/ to its user: the watcher writes there as that user.
+  "${as_ecuser[@]}" "$eccfg" pull --root "$dir/$n" --watch --wait 30 -q \
+    >>"$dir/$n/log/eccfg-watch.log" 2>&1 &
+  record $!
+done
+echo "-- the daemons dropped root (Security in the shipped conf): user, pid, effective caps"
+for pid in "${pids[@]}"; do
+  comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
+  case $comm in ecmta|eccmgr|ecconfigd)
+    echo "$comm $pid: $(ps -o user= -p "$pid") $(grep CapEff "/proc/$pid/status")" ;;
+  esac
 done
 
 step "6. mail: swaks sends two messages to every node; they are delivered to the sink"

@@ -15,11 +15,14 @@ import textwrap
 
 from . import procs
 
+# Security { } for daemons that must keep root in tests (their tmp dirs are root-only).
+NO_PRIVILEGE_DROP = 'Security { user = "" }'
+
 
 class MtaNode:
     def __init__(self, tmp_path, host="127.0.0.1", port=None, global_options="",
                  listener_options="", listen_options="", extra_config="", node_name="n1",
-                 netns=None):
+                 netns=None, security=None):
         """`netns`: run inside that network namespace (lib/netns.py); host is then an address
         of that namespace and port defaults to 25 (the namespace is the node's own)."""
         self.root = str(tmp_path / f"root-{node_name}")
@@ -38,6 +41,8 @@ class MtaNode:
         self.listener_options = listener_options
         self.listen_options = listen_options
         self.extra_config = extra_config
+        # pytest's tmp dirs are root-only (0700): the daemon stays root unless a test asks.
+        self.security = security if security is not None else NO_PRIVILEGE_DROP
         self.write_config()
         self.process = None
 
@@ -51,6 +56,7 @@ class MtaNode:
             pidfile = "{self.root}/run/ecmta.pid"
             resolv_conf = "{self.resolv_conf}"
             {self.global_options}
+            {self.security}
             ESMTP_Listener {{
               Listen "{self.host}:{self.port}" {{
                 {self.listen_options}

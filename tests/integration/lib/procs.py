@@ -107,3 +107,13 @@ class Process:
                 self.proc.wait(timeout=10)
         self._log.close()
         return self.proc.returncode
+
+
+def proc_status(path):
+    """/proc/<pid>[/task/<tid>]/status as {field: [words]} ("Uid" -> ["0", "0", "0", "0"])."""
+    fields = {}
+    with open(path) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            fields[key] = value.split()
+    return fields

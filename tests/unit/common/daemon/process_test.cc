@@ -18,21 +18,12 @@
 #include "common/daemon/signals.h"
 #include "common/event/event_base.h"
 #include "common/log/logger.h"
+#include "tests/unit/common/daemon/in_child.h"
 
 namespace ec::daemon {
 namespace {
 
 constexpr std::chrono::milliseconds kDeadline(10000);
-
-// Runs `body` in a forked child and returns its exit status (or -1 if it did not exit).
-template <typename F>
-int InChild(F body) {
-  pid_t pid = fork();
-  if (pid == 0) _exit(body());
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) return -1;
-  return WEXITSTATUS(status);
-}
 
 TEST(DaemonSignals, TermAndIntStopHupReloads) {
   auto base = event::EventBase::Create();
