@@ -82,4 +82,8 @@ void RevisionAnnouncer::ShoutAll() {
   }
 }
 
+Status RevisionAnnouncer::Reload(msgc::BusOptions options) {
+  return bus_->Reconfigure(std::move(options));
+}
+
 }  // namespace ec::ecconfigd

@@ -53,6 +53,8 @@ class RevisionAnnouncer {
   void Announce(const std::string& subcluster, const git_oid& head);
 
   const msgc::Bus& bus() const { return *bus_; }
+  // SIGHUP: the bus follows the re-read peers and keys (msgc::Bus::Reconfigure).
+  Status Reload(msgc::BusOptions options);
   uint64_t notices_sent() const { return notices_sent_; }
 
  private:

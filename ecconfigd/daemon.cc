@@ -3,8 +3,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/config/check.h"
 #include "common/daemon/daemonize.h"
 #include "common/daemon/pid_file.h"
+#include "common/daemon/run_as.h"
 #include "common/daemon/signals.h"
 #include "common/event/event_base.h"
 #include "common/log/logger.h"
@@ -19,6 +21,20 @@ int CannotStart(const Status& s) {
   std::cerr << "ecconfigd: " << s.message() << "\n";
   EC_LOG(kError, "ecconfigd cannot start").Field("error", s);
   return 2;
+}
+
+// Security { } from --config, then the drop; the state directory is written as that user.
+Status DropPrivileges(const DaemonOptions& options) {
+  daemon::PrivilegeSpec spec;  // no --config: no user, identity kept (logged)
+  if (!options.config.empty()) {
+    config::LoadOptions load;
+    load.root = options.root.string();
+    load.node_name = options.node_name;
+    EC_ASSIGN_OR_RETURN(auto config, config::LoadConfig(options.config, load));
+    EC_ASSIGN_OR_RETURN(spec, daemon::PrivilegeSpecFromConfig(*config));
+  }
+  return daemon::RunAsConfiguredUser(spec, daemon::RootLayout::FromRoot(options.root),
+                                     {options.server.state_dir});
 }
 
 }  // namespace
@@ -45,6 +61,8 @@ int RunDaemon(const DaemonOptions& options) {
   }
   auto base = event::EventBase::Create();
   if (!base.ok()) return CannotStart(base.status());
+  // Before the bus announcer's ZeroMQ threads: they must not keep root.
+  if (Status s = DropPrivileges(options); !s.ok()) return CannotStart(s);
 
   std::unique_ptr<RevisionAnnouncer> announcer;
   if (!options.bus_config.empty()) {
@@ -80,7 +98,19 @@ int RunDaemon(const DaemonOptions& options) {
     std::error_code ec;
     fs::rename(tmp, options.port_file, ec);
   }
-  auto signals = daemon::DaemonSignals::Install(**base, {.on_stop = [&base] { (*base)->Stop(); }});
+  // SIGHUP: the bus follows msgc_server.conf (peers added or removed, keys changed).
+  auto reload_bus = [&announcer, &options] {
+    if (!announcer) return;
+    auto bus = LoadBusOptions(options.bus_config, options.node_name, options.bus_secret_key);
+    Status s = bus.ok() ? announcer->Reload(std::move(*bus)) : bus.status();
+    if (s.ok()) {
+      EC_LOG(kInfo, "bus reloaded").Field("config", options.bus_config.string());
+    } else {
+      EC_LOG(kError, "bus reload refused").Field("error", s);
+    }
+  };
+  auto signals = daemon::DaemonSignals::Install(
+      **base, {.on_stop = [&base] { (*base)->Stop(); }, .on_reload = reload_bus});
   if (!signals.ok()) return CannotStart(signals.status());
   Status ran = (*base)->Run();
   EC_LOG(kInfo, "ecconfigd stopping");

@@ -22,6 +22,10 @@ struct DaemonOptions {
   std::filesystem::path bus_config;
   std::filesystem::path bus_secret_key;  // default CURVE key pair (<root>/etc/msgc.key)
   std::string node_name;
+  // Security { } is read from this file (the manager's eccluster.conf; a relative name is
+  // found through <root>'s search path); empty: keep the current identity.
+  std::string config;
+  std::filesystem::path root;  // runtime root: run/ and log/ are given to Security's user
 };
 
 // Exit codes: 0 clean stop, 1 bad usage/config, 2 cannot start (repository, certificate, port,

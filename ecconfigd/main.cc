@@ -14,10 +14,19 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   std::string root, state_dir, seed, address, port_file, log_file, user, pid_file, bus_config,
-      node_name;
+      node_name, config;
   std::vector<std::string> subclusters;
   int port = 2027;
   int max_wait = 60;
+  // Input limits (docs/config-workflow.md, "Limits"); the defaults live in ServerOptions.
+  const ec::ecconfigd::ServerOptions defaults;
+  size_t max_header_bytes = defaults.http.max_header_bytes;
+  size_t max_push_bytes = defaults.max_push_bytes;
+  size_t max_connections = defaults.http.max_connections;
+  size_t max_per_address = defaults.http.max_connections_per_address;
+  int request_timeout = static_cast<int>(defaults.http.request_timeout.count() / 1000);
+  int max_login_failures = defaults.throttle.max_failures;
+  int login_window = static_cast<int>(defaults.throttle.window.count());
   po::options_description opts(
       "Usage: ecconfigd [options]            serve the config repositories over HTTPS\n"
       "       ecconfigd passwd USER [options] set USER's push password (read from stdin)\n"
@@ -38,6 +47,21 @@ int main(int argc, char** argv) {
       ("port", po::value(&port)->default_value(2027), "HTTPS port (0: any free port)")
       ("port-file", po::value(&port_file), "write the bound port to this file once listening")
       ("max-wait", po::value(&max_wait)->default_value(60), "longest long poll, seconds")
+      ("max-header-bytes", po::value(&max_header_bytes)->default_value(max_header_bytes),
+       "largest request head (request line and headers); larger: 431")
+      ("max-push-bytes", po::value(&max_push_bytes)->default_value(max_push_bytes),
+       "largest push (a pack of the new revisions); larger: 413")
+      ("max-connections", po::value(&max_connections)->default_value(max_connections),
+       "open connections in total; more are closed at once")
+      ("max-connections-per-address",
+       po::value(&max_per_address)->default_value(max_per_address),
+       "open connections from one client address; more are closed at once")
+      ("request-timeout", po::value(&request_timeout)->default_value(request_timeout),
+       "seconds from connect to the end of the request; slower: 408 and closed")
+      ("max-login-failures", po::value(&max_login_failures)->default_value(max_login_failures),
+       "failed logins from one address within --login-window before it gets 429")
+      ("login-window", po::value(&login_window)->default_value(login_window),
+       "seconds over which failed logins are counted (and an address is held back)")
       ("log-file", po::value(&log_file), "process log file (default stderr)")
       ("pid-file", po::value(&pid_file),
        "pid file: one ecconfigd per file (default <root>/run/ecconfigd.pid)")
@@ -47,7 +71,10 @@ int main(int argc, char** argv) {
       ("node-name", po::value(&node_name),
        "this host's name on the bus (default: $EC_NODE_NAME, else the short host name)")
       ("foreground", "do not detach")
-      ("config", po::value<std::string>(), "accepted for symmetry with other daemons; unused")
+      ("config", po::value(&config),
+       "file whose Security { user group capabilities } ecconfigd runs as, usually the "
+       "manager's eccluster.conf (relative: found on <root>'s search path; default: none, keep "
+       "the starting identity)")
       ("check-config", "check the options and exit");
   // clang-format on
   po::options_description hidden;
@@ -97,6 +124,13 @@ int main(int argc, char** argv) {
   options.server.address = address;
   options.server.port = static_cast<uint16_t>(port);
   options.server.max_wait = std::chrono::seconds(std::max(1, max_wait));
+  options.server.http.max_header_bytes = std::max<size_t>(1024, max_header_bytes);
+  options.server.max_push_bytes = max_push_bytes;
+  options.server.http.max_connections = std::max<size_t>(1, max_connections);
+  options.server.http.max_connections_per_address = std::max<size_t>(1, max_per_address);
+  options.server.http.request_timeout = std::chrono::seconds(std::max(1, request_timeout));
+  options.server.throttle.max_failures = std::max(1, max_login_failures);
+  options.server.throttle.window = std::chrono::seconds(std::max(1, login_window));
   options.foreground = vm.count("foreground") > 0;
   options.port_file = port_file;
   options.log_file = log_file;
@@ -104,6 +138,8 @@ int main(int argc, char** argv) {
   options.bus_config = bus_config;
   options.bus_secret_key = layout.etc / "msgc.key";
   options.node_name = node_name;
+  options.config = config;
+  options.root = root;
   for (const std::string& name : options.server.subclusters) {
     if (!ec::ecconfigd::ValidSubclusterName(name)) {
       std::cerr << "ecconfigd: bad subcluster name '" << name << "' (letters, digits, _ and -)\n";

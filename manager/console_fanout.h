@@ -62,6 +62,8 @@ class ConsoleFanout {
   std::vector<std::string> CachedCommands() const;
   // Remember a node that joined the control group (from the bus's membership events).
   void NoteMember(const std::string& node) { known_nodes_.insert(node); }
+  // The node left the configuration (config reload).
+  void ForgetMember(const std::string& node) { known_nodes_.erase(node); }
   const std::set<std::string>& known_nodes() const { return known_nodes_; }
 
  private:

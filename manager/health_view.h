@@ -76,6 +76,8 @@ class HealthView {
   Status Update(const std::string& sender, msgc::HealthRecord record,
                 msgc::Clock::time_point now = msgc::Clock::now());
   const msgc::HealthRecord* Find(const std::string& member) const;
+  // The member left the configuration (config reload): its record goes.
+  void Forget(const std::string& member) { records_.erase(member); }
   size_t size() const { return records_.size(); }
   uint64_t updates() const { return updates_; }
 

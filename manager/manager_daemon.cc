@@ -2,11 +2,14 @@
 
 #include <unistd.h>
 
+#include <optional>
 #include <sstream>
 
 #include "common/config/check.h"
 #include "common/config/loader.h"
 #include "common/config/resolve.h"
+#include "common/control/listener_config.h"
+#include "common/daemon/run_as.h"
 #include "common/log/logger.h"
 #include "manager/logs/logs_config.h"
 #include "manager/logs/tail.h"
@@ -56,6 +59,17 @@ Status ManagerDaemon::Start() {
   EC_RETURN_IF_ERROR(layout_.CreateDirectories());
   EC_ASSIGN_OR_RETURN(base_, event::EventBase::Create());
   EC_ASSIGN_OR_RETURN(pid_file_, daemon::PidFile::Acquire(layout_.PidFile("eccmgr").string()));
+  // Before the bus (ZeroMQ I/O threads) and the log pullers start: they must not keep root.
+  EC_ASSIGN_OR_RETURN(daemon::PrivilegeSpec privileges, daemon::PrivilegeSpecFromConfig(*config_));
+  std::vector<std::filesystem::path> owned;  // the aggregated logs' root, written as the user
+  for (const config::Scope* logs : config_->root.Children("logs")) {
+    if (const config::Option* o = logs->FindOption("logfile")) {
+      if (auto split = logcollect::SplitLogfile(o->value.text()); split.ok()) {
+        owned.push_back(split->first);
+      }
+    }
+  }
+  EC_RETURN_IF_ERROR(daemon::RunAsConfiguredUser(privileges, layout_, owned));
 
   const std::string self = options_.node_name.empty() ? ShortHostname() : options_.node_name;
   auto bus_config = msgc::BusConfigFromConfig(*config_, self, (layout_.etc / "msgc.key").string());
@@ -81,7 +95,8 @@ Status ManagerDaemon::Start() {
   health_timer_->StartRepeating(bus_config_.health_interval);
   EC_ASSIGN_OR_RETURN(signals_,
                       daemon::DaemonSignals::Install(
-                          *base_, {.on_stop = [this] { BeginShutdown(); }, .on_reload = [] {}}));
+                          *base_, {.on_stop = [this] { BeginShutdown(); },
+                                   .on_reload = [this] { (void)Reload(); }}));
   EC_LOG(kInfo, "eccmgr started")
       .Field("version", std::string(EC_VERSION))
       .Field("node", self)
@@ -95,6 +110,7 @@ Status ManagerDaemon::StartLogCollection(const std::string& self) {
       auto setup, logcollect::CollectorSetupFromConfig(*config_, bus_config_.bus.peers, self,
                                                        (layout_.spool / "eccmgr-logs").string()));
   if (!setup) return Status::Ok();
+  setup->options.curve = bus_config_.bus.curve;  // the nodes pin our bus key
   setup->options.on_error = [](std::string_view error) {
     EC_LOG(kWarn, "log collection").Field("error", error);
   };
@@ -105,20 +121,51 @@ Status ManagerDaemon::StartLogCollection(const std::string& self) {
   return Status::Ok();
 }
 
-Status ManagerDaemon::OpenControl(const config::Config& config) {
-  control::ServerOptions options;
-  options.version = "eccmgr " + std::string(EC_VERSION);
-  for (const config::Scope* listener : config.root.Children("control_listener")) {
-    for (const config::Scope* listen : listener->Children("listen")) {
-      const std::string& name = listen->name.value_or("");
-      if (name.find('/') != std::string::npos) {
-        options.unix_path = name;
-      } else {
-        options.tcp_address = name;
-      }
+Status ManagerDaemon::Reload() {
+  config::LoadOptions load;
+  load.root = options_.root;
+  load.node_name = options_.node_name;
+  load.search_path = options_.search_path;
+  auto config = config::LoadConfig(options_.config_path, load);
+  Status s = config.status();
+  std::optional<msgc::BusConfig> next;
+  if (s.ok()) {
+    auto bus_config =
+        msgc::BusConfigFromConfig(**config, bus_->name(), (layout_.etc / "msgc.key").string());
+    s = bus_config.status().WithContext("msgc_server");
+    if (bus_config.ok()) next = std::move(bus_config).value();
+  }
+  if (s.ok()) s = bus_->Reconfigure(next->bus);
+  if (!s.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", s);
+    return s;
+  }
+  const auto old_peers = bus_config_.bus.peers;
+  config_ = std::move(config).value();
+  bus_config_.bus = bus_->options();
+  bus_config_.control_peers = std::move(next->control_peers);
+  for (const auto& [name, address] : old_peers) {
+    if (bus_config_.bus.peers.count(name) != 0) continue;
+    health_->Forget(name);
+    fanout_->ForgetMember(name);
+    fetch_timers_.erase(name);
+  }
+  if (old_peers != bus_config_.bus.peers) {
+    // Pullers resume from their recorded positions, so restarting them all loses nothing.
+    log_collector_.reset();
+    if (Status logs = StartLogCollection(bus_->name()); !logs.ok()) {
+      EC_LOG(kError, "log collection reload").Field("error", logs);
     }
   }
-  if (options.unix_path.empty()) options.unix_path = (layout_.run / "eccmgr.sock").string();
+  EC_LOG(kInfo, "config reloaded").Field("peers", bus_config_.bus.peers.size());
+  return Status::Ok();
+}
+
+Status ManagerDaemon::OpenControl(const config::Config& config) {
+  EC_ASSIGN_OR_RETURN(
+      control::ServerOptions options,
+      control::ServerOptionsFromConfig(config, (layout_.run / "eccmgr.sock").string()));
+  options.version = "eccmgr " + std::string(EC_VERSION);
   EC_ASSIGN_OR_RETURN(control_, control::Server::Start(*base_, std::move(options)));
   return Status::Ok();
 }
@@ -226,6 +273,12 @@ void ManagerDaemon::RegisterCommands() {
           return NotFound("nothing cached from " + node + " for `" + command + "`");
         return FormatFanout("retrieve_node", one);
       });
+  (void)commands.RegisterSync("config reload",
+                              "read the config file again; the bus follows its peers and keys",
+                              [this](const control::Request&) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(Reload());
+                                return std::string("configuration reloaded");
+                              });
   (void)commands.RegisterSync("shutdown", "stop eccmgr",
                               [this](const control::Request&) -> Result<std::string> {
                                 BeginShutdown();

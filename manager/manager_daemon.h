@@ -48,6 +48,9 @@ class ManagerDaemon {
   explicit ManagerDaemon(ManagerDaemonOptions options);
   Status Start();
   Status StartLogCollection(const std::string& self);
+  // `config reload` and SIGHUP: re-reads the config file; the bus follows its peers and keys,
+  // removed members leave the health view and fan-out, the log pullers follow the peer list.
+  Status Reload();
   Status OpenControl(const config::Config& config);
   Status OpenHttp(const config::Config& config);
   void RegisterCommands();

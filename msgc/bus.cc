@@ -67,29 +67,14 @@ Result<std::unique_ptr<Bus>> Bus::Create(event_base* base, BusOptions options) {
 }
 
 Status Bus::Start() {
-  std::map<std::string, std::string> public_keys;
-  std::string secret_key;
   if (options_.curve.enabled()) {
     EC_ASSIGN_OR_RETURN(KeyPair pair, ReadSecretKeyFile(options_.curve.secret_key_file));
-    secret_key = pair.secret_key;
-    for (const auto& [name, address] : options_.peers) {
-      const std::string path = options_.curve.public_key_dir + "/" + name + ".pub";
-      auto key = ReadPublicKeyFile(path);
-      if (!key.ok()) {
-        // A node whose key is not committed yet stays out of the mesh; the rest still works.
-        Log("msgc: event=peer_key_missing peer=" + name + " error=\"" + key.status().message() +
-            "\"");
-        continue;
-      }
-      if (name == options_.self && *key != pair.public_key) {
-        Log("msgc: event=own_key_mismatch peer=" + name + " file=" + path +
-            " detail=\"peers will refuse this node until its public key is committed\"");
-      }
-      public_keys[name] = *key;
-    }
-    EC_ASSIGN_OR_RETURN(zap_, ZapHandler::Create(base_, context_, public_keys, options_.log));
+    secret_key_ = pair.secret_key;
+    own_public_key_ = pair.public_key;
+    public_keys_ = LoadPublicKeys(options_);
+    EC_ASSIGN_OR_RETURN(zap_, ZapHandler::Create(base_, context_, public_keys_, options_.log));
   }
-  EC_RETURN_IF_ERROR(SetUpSockets(public_keys, secret_key));
+  EC_RETURN_IF_ERROR(SetUpSockets());
   Bus* self = this;
   EC_ASSIGN_OR_RETURN(router_watcher_,
                       SocketWatcher::Create(base_, router_, [self] { self->DrainRouter(); }));
@@ -109,8 +94,28 @@ Status Bus::Start() {
   return Status::Ok();
 }
 
-Status Bus::SetUpSockets(const std::map<std::string, std::string>& public_keys,
-                         const std::string& secret_key) {
+std::map<std::string, std::string> Bus::LoadPublicKeys(const BusOptions& options) const {
+  std::map<std::string, std::string> public_keys;
+  if (!options.curve.enabled()) return public_keys;
+  for (const auto& [name, address] : options.peers) {
+    const std::string path = options.curve.public_key_dir + "/" + name + ".pub";
+    auto key = ReadPublicKeyFile(path);
+    if (!key.ok()) {
+      // A node whose key is not committed yet stays out of the mesh; the rest still works.
+      Log("msgc: event=peer_key_missing peer=" + name + " error=\"" + key.status().message() +
+          "\"");
+      continue;
+    }
+    if (name == options.self && *key != own_public_key_) {
+      Log("msgc: event=own_key_mismatch peer=" + name + " file=" + path +
+          " detail=\"peers will refuse this node until its public key is committed\"");
+    }
+    public_keys[name] = *key;
+  }
+  return public_keys;
+}
+
+Status Bus::SetUpSockets() {
   const bool curve = options_.curve.enabled();
   const std::string& self_address = options_.peers.at(options_.self);
   const int heartbeat_ms = static_cast<int>(options_.heartbeat_interval.count());
@@ -126,7 +131,7 @@ Status Bus::SetUpSockets(const std::map<std::string, std::string>& public_keys,
     router_.set(zmq::sockopt::heartbeat_timeout, timeout_ms);
     if (curve) {
       router_.set(zmq::sockopt::curve_server, 1);
-      router_.set(zmq::sockopt::curve_secretkey, secret_key);
+      router_.set(zmq::sockopt::curve_secretkey, secret_key_);
       router_.set(zmq::sockopt::zap_domain, kZapDomain);
     }
     router_.bind("tcp://" + self_address + ":" + std::to_string(options_.port));
@@ -135,40 +140,47 @@ Status Bus::SetUpSockets(const std::map<std::string, std::string>& public_keys,
                        ": " + e.what());
   }
   for (const auto& [name, address] : options_.peers) {
-    if (name == options_.self) continue;
-    if (curve && public_keys.count(name) == 0) continue;
-    // Built in place: the monitor keeps a reference to the map's socket.
-    PeerLink& link =
-        links_.emplace(name, PeerLink{zmq::socket_t(context_, zmq::socket_type::dealer)})
-            .first->second;
-    zmq::socket_t& dealer = link.dealer;
-    EC_ASSIGN_OR_RETURN(link.monitor,
-                        LinkMonitor::Create(base_, context_, dealer, name, options_.log));
-    try {
-      dealer.set(zmq::sockopt::routing_id, options_.self);
-      dealer.set(zmq::sockopt::immediate, 1);  // never queue for a peer that is not there
-      dealer.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
-      dealer.set(zmq::sockopt::linger, kCloseLingerMs);
-      dealer.set(zmq::sockopt::reconnect_ivl, std::min(100, heartbeat_ms));
-      dealer.set(zmq::sockopt::reconnect_ivl_max, std::max(heartbeat_ms, 100));
-      dealer.set(zmq::sockopt::heartbeat_ivl, heartbeat_ms);
-      dealer.set(zmq::sockopt::heartbeat_timeout, timeout_ms);
-      dealer.set(zmq::sockopt::connect_timeout, timeout_ms);
-      if (curve) {
-        auto secret = Z85ToBinary(secret_key);
-        auto ours = PublicKeyFor(secret_key);
-        auto theirs = Z85ToBinary(public_keys.at(name));
-        if (!secret.ok() || !ours.ok() || !theirs.ok()) return InvalidArgument("bad CURVE key");
-        dealer.set(zmq::sockopt::curve_serverkey, zmq::buffer(*theirs));
-        dealer.set(zmq::sockopt::curve_publickey, zmq::buffer(*Z85ToBinary(*ours)));
-        dealer.set(zmq::sockopt::curve_secretkey, zmq::buffer(*secret));
-      }
-      // Connect from our own address so the peer (and its logs) see who we are.
-      dealer.connect("tcp://" + self_address + ":0;" + address + ":" +
-                     std::to_string(options_.port));
-    } catch (const zmq::error_t& e) {
-      return Unavailable("connecting msgc to " + name + " at " + address + ": " + e.what());
+    if (name != options_.self) EC_RETURN_IF_ERROR(OpenLink(name, address, 1));
+  }
+  return Status::Ok();
+}
+
+Status Bus::OpenLink(const std::string& name, const std::string& address, uint64_t next_sequence) {
+  const bool curve = options_.curve.enabled();
+  if (curve && public_keys_.count(name) == 0) return Status::Ok();
+  const std::string& self_address = options_.peers.at(options_.self);
+  const int heartbeat_ms = static_cast<int>(options_.heartbeat_interval.count());
+  const int timeout_ms = static_cast<int>(options_.dead_timeout.count());
+  // Built in place: the monitor keeps a reference to the map's socket.
+  PeerLink& link = links_.emplace(name, PeerLink{zmq::socket_t(context_, zmq::socket_type::dealer)})
+                       .first->second;
+  link.next_sequence = next_sequence;
+  zmq::socket_t& dealer = link.dealer;
+  EC_ASSIGN_OR_RETURN(link.monitor,
+                      LinkMonitor::Create(base_, context_, dealer, name, options_.log));
+  try {
+    dealer.set(zmq::sockopt::routing_id, options_.self);
+    dealer.set(zmq::sockopt::immediate, 1);  // never queue for a peer that is not there
+    dealer.set(zmq::sockopt::sndhwm, options_.send_high_water_mark);
+    dealer.set(zmq::sockopt::linger, kCloseLingerMs);
+    dealer.set(zmq::sockopt::reconnect_ivl, std::min(100, heartbeat_ms));
+    dealer.set(zmq::sockopt::reconnect_ivl_max, std::max(heartbeat_ms, 100));
+    dealer.set(zmq::sockopt::heartbeat_ivl, heartbeat_ms);
+    dealer.set(zmq::sockopt::heartbeat_timeout, timeout_ms);
+    dealer.set(zmq::sockopt::connect_timeout, timeout_ms);
+    if (curve) {
+      auto secret = Z85ToBinary(secret_key_);
+      auto ours = Z85ToBinary(own_public_key_);
+      auto theirs = Z85ToBinary(public_keys_.at(name));
+      if (!secret.ok() || !ours.ok() || !theirs.ok()) return InvalidArgument("bad CURVE key");
+      dealer.set(zmq::sockopt::curve_serverkey, zmq::buffer(*theirs));
+      dealer.set(zmq::sockopt::curve_publickey, zmq::buffer(*ours));
+      dealer.set(zmq::sockopt::curve_secretkey, zmq::buffer(*secret));
     }
+    // Connect from our own address so the peer (and its logs) see who we are.
+    dealer.connect("tcp://" + self_address + ":0;" + address + ":" + std::to_string(options_.port));
+  } catch (const zmq::error_t& e) {
+    return Unavailable("connecting msgc to " + name + " at " + address + ": " + e.what());
   }
   return Status::Ok();
 }
@@ -348,9 +360,14 @@ void Bus::HandleParts(std::vector<zmq::message_t>& parts) {
         std::to_string(parts[1].size()) + " reason=\"" + frame.status().message() + "\"");
     return;
   }
+  // With CURVE the connection's key must still be the sender's: ZeroMQ does not re-run ZAP on
+  // an established connection when a reload replaces that key.
   const char* user_id = zmq_msg_gets(parts[1].handle(), "User-Id");
-  const bool key_matches =
-      !options_.curve.enabled() || (user_id != nullptr && frame->sender == user_id);
+  const char* key = zmq_msg_gets(parts[1].handle(), kZapKeyProperty);
+  auto current_key = public_keys_.find(frame->sender);
+  const bool key_matches = !options_.curve.enabled() ||
+                           (user_id != nullptr && frame->sender == user_id && key != nullptr &&
+                            current_key != public_keys_.end() && current_key->second == key);
   if (frame->sender != identity || !key_matches || frame->sender == options_.self ||
       !membership_.IsConfigured(frame->sender)) {
     ++stats_.foreign_dropped;

@@ -55,6 +55,13 @@ class Bus {
   Bus(const Bus&) = delete;
   Bus& operator=(const Bus&) = delete;
 
+  // Config reload (docs/bus-protocol.md, "Reload"): connects peers added in `next`, drops removed
+  // ones (DEAD "removed"), replaces the link of a peer whose address or public key changed, and
+  // leaves every other link untouched. Changes that need a restart (self, own address, port, own
+  // key pair, CURVE on/off, heartbeat/dead timers, send queue size) are refused with
+  // kFailedPrecondition and nothing is changed.
+  Status Reconfigure(BusOptions next);
+
   // Group membership of this node, announced to every peer.
   Status Join(const std::string& group);
   Status Leave(const std::string& group);
@@ -109,8 +116,15 @@ class Bus {
   };
   Bus(event_base* base, BusOptions options);
   Status Start();
-  Status SetUpSockets(const std::map<std::string, std::string>& public_keys,
-                      const std::string& secret_key);
+  Status SetUpSockets();
+  // With CURVE: the public keys of `options`' peers from its key directory; a missing key is
+  // logged and left out (that node stays out of the mesh). Empty without CURVE.
+  std::map<std::string, std::string> LoadPublicKeys(const BusOptions& options) const;
+  // Our DEALER to `peer` (skipped without a key under CURVE); CloseLink drops it unflushed.
+  Status OpenLink(const std::string& peer, const std::string& address, uint64_t next_sequence);
+  void CloseLink(const std::string& peer);
+  // Reconfigure: kFailedPrecondition naming every change in `next` that needs a restart.
+  Status CheckLiveChange(const BusOptions& next) const;
   Frame MakeFrame(MessageType type, std::string group, std::string payload) const;
   // Sends one frame to one peer; counts and reports a drop as kUnavailable.
   Status SendTo(const std::string& peer, Frame frame);
@@ -140,6 +154,10 @@ class Bus {
   std::map<std::string, ReceiveState> receive_;
   RequestTable requests_;
   BusStats stats_;
+
+  std::string secret_key_;                          // ours, Z85; CURVE only
+  std::string own_public_key_;                      // ours, Z85; CURVE only
+  std::map<std::string, std::string> public_keys_;  // accepted peers' keys (Z85); CURVE only
 
   // ZeroMQ objects: the context first, so it is destroyed after every socket.
   zmq::context_t context_;

@@ -1,5 +1,6 @@
 #include "msgc/link_monitor.h"
 
+#include <atomic>
 #include <cstring>
 #include <zmq_addon.hpp>
 
@@ -40,10 +41,10 @@ Result<std::unique_ptr<LinkMonitor>> LinkMonitor::Create(event_base* base, zmq::
                                                          LogFn log) {
   std::unique_ptr<LinkMonitor> monitor(
       new LinkMonitor(context, dealer, std::move(peer), std::move(log)));
-  // Unique per monitored socket within the context.
-  const std::string endpoint =
-      "inproc://msgc-link-" +
-      std::to_string(reinterpret_cast<uintptr_t>(static_cast<void*>(dealer.handle())));
+  // Unique per monitor in the process: a link replaced by a config reload may get a new socket
+  // at the old one's address while the old monitor endpoint is still being torn down.
+  static std::atomic<uint64_t> next_id{1};
+  const std::string endpoint = "inproc://msgc-link-" + std::to_string(next_id++);
   if (zmq_socket_monitor(dealer.handle(), endpoint.c_str(), kEvents) != 0) {
     return Internal(std::string("zmq_socket_monitor: ") + zmq_strerror(zmq_errno()));
   }

@@ -160,6 +160,43 @@ Membership::Events Membership::Expire(Clock::time_point now) {
   return events;
 }
 
+bool Membership::AddPeer(const std::string& peer, const std::string& address,
+                         Clock::time_point now) {
+  if (index_.count(peer) != 0) return false;
+  Member m;
+  m.name = peer;
+  m.address = address;
+  m.state_since = now;
+  m.last_heard = now;
+  auto at = std::lower_bound(view_.members.begin(), view_.members.end(), peer,
+                             [](const Member& a, const std::string& b) { return a.name < b; });
+  view_.members.insert(at, std::move(m));
+  Reindex();
+  return true;
+}
+
+Membership::Events Membership::RemovePeer(const std::string& peer, Clock::time_point now) {
+  Events events;
+  Member* m = Find(peer);
+  if (m == nullptr) return events;
+  if (m->state == PeerState::kAlive) {
+    events.push_back({MembershipEvent::Kind::kDead, peer, m->incarnation, "", "removed"});
+    SetState(m, PeerState::kDead, now);
+  }
+  view_.members.erase(view_.members.begin() + static_cast<std::ptrdiff_t>(index_.at(peer)));
+  Reindex();
+  return events;
+}
+
+void Membership::SetAddress(const std::string& peer, const std::string& address) {
+  if (Member* m = Find(peer)) m->address = address;
+}
+
+void Membership::Reindex() {
+  index_.clear();
+  for (size_t i = 0; i < view_.members.size(); ++i) index_[view_.members[i].name] = i;
+}
+
 bool Membership::IsAlive(const std::string& peer) const {
   auto it = index_.find(peer);
   return it != index_.end() && view_.members[it->second].state == PeerState::kAlive;

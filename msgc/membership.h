@@ -53,7 +53,7 @@ struct MembershipEvent {
   std::string peer;
   uint64_t incarnation = 0;
   std::string group;   // group events only
-  std::string reason;  // kDead: "timeout", "goodbye", "restarted"
+  std::string reason;  // kDead: "timeout", "goodbye", "restarted", "removed" (config reload)
 
   bool operator==(const MembershipEvent&) const = default;
 };
@@ -82,6 +82,13 @@ class Membership {
   // silence clocks move forward by the stall and nobody is declared dead this round.
   Events Expire(Clock::time_point now);
 
+  // Config reload (Bus::Reconfigure). AddPeer: a newly configured node, CONNECTING until heard
+  // (no event; false if it exists). RemovePeer: a node no longer configured leaves the view; if
+  // it was ALIVE that is a DEAD("removed") event and a new view id. SetAddress: the node moved.
+  bool AddPeer(const std::string& peer, const std::string& address, Clock::time_point now);
+  Events RemovePeer(const std::string& peer, Clock::time_point now);
+  void SetAddress(const std::string& peer, const std::string& address);
+
   bool IsAlive(const std::string& peer) const;
   bool IsConfigured(const std::string& peer) const { return index_.count(peer) != 0; }
   // Live peers (not self) that have joined `group`.
@@ -92,6 +99,7 @@ class Membership {
  private:
   Member* Find(const std::string& peer);
   void SetState(Member* member, PeerState state, Clock::time_point now);
+  void Reindex();
 
   std::string self_;
   Clock::duration dead_timeout_;

@@ -16,14 +16,7 @@ Result<std::unique_ptr<ZapHandler>> ZapHandler::Create(
     event_base* base, zmq::context_t& context,
     const std::map<std::string, std::string>& public_keys, LogFn log) {
   std::unique_ptr<ZapHandler> zap(new ZapHandler(context, std::move(log)));
-  for (const auto& [name, key] : public_keys) {
-    auto binary = Z85ToBinary(key);
-    if (!binary.ok()) return binary.status().WithContext("public key of " + name);
-    if (!zap->name_by_key_.emplace(*binary, name).second) {
-      return InvalidArgument("nodes " + zap->name_by_key_[*binary] + " and " + name +
-                             " have the same public key");
-    }
-  }
+  EC_ASSIGN_OR_RETURN(zap->name_by_key_, NameByKey(public_keys));
   try {
     zap->socket_.set(zmq::sockopt::linger, 0);
     zap->socket_.bind("inproc://zeromq.zap.01");
@@ -34,6 +27,25 @@ Result<std::unique_ptr<ZapHandler>> ZapHandler::Create(
   EC_ASSIGN_OR_RETURN(zap->watcher_,
                       SocketWatcher::Create(base, zap->socket_, [raw] { raw->Drain(); }));
   return zap;
+}
+
+Result<std::map<std::string, std::string>> ZapHandler::NameByKey(
+    const std::map<std::string, std::string>& public_keys) {
+  std::map<std::string, std::string> name_by_key;
+  for (const auto& [name, key] : public_keys) {
+    auto binary = Z85ToBinary(key);
+    if (!binary.ok()) return binary.status().WithContext("public key of " + name);
+    if (!name_by_key.emplace(*binary, name).second) {
+      return InvalidArgument("nodes " + name_by_key[*binary] + " and " + name +
+                             " have the same public key");
+    }
+  }
+  return name_by_key;
+}
+
+Status ZapHandler::SetKeys(const std::map<std::string, std::string>& public_keys) {
+  EC_ASSIGN_OR_RETURN(name_by_key_, NameByKey(public_keys));
+  return Status::Ok();
 }
 
 void ZapHandler::Drain() {
@@ -80,9 +92,20 @@ void ZapHandler::Handle(std::vector<zmq::message_t>& request) {
     ++refused_;
     LogRefusal(address, key_text, text);
   }
+  // ZMTP metadata: name length (1 byte), name, value length (4 bytes, big endian), value.
+  std::string metadata;
+  if (status == "200") {
+    const std::string name = kZapKeyProperty;
+    metadata.push_back(static_cast<char>(name.size()));
+    metadata += name;
+    const uint32_t size = static_cast<uint32_t>(key_text.size());
+    for (int shift = 24; shift >= 0; shift -= 8)
+      metadata.push_back(static_cast<char>(size >> shift));
+    metadata += key_text;
+  }
   std::array<zmq::const_buffer, 6> reply = {zmq::str_buffer("1.0"), zmq::buffer(request_id),
                                             zmq::buffer(status),    zmq::buffer(text),
-                                            zmq::buffer(user_id),   zmq::str_buffer("")};
+                                            zmq::buffer(user_id),   zmq::buffer(metadata)};
   zmq::send_multipart(socket_, reply, zmq::send_flags::dontwait);
 }
 

@@ -20,6 +20,10 @@
 namespace ec::msgc {
 
 inline constexpr const char* kZapDomain = "ec_msgc";
+// Connection metadata property the handler sets on accepted connections: the client's public key
+// (Z85). The Bus compares it per message with the peer's current key, so a key replaced by a
+// config reload stops frames on connections authenticated with the old key.
+inline constexpr const char* kZapKeyProperty = "X-Curve-Key";
 
 class ZapHandler {
  public:
@@ -29,11 +33,18 @@ class ZapHandler {
       event_base* base, zmq::context_t& context,
       const std::map<std::string, std::string>& public_keys, LogFn log);
 
+  // Replaces the accepted key set (same form as Create's) for future handshakes. Connections
+  // already authenticated keep their ZAP user id; the Bus re-checks it per message. On error the
+  // old set stays.
+  Status SetKeys(const std::map<std::string, std::string>& public_keys);
+
   uint64_t accepted() const { return accepted_; }
   uint64_t refused() const { return refused_; }
 
  private:
   ZapHandler(zmq::context_t& context, LogFn log);
+  static Result<std::map<std::string, std::string>> NameByKey(
+      const std::map<std::string, std::string>& public_keys);
   void Drain();
   void Handle(std::vector<zmq::message_t>& request);
   void LogRefusal(const std::string& address, const std::string& key, const std::string& why);

@@ -183,6 +183,17 @@ Status ClusterModule::Apply(const config::Config& config) {
   return Status::Ok();
 }
 
+Status ClusterModule::Reload(const config::Config& config) {
+  // The node name is fixed for the process (a new one needs a restart, as Reconfigure says).
+  auto next =
+      msgc::BusConfigFromConfig(config, bus_->name(), options_.root + "/etc/msgc.key");
+  if (!next.ok()) return next.status().WithContext("msgc_server");
+  EC_RETURN_IF_ERROR(bus_->Reconfigure(next->bus));
+  config_.bus = bus_->options();
+  config_.control_peers = std::move(next->control_peers);
+  return Status::Ok();
+}
+
 void ClusterModule::RegisterCommands() {
   auto& commands = *options_.commands;
   (void)commands.RegisterSync("cluster membership",
@@ -239,6 +250,15 @@ void ClusterModule::ReportHealth() {
 
 void ClusterModule::OnConsoleRequest(const msgc::Message& request) {
   if (request.type != msgc::MessageType::kRequest) return;  // commands come as requests only
+  // A CURVE key proves who sent it, not that they may run commands: only the manager role may.
+  if (!config_.control_peers.contains(request.sender)) {
+    EC_LOG(kWarn, "relayed command refused: sender is not a control peer")
+        .Field("from", request.sender)
+        .Field("command", Trim(request.payload));
+    (void)bus_->ReplyError(request, "refused: " + request.sender +
+                                        " is not a control peer (cluster { control_peers })");
+    return;
+  }
   auto match = options_.commands->Find(request.payload);
   if (!match) {
     (void)bus_->ReplyError(request, "unknown command: " + Trim(request.payload));
@@ -250,6 +270,7 @@ void ClusterModule::OnConsoleRequest(const msgc::Message& request) {
       .Field("command", match->request.command);
   const control::Handler handler = *match->handler;  // the registry may change while it runs
   match->request.peer = "msgc:" + request.sender;
+  match->request.principal = "msgc:" + request.sender;
   std::weak_ptr<bool> alive = alive_;
   msgc::Bus* bus = bus_.get();
   event::EventBase* base = &base_;

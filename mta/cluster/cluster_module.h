@@ -64,8 +64,13 @@ class ClusterModule {
   ClusterModule& operator=(const ClusterModule&) = delete;
 
   const msgc::Bus& bus() const { return *bus_; }
+  // The bus settings it runs with (keys, members, control_peers), for the ECCluster listener.
+  const msgc::BusConfig& bus_config() const { return config_; }
   // A reloaded configuration: DuraVIP follows it (started, changed or stopped).
   Status Apply(const config::Config& config);
+  // A reloaded configuration: the bus follows its peers and keys (msgc::Bus::Reconfigure) and
+  // control_peers are re-read. A change that needs a restart is refused; the old settings stay.
+  Status Reload(const config::Config& config);
   const DuravipModule* duravip() const { return duravip_.get(); }
   // The health record as it would be sent now.
   msgc::HealthRecord Health() const;

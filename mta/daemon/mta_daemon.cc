@@ -8,6 +8,8 @@
 
 #include "common/config/check.h"
 #include "common/config/resolve.h"
+#include "common/control/listener_config.h"
+#include "common/daemon/run_as.h"
 #include "common/log/logger.h"
 #include "msgc/bus_config.h"
 #include "mta/version.h"
@@ -80,6 +82,8 @@ Status MtaDaemon::Start() {
 
   std::string pid_path = PathOption(*config_, "pidfile", layout_.PidFile("ecmta").string());
   EC_ASSIGN_OR_RETURN(pid_file_, daemon::PidFile::Acquire(pid_path));
+  // Threads start below (spool committer, ZeroMQ): the drop must come first.
+  EC_RETURN_IF_ERROR(BindAndDropPrivileges());
 
   EC_RETURN_IF_ERROR(OpenLogs(*config_));
 
@@ -100,21 +104,15 @@ Status MtaDaemon::Start() {
   services_.stats = &stats_;
   services_.node_name = options_.node_name;
   EC_RETURN_IF_ERROR(StartOutbound());
-  listener_ = std::make_unique<EsmtpListener>(services_);
-  EC_RETURN_IF_ERROR(cluster::ValidateDuravip(*config_, options_.node_name));
   {
-    // DuraVIP listeners and bindings wait for an election (cluster module) before they run.
+    // DuraVIP bindings wait for an election (cluster module) before they run.
     EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(*config_));
-    const std::vector<std::string> all = d.Addresses();
-    (void)listener_->SetDuravips({all.begin(), all.end()}, {});
     std::set<std::string> bindings;
     for (const duravip::VipEntry& e : d.vips) {
       if (e.vip.kind == "binding") bindings.insert(e.vip.name);
     }
     scheduler_->SetHeldBindings(std::move(bindings));
   }
-  EC_ASSIGN_OR_RETURN(auto inbound, InboundConfig::Build(config_, SystemHostname()));
-  EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound)));
 
   EC_RETURN_IF_ERROR(OpenControl(*config_));
   RegisterCommands();
@@ -124,6 +122,7 @@ Status MtaDaemon::Start() {
     cluster.node_name = options_.node_name;
     cluster.root = options_.root;
     cluster.commands = &control_->commands();
+    cluster.make_plumbing = [this] { return TakeKeeperPlumbing(); };
     cluster.duravip_hooks.set_listen_addresses = [this](const std::set<std::string>& managed,
                                                         const std::set<std::string>& held) {
       (void)listener_->SetDuravips(managed, held);
@@ -144,7 +143,9 @@ Status MtaDaemon::Start() {
     EC_ASSIGN_OR_RETURN(cluster_, cluster::ClusterModule::Create(*base_, *config_, cluster));
   }
 
-  EC_ASSIGN_OR_RETURN(eccluster_, logship::EcclusterListener::Start(*base_, *config_, *journals_));
+  EC_ASSIGN_OR_RETURN(eccluster_,
+                      logship::EcclusterListener::Start(*base_, *config_, *journals_,
+                                                        cluster_ ? &cluster_->bus_config() : nullptr));
   if (eccluster_) {
     (void)control_->commands().RegisterSync(
         "cluster show logs", "each log journal's size and its subscribers' positions",
@@ -170,6 +171,39 @@ Status MtaDaemon::Start() {
   EC_LOG(kInfo, "ecmta started").Field("version", VersionString())
       .Field("node", options_.node_name).Field("config", options_.config_path);
   return Status::Ok();
+}
+
+Status MtaDaemon::BindAndDropPrivileges() {
+  // Port 25 needs root (or cap_net_bind_service): bind while we have it.
+  services_.base = base_.get();
+  listener_ = std::make_unique<EsmtpListener>(services_);
+  EC_RETURN_IF_ERROR(cluster::ValidateDuravip(*config_, options_.node_name));
+  EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(*config_));
+  // DuraVIP listeners wait for an election (cluster module) before they run.
+  const std::vector<std::string> all = d.Addresses();
+  (void)listener_->SetDuravips({all.begin(), all.end()}, {});
+  EC_ASSIGN_OR_RETURN(auto inbound, InboundConfig::Build(config_, SystemHostname()));
+  EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound)));
+  // The keeper adds addresses with netlink: forked now, it keeps root's capabilities.
+  if (!d.empty() && msgc::HasBusConfig(*config_)) {
+    EC_ASSIGN_OR_RETURN(keeper_plumbing_, cluster::MakeKeeperPlumbing());
+  }
+  EC_ASSIGN_OR_RETURN(daemon::PrivilegeSpec spec, daemon::PrivilegeSpecFromConfig(*config_));
+  const bool was_root = geteuid() == 0;
+  EC_RETURN_IF_ERROR(daemon::RunAsConfiguredUser(spec, layout_));
+  dropped_root_ = was_root && geteuid() != 0;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<cluster::VipPlumbing>> MtaDaemon::TakeKeeperPlumbing() {
+  if (keeper_plumbing_) return std::move(keeper_plumbing_);
+  // A keeper exec'd now would start with no capabilities at all.
+  if (dropped_root_) {
+    return FailedPrecondition(
+        "DuraVIP was enabled after ecmta dropped root; restart ecmta so the keeper is started "
+        "before the drop");
+  }
+  return cluster::MakeKeeperPlumbing();
 }
 
 Status MtaDaemon::OpenLogs(const config::Config& config) {
@@ -231,19 +265,9 @@ Status MtaDaemon::StartOutbound() {
 }
 
 Status MtaDaemon::OpenControl(const config::Config& config) {
-  control::ServerOptions options;
+  EC_ASSIGN_OR_RETURN(control::ServerOptions options,
+                      control::ServerOptionsFromConfig(config, layout_.ConsoleSocket().string()));
   options.version = VersionString();
-  for (const config::Scope* listener : config.root.Children("control_listener")) {
-    for (const config::Scope* listen : listener->Children("listen")) {
-      const std::string& name = listen->name.value_or("");
-      if (name.find('/') != std::string::npos) {
-        options.unix_path = name;
-      } else {
-        options.tcp_address = name;
-      }
-    }
-  }
-  if (options.unix_path.empty()) options.unix_path = layout_.ConsoleSocket().string();
   EC_ASSIGN_OR_RETURN(control_, control::Server::Start(*base_, std::move(options)));
   return Status::Ok();
 }
@@ -295,13 +319,16 @@ Status MtaDaemon::Reload() {
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
   scheduler_->Apply(config_, std::move(global).value());
+  Status bus = Status::Ok();  // msgc peers and keys; refused alone, the rest still applies
   if (cluster_) {
+    bus = cluster_->Reload(*config_);
+    if (!bus.ok()) EC_LOG(kError, "msgc reload refused").Field("error", bus);
     Status s = cluster_->Apply(*config_);
     if (!s.ok()) EC_LOG(kError, "duravip reload").Field("error", s);
   }
   ++reloads_;
   EC_LOG(kInfo, "config reloaded").Field("reloads", reloads_);
-  return Status::Ok();
+  return bus.ok() ? bus : bus.WithContext("configuration reloaded except the cluster bus");
 }
 
 std::string MtaDaemon::Summary() const {

@@ -59,6 +59,11 @@ class MtaDaemon {
   Status OpenLogs(const config::Config& config);
   Status OpenControl(const config::Config& config);
   Status StartOutbound();
+  // As root: binds the SMTP listeners, forks the DuraVIP keeper, then becomes Security's
+  // user. Before any thread exists.
+  Status BindAndDropPrivileges();
+  // The cluster module's DuraVIP plumbing: the keeper forked before the drop.
+  Result<std::unique_ptr<cluster::VipPlumbing>> TakeKeeperPlumbing();
   void RegisterCommands();
   // A path option: its setting if the operator gave one, else `fallback` under our root.
   std::string PathOption(const config::Config& config, const char* option,
@@ -82,9 +87,11 @@ class MtaDaemon {
   std::unique_ptr<cluster::ClusterModule> cluster_;  // when msgc_server has peers
   std::unique_ptr<logship::EcclusterListener> eccluster_;  // journals for the manager
   std::unique_ptr<event::Timer> heartbeat_;
+  std::unique_ptr<cluster::VipPlumbing> keeper_plumbing_;  // until the cluster module takes it
   std::chrono::steady_clock::time_point started_;
   uint64_t reloads_ = 0;
   bool stopping_ = false;
+  bool dropped_root_ = false;  // started as root, now Security's user
 };
 
 }  // namespace ec::mta

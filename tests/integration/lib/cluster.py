@@ -18,7 +18,7 @@ import time
 import urllib.request
 
 from . import procs
-from .mta import MtaNode
+from .mta import NO_PRIVILEGE_DROP, MtaNode
 
 MANAGER_ADDRESS = "127.0.0.10"
 
@@ -73,6 +73,7 @@ class ManagerNode:
         with open(self.config_path, "w") as f:
             f.write(textwrap.dedent(f"""\
                 # written by tests/integration/lib/cluster.py
+                {NO_PRIVILEGE_DROP}
                 Control_Listener {{
                   Listen "{self.socket_path}" {{ }}
                 }}

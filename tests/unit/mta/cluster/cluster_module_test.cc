@@ -38,7 +38,7 @@ class ClusterModuleTest : public ::testing::Test {
         "msgc_server { peers = [ n0 = \"127.0.0.2\" n1 = \"127.0.0.3\" ] port = " +
         std::to_string(port) +
         " heartbeat_interval = 0.1 dead_timeout = 0.6 health_report_interval = 0.2"
-        " curve = false }\ncluster { eccfg_path = \"" +
+        " curve = false }\ncluster { control_peers = ( n0 ) eccfg_path = \"" +
         eccfg.string() + "\" }\n";
     config::LoadOptions load;
     load.allow_includes = false;
