@@ -46,7 +46,7 @@ ChannelServer::ChannelServer(event_base* base, ChannelServerOptions options)
 
 ChannelServer::~ChannelServer() = default;
 
-void ChannelServer::Log(const std::string& line) { options_.log(line); }
+void ChannelServer::Log(const std::string& line) const { options_.log(line); }
 
 Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(event_base* base,
                                                             ChannelServerOptions options) {
@@ -56,17 +56,8 @@ Result<std::unique_ptr<ChannelServer>> ChannelServer::Start(event_base* base,
     const msgc::CurveOptions& curve = server->options_.curve;
     EC_ASSIGN_OR_RETURN(msgc::KeyPair pair, msgc::ReadSecretKeyFile(curve.secret_key_file));
     secret_key = pair.secret_key;
-    std::map<std::string, std::string> keys;
-    for (const std::string& name : server->options_.peers) {
-      auto key = msgc::ReadPublicKeyFile(curve.public_key_dir + "/" + name + ".pub");
-      if (!key.ok()) {
-        // As on the bus: a member whose key is not committed yet cannot connect; the rest can.
-        server->Log("eccluster: event=peer_key_missing peer=" + name + " error=\"" +
-                    key.status().message() + "\"");
-        continue;
-      }
-      keys[name] = *key;
-    }
+    // As on the bus: a member whose key is not committed yet cannot connect; the rest can.
+    std::map<std::string, std::string> keys = server->MemberKeys(server->options_.peers);
     EC_ASSIGN_OR_RETURN(
         server->zap_, msgc::ZapHandler::Create(base, server->context_, keys, server->options_.log));
   }
@@ -176,6 +167,19 @@ void ChannelServer::Handle(const std::shared_ptr<Endpoint>& endpoint,
 Status ChannelServer::SetPeerKeys(const std::map<std::string, std::string>& public_keys) {
   if (!zap_) return FailedPrecondition("eccluster: no CURVE, no keys to set");
   return zap_->SetKeys(public_keys);
+}
+
+std::map<std::string, std::string> ChannelServer::MemberKeys(
+    const std::vector<std::string>& members) const {
+  return msgc::ReadMemberKeys(options_.curve.public_key_dir, members,
+                              [this](std::string_view line) { Log(std::string(line)); },
+                              "eccluster");
+}
+
+Status ChannelServer::ReloadPeers(const std::vector<std::string>& members) {
+  options_.peers = members;
+  if (!zap_) return Status::Ok();  // without CURVE the stated name is believed anyway
+  return SetPeerKeys(MemberKeys(members));
 }
 
 ChannelStats ChannelServer::stats() const {

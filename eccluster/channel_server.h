@@ -57,15 +57,19 @@ class ChannelServer {
   // New member keys (node name -> Z85 public key) for handshakes from now on (bus key reload);
   // connections already up stay. FailedPrecondition without CURVE.
   Status SetPeerKeys(const std::map<std::string, std::string>& public_keys);
+  // The bus's members changed (config reload): re-reads their committed keys, so an added or
+  // re-keyed manager can connect and a removed one cannot, from the next handshake on.
+  Status ReloadPeers(const std::vector<std::string>& members);
   bool curve() const { return options_.curve.enabled(); }
 
  private:
   struct Endpoint;
   ChannelServer(event_base* base, ChannelServerOptions options);
   Status Listen(const std::string& address, const std::string& secret_key);
+  std::map<std::string, std::string> MemberKeys(const std::vector<std::string>& members) const;
   void Drain(const std::shared_ptr<Endpoint>& endpoint);
   void Handle(const std::shared_ptr<Endpoint>& endpoint, std::vector<zmq::message_t>& parts);
-  void Log(const std::string& line);
+  void Log(const std::string& line) const;
 
   event_base* base_;
   ChannelServerOptions options_;

@@ -95,22 +95,18 @@ Status Bus::Start() {
 }
 
 std::map<std::string, std::string> Bus::LoadPublicKeys(const BusOptions& options) const {
-  std::map<std::string, std::string> public_keys;
-  if (!options.curve.enabled()) return public_keys;
-  for (const auto& [name, address] : options.peers) {
-    const std::string path = options.curve.public_key_dir + "/" + name + ".pub";
-    auto key = ReadPublicKeyFile(path);
-    if (!key.ok()) {
-      // A node whose key is not committed yet stays out of the mesh; the rest still works.
-      Log("msgc: event=peer_key_missing peer=" + name + " error=\"" + key.status().message() +
-          "\"");
-      continue;
-    }
-    if (name == options.self && *key != own_public_key_) {
-      Log("msgc: event=own_key_mismatch peer=" + name + " file=" + path +
-          " detail=\"peers will refuse this node until its public key is committed\"");
-    }
-    public_keys[name] = *key;
+  if (!options.curve.enabled()) return {};
+  std::vector<std::string> names;
+  for (const auto& [name, address] : options.peers) names.push_back(name);
+  // A node whose key is not committed yet stays out of the mesh; the rest still works.
+  std::map<std::string, std::string> public_keys = ReadMemberKeys(
+      options.curve.public_key_dir, names, [this](std::string_view line) { Log(std::string(line)); },
+      "msgc");
+  auto own = public_keys.find(options.self);
+  if (own != public_keys.end() && own->second != own_public_key_) {
+    Log("msgc: event=own_key_mismatch peer=" + options.self + " file=" +
+        options.curve.public_key_dir + "/" + options.self + ".pub" +
+        " detail=\"peers will refuse this node until its public key is committed\"");
   }
   return public_keys;
 }
@@ -345,10 +341,19 @@ void Bus::DrainRouter() {
   }
 }
 
+uint64_t Bus::LogThisDrop(const std::string& identity, std::string_view kind) {
+  // A peer removed by a reload keeps sending until it reloads too: log the 1st, 2nd, 4th, 8th...
+  // frame from each sender, so the refusal is seen without a line per heartbeat.
+  if (dropped_by_sender_.size() > 1024) dropped_by_sender_.clear();  // a name-cycling client
+  const uint64_t n = ++dropped_by_sender_[identity + " " + std::string(kind)];
+  return (n & (n - 1)) == 0 ? n : 0;
+}
+
 void Bus::HandleParts(std::vector<zmq::message_t>& parts) {
   const std::string identity = parts.empty() ? "" : parts[0].to_string();
   if (parts.size() != 2) {
     ++stats_.malformed_dropped;
+    if (LogThisDrop(identity, "parts") == 0) return;
     Log("msgc: event=frame_dropped peer=" + Printable(identity) + " reason=\"" +
         std::to_string(parts.size()) + " message parts, expected 2\"");
     return;
@@ -356,6 +361,7 @@ void Bus::HandleParts(std::vector<zmq::message_t>& parts) {
   auto frame = Decode(parts[1].to_string_view());
   if (!frame.ok()) {
     ++stats_.malformed_dropped;
+    if (LogThisDrop(identity, "decode") == 0) return;
     Log("msgc: event=frame_dropped peer=" + Printable(identity) + " size=" +
         std::to_string(parts[1].size()) + " reason=\"" + frame.status().message() + "\"");
     return;
@@ -371,7 +377,9 @@ void Bus::HandleParts(std::vector<zmq::message_t>& parts) {
   if (frame->sender != identity || !key_matches || frame->sender == options_.self ||
       !membership_.IsConfigured(frame->sender)) {
     ++stats_.foreign_dropped;
-    Log("msgc: event=frame_dropped peer=" + Printable(identity) +
+    const uint64_t count = LogThisDrop(identity, "foreign");
+    if (count == 0) return;
+    Log("msgc: event=frame_dropped peer=" + Printable(identity) + " count=" + std::to_string(count) +
         " sender=" + Printable(frame->sender) +
         " reason=\"sender is not a configured peer or does not match "
         "its connection\"");

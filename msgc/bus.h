@@ -136,6 +136,9 @@ class Bus {
 
   void DrainRouter();
   void HandleParts(std::vector<zmq::message_t>& parts);
+  // Counts a dropped frame of one kind from `identity`; returns the count when this one is to
+  // be logged (the 1st, 2nd, 4th... of each sender and kind), else 0.
+  uint64_t LogThisDrop(const std::string& identity, std::string_view kind);
   void HandleFrame(Frame frame);
   void Dispatch(const Message& message);
   void HandleReply(const Frame& frame);
@@ -152,6 +155,7 @@ class Bus {
   std::map<std::string, MessageHandler> handlers_;
   MembershipHandler membership_handler_;
   std::map<std::string, ReceiveState> receive_;
+  std::map<std::string, uint64_t> dropped_by_sender_;  // frames dropped, for LogThisDrop
   RequestTable requests_;
   BusStats stats_;
 

@@ -184,4 +184,22 @@ Result<std::map<std::string, std::string>> ReadPeerPublicKeys(
   return keys;
 }
 
+std::map<std::string, std::string> ReadMemberKeys(
+    const std::string& dir, const std::vector<std::string>& names,
+    const std::function<void(std::string_view line)>& log, std::string_view log_prefix) {
+  std::map<std::string, std::string> keys;
+  for (const std::string& name : names) {
+    auto key = ReadPublicKeyFile(dir + "/" + name + ".pub");
+    if (!key.ok()) {
+      if (log) {
+        log(std::string(log_prefix) + ": event=peer_key_missing peer=" + name + " error=\"" +
+            key.status().message() + "\"");
+      }
+      continue;
+    }
+    keys[name] = *key;
+  }
+  return keys;
+}
+
 }  // namespace ec::msgc

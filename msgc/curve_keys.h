@@ -4,6 +4,7 @@
 // text (ZeroMQ's encoding of the 32-byte Curve25519 keys). Plain functions; any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -40,6 +41,13 @@ Result<std::string> ReadPublicKeyFile(const std::string& path);
 // Loads `<secret_path>` or, if it does not exist, generates a pair and writes it there (and the
 // public half to `public_path` when that is not empty). Used at first start of a host.
 Result<KeyPair> LoadOrCreateKeyPair(const std::string& secret_path, const std::string& public_path);
+
+// The committed public keys (<dir>/<name>.pub) of `names`, by name. A member whose key file is
+// missing or bad is left out and logged through `log` (one line), so it alone cannot connect
+// until its key is committed; the bus and the ECCluster listener both read keys this way.
+std::map<std::string, std::string> ReadMemberKeys(
+    const std::string& dir, const std::vector<std::string>& names,
+    const std::function<void(std::string_view line)>& log, std::string_view log_prefix);
 
 // `<dir>/<name>.pub` for every name. kNotFound names the first missing file.
 Result<std::map<std::string, std::string>> ReadPeerPublicKeys(

@@ -323,6 +323,7 @@ Status MtaDaemon::Reload() {
   if (cluster_) {
     bus = cluster_->Reload(*config_);
     if (!bus.ok()) EC_LOG(kError, "msgc reload refused").Field("error", bus);
+    if (bus.ok() && eccluster_) bus = eccluster_->Reload(cluster_->bus_config());
     Status s = cluster_->Apply(*config_);
     if (!s.ok()) EC_LOG(kError, "duravip reload").Field("error", s);
   }

@@ -42,6 +42,14 @@ Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::Event
   return l;
 }
 
+Status EcclusterListener::Reload(const msgc::BusConfig& bus) {
+  service_->SetManagers(bus.control_peers);
+  std::vector<std::string> members;
+  for (const auto& [name, address] : bus.bus.peers) members.push_back(name);
+  for (auto& server : servers_) EC_RETURN_IF_ERROR(server->ReloadPeers(members));
+  return Status::Ok();
+}
+
 std::vector<std::string> EcclusterListener::addresses() const {
   std::vector<std::string> out;
   for (const auto& s : servers_)

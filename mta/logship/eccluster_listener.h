@@ -29,6 +29,9 @@ class EcclusterListener {
                                                           LogJournals& journals,
                                                           const msgc::BusConfig* bus);
   JournalService& service() { return *service_; }
+  // Config reload: the managers (control_peers) and the members' keys as the reloaded bus
+  // has them, for requests and handshakes from now on.
+  Status Reload(const msgc::BusConfig& bus);
   // The bound addresses ("127.0.0.2:4802"), for logs and tests.
   std::vector<std::string> addresses() const;
   eccluster::ChannelStats stats() const;

@@ -121,6 +121,26 @@ TEST_F(ChannelTest, AnUnknownKeyIsRefusedWithoutAReply) {
   EXPECT_EQ(Stats().requests, 0u);
 }
 
+TEST_F(ChannelTest, ReloadedPeersTakeEffectForTheNextHandshake) {
+  StartServer(true);
+  EXPECT_FALSE(Client("intruder", true)->Send("whoami", 1s).ok());
+  // The member joins: its key is committed and the bus reloaded.
+  const std::string secret = msgc::ReadSecretKeyFile(keys_.SecretKeyFile("intruder"))->secret_key;
+  ASSERT_TRUE(msgc::WritePublicKeyFile(keys_.PublicKeyDir() + "/intruder.pub",
+                                       msgc::PublicKeyFor(secret).value())
+                  .ok());
+  Status s = loop_.Get<Status>(
+      [&] { return server_->ReloadPeers({"node1", "node2", "manager", "intruder"}); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  auto reply = Client("intruder", true)->Send("whoami", 5s);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(reply->text, "msgc:intruder ");
+  // A member removed from the bus cannot start a new session.
+  s = loop_.Get<Status>([&] { return server_->ReloadPeers({"node1", "node2", "intruder"}); });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_FALSE(Client("manager", true)->Send("whoami", 1s).ok());
+}
+
 TEST_F(ChannelTest, AClientWithoutCurveGetsNothingFromACurveServer) {
   StartServer(true);
   auto plain = Client("manager", false);
