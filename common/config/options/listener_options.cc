@@ -49,12 +49,14 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kOctal,
        .default_text = "0660",
        .scopes = kLsnBus,
+       .reloadable = false,
        .doc = "Permissions of a unix-socket listener (the console socket; others are TCP); "
-              "no access for others is accepted",
+              "no access for others is accepted; set when the socket is made (restart)",
        .support = S::kImplemented});
   add({.name = "group",
        .type = T::kString,
        .scopes = {"control_listener"},
+       .reloadable = false,
        .doc = "Group (name or number) given the console unix socket; unset: the daemon's group",
        .support = S::kImplemented});
   add({.name = "tcp_recv_buffer_size",
@@ -332,7 +334,8 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = kAuthLogin,
        .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ]; on Control_Listener the "
-              "user file TCP consoles log in against (crypt(3) hashes only), required for TCP",
+              "user file TCP consoles log in against (crypt(3) hashes only), required for TCP, "
+              "read when the console opens (restart)",
        .support = S::kImplemented});
   add({.name = "authcrammd5parameters",
        .type = T::kDict,
