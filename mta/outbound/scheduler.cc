@@ -55,10 +55,12 @@ Scheduler::Scheduler(SchedulerServices services, std::shared_ptr<const config::C
       global_(std::move(global)),
       wake_(*s_.base, [this] { OnWake(); }) {
   if (!global_.bindings) global_.bindings = std::make_shared<BindingTable>();
+  if (s_.limits) s_.limits->SetOnCapacity([this] { OnCapacity(); });
 }
 
 Scheduler::~Scheduler() {
   *alive_ = false;
+  if (s_.limits) s_.limits->SetOnCapacity([] {});  // it outlives us
   // Clients go first: they point into domains_. Transactions in flight are simply abandoned;
   // their recipients are still pending in the spool and are tried again after a restart.
   for (auto& [name, d] : domains_) d.clients.clear();
@@ -75,6 +77,11 @@ Scheduler::Domain& Scheduler::GetDomain(const BindingRef& binding, const std::st
   if (inserted) {
     it->second.name = name;
     it->second.binding = binding;
+    it->second.scope = LimitScope{
+        .binding = binding.name == kDefaultBinding ? "" : binding.name,
+        .binding_group = binding.group,
+        .domain = name,
+    };
   }
   return it->second;
 }
@@ -112,6 +119,7 @@ void Scheduler::Apply(std::shared_ptr<const config::Config> config, GlobalOutbou
   config_ = std::move(config);
   global_ = std::move(global);
   if (!global_.bindings) global_.bindings = std::make_shared<BindingTable>();
+  host_caps_.clear();  // cached per snapshot
   for (auto& [name, d] : domains_) {
     d.policy.reset();
     d.policy_error = Status::Ok();
@@ -215,33 +223,14 @@ void Scheduler::OnWake() {
   ArmWake();
 }
 
-bool Scheduler::ThrottleAllows(Domain& d, bool connection, int64_t now) {
-  const config::Rate& rate =
-      connection ? d.policy->throttle_connections : d.policy->throttle_messages;
-  if (rate.count <= 0) return true;
-  int64_t& window = connection ? d.conn_window_us : d.msg_window_us;
-  int64_t& count = connection ? d.conn_count : d.msg_count;
-  const int64_t span = std::max<int64_t>(rate.per_seconds, 1) * kSecond;
-  if (now - window >= span) {
-    window = now;
-    count = 0;
-  }
-  if (count < rate.count) {
-    ++count;
-    return true;
-  }
-  if (!d.throttle_timer) {
-    Domain* dp = &d;
-    d.throttle_timer = std::make_unique<event::Timer>(*s_.base, [this, dp] { Dispatch(*dp); });
-  }
-  if (!d.throttle_timer->IsPending()) {
-    d.throttle_timer->Start(std::chrono::milliseconds((window + span - now) / 1000 + 1));
-  }
-  return false;
+void Scheduler::Dispatch(Domain& d) {
+  DispatchQueue(d);
+  ReportBacklog(d);
 }
 
-void Scheduler::Dispatch(Domain& d) {
-  if (stopping_ || d.ready.empty()) return;
+void Scheduler::DispatchQueue(Domain& d) {
+  // A queue a cluster limit refused waits for on_capacity (which takes it out of the set).
+  if (stopping_ || d.ready.empty() || waiting_cluster_.count(&d)) return;
   const DomainPolicy* policy = Policy(d);
   if (!policy) {
     FailReady(d, Reply(451, "4.3.5", "configuration error: " + d.policy_error.message()), "", 0);
@@ -256,6 +245,7 @@ void Scheduler::Dispatch(Domain& d) {
     }
   }
   const int64_t now = NowUs();
+  const int64_t mono = MonoUs();
   while (!d.ready.empty() && d.ready.size() > d.connecting) {
     if (policy->max_connections >= 0 &&
         static_cast<int64_t>(d.clients.size()) >= policy->max_connections) {
@@ -299,12 +289,32 @@ void Scheduler::Dispatch(Domain& d) {
           });
       break;
     }
-    if (!ThrottleAllows(d, true, now)) break;
-    OpenConnection(d);
+    // No more new connections than messages the throttle lets out now: others would idle.
+    if (ThrottleFull(d, d.msg_throttle, policy->throttle_messages, mono, d.in_flight)) break;
+    if (policy->throttle_messages.count > 0 &&
+        d.connecting >= static_cast<uint64_t>(policy->throttle_messages.count) -
+                            d.msg_throttle.Count(mono) - d.in_flight) {
+      break;
+    }
+    if (ThrottleFull(d, d.conn_throttle, policy->throttle_connections, mono)) break;
+    if (EveryHostFull(d)) {
+      waiting_host_.insert(&d);
+      break;
+    }
+    std::unique_ptr<LimitLease> lease;
+    if (s_.limits) {
+      lease = s_.limits->AcquireConnection(d.scope);
+      if (!lease) {
+        waiting_cluster_.insert(&d);
+        break;
+      }
+    }
+    ThrottleNote(d.conn_throttle, policy->throttle_connections, mono);
+    OpenConnection(d, std::move(lease));
   }
 }
 
-void Scheduler::OpenConnection(Domain& d) {
+void Scheduler::OpenConnection(Domain& d, std::unique_ptr<LimitLease> cluster_lease) {
   std::vector<event::SocketAddress> addresses;
   for (const Hop& h : d.hops) addresses.push_back(h.address);
   std::string tls_name = d.hops.empty() ? d.name : d.hops.front().hostname;
@@ -315,8 +325,10 @@ void Scheduler::OpenConnection(Domain& d) {
     OnDone(*dp, c, std::move(tx), std::move(r));
   };
   cb.on_closed = [this, dp](SmtpClient* c, const Status& why) { OnClosed(*dp, c, why); };
+  cb.on_address = [this, dp](const event::SocketAddress& a) { return LeaseHost(*dp, a.host()); };
   Client client;
   client.id = "o" + std::to_string(next_conn_++);
+  client.cluster_lease = std::move(cluster_lease);
   client.client = std::make_unique<SmtpClient>(*s_.base, d.policy, std::move(addresses), tls_name,
                                                std::move(cb));
   SmtpClient* raw = client.client.get();
@@ -330,8 +342,11 @@ void Scheduler::OpenConnection(Domain& d) {
 }
 
 void Scheduler::OnReady(Domain& d, SmtpClient* client) {
+  bool transaction_ended = false;  // else the connection just became ready
   for (Client& c : d.clients) {
-    if (c.client.get() == client && !c.became_ready) {
+    if (c.client.get() != client) continue;
+    transaction_ended = c.became_ready;
+    if (!c.became_ready) {
       c.became_ready = true;
       d.connecting--;
     }
@@ -339,27 +354,42 @@ void Scheduler::OnReady(Domain& d, SmtpClient* client) {
   const DomainPolicy& policy = client->policy();
   if (stopping_ || client->policy_ptr() != d.policy ||
       (policy.max_deliveries_per_connection > 0 &&
-       static_cast<int64_t>(client->deliveries()) >= policy.max_deliveries_per_connection)) {
+       static_cast<int64_t>(client->deliveries()) >= policy.max_deliveries_per_connection) ||
+      // Another node needs some of this queue's share: give a connection back.
+      (transaction_ended && s_.limits && s_.limits->OverShare(d.scope))) {
     client->Quit();
+    ReportBacklog(d);
     return;
   }
   if (!SendNext(d, client)) client->Idle();
+  ReportBacklog(d);
 }
 
 bool Scheduler::SendNext(Domain& d, SmtpClient* client) {
-  const int64_t now = NowUs();
+  const config::Rate& rate = client->policy().throttle_messages;
   while (!d.ready.empty()) {
     if (Suspended(d)) return false;
+    const int64_t mono = MonoUs();
+    if (ThrottleFull(d, d.msg_throttle, rate, mono, d.in_flight)) return false;
     spool::QueueId id = d.ready.front();
     Transaction tx;
     bool expired = false;
+    const bool forced = forced_.count(id) > 0;
     d.ready.pop_front();
     if (!BuildTransaction(d, id, &tx, &expired, client->policy().max_recipients_per_batch)) {
       continue;
     }
-    if (!ThrottleAllows(d, false, now)) {
+    std::unique_ptr<LimitLease> lease;
+    if (s_.limits && !(lease = s_.limits->AcquireMessage(d.scope))) {
+      // Stays first in line; on_capacity dispatches the queue again.
       d.ready.push_front(id);
+      if (forced) forced_.insert(id);
+      waiting_cluster_.insert(&d);
       return false;
+    }
+    // The send enters the throttle windows when it ends (OnDone), counted in flight till then.
+    for (Client& c : d.clients) {
+      if (c.client.get() == client) c.message_lease = std::move(lease);
     }
     d.in_flight++;
     client->Send(std::move(tx));
@@ -452,9 +482,14 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
 void Scheduler::OnDone(Domain& d, SmtpClient* client, Transaction&& tx,
                        TransactionResult&& result) {
   if (d.in_flight > 0) d.in_flight--;
+  // The receiver has answered (or the connection ended): the send counts from now, so no
+  // window at the receiver holds more than the throttle, whatever the transaction's latency.
+  ThrottleNote(d.msg_throttle, client->policy().throttle_messages, MonoUs());
   std::string conn_id;
-  for (const Client& c : d.clients) {
-    if (c.client.get() == client) conn_id = c.id;
+  for (Client& c : d.clients) {
+    if (c.client.get() != client) continue;
+    conn_id = c.id;
+    c.message_lease.reset();
   }
   Settle(d, tx, result, conn_id, client->remote(), true);
 }
@@ -640,6 +675,7 @@ void Scheduler::FailReady(Domain& d, const ServerReply& reply, const std::string
     r.connection_failure = true;
     Settle(d, tx, r, "", remote, true);
   }
+  ReportBacklog(d);
 }
 
 void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
@@ -649,6 +685,8 @@ void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
   bool was_ready = client->was_ready();
   std::string remote = client->remote();
   if (!it->became_ready) d.connecting--;
+  // Every address was at its limit: not a failure; the queue waits for one to free up.
+  const bool addresses_full = !was_ready && client->addresses_full();
   // We are inside the client's own callback: destroy it on a later loop turn.
   std::shared_ptr<SmtpClient> doomed(std::move(it->client));
   s_.base->RunInLoop([doomed] {});
@@ -658,7 +696,7 @@ void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
   connections_--;
   if (--binding_connections_[d.binding.name] == 0) binding_connections_.erase(d.binding.name);
   stats_.connections_current = connections_;
-  if (!was_ready && !why.ok()) {
+  if (!was_ready && !why.ok() && !addresses_full) {
     stats_.connection_failures++;
     d.hops_expire_us = 0;  // look the route up again next time
     if (d.clients.empty()) {
@@ -666,7 +704,20 @@ void Scheduler::OnClosed(Domain& d, SmtpClient* client, const Status& why) {
                 static_cast<int>(client->failed_stage()));
     }
   }
-  Dispatch(d);
+  // A queue refused for a full address waits (in waiting_host_ or waiting_cluster_) unless
+  // an address freed up meanwhile; dispatching it again at once would only spin.
+  if (addresses_full && EveryHostFull(d)) {
+    waiting_host_.insert(&d);
+    ReportBacklog(d);
+  } else if (addresses_full && d.host_refused_by_cluster &&
+             d.host_refused_at_capacity == capacity_events_) {
+    // No on_capacity since the refusal (one since would have found the queue not waiting yet).
+    d.host_refused_by_cluster = false;
+    waiting_cluster_.insert(&d);
+    ReportBacklog(d);
+  } else {
+    Dispatch(d);
+  }
   if (was_full) {
     for (auto& [key, other] : domains_) {
       if (&other != &d && !other.ready.empty()) Dispatch(other);
@@ -803,6 +854,7 @@ size_t Scheduler::DropQueue(Domain& d, bool bounce) {
     Settle(d, tx, r, "", "", bounce);
     ++n;
   }
+  ReportBacklog(d);
   return n;
 }
 

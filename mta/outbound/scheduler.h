@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/base/sliding_window.h"
 #include "common/config/tree.h"
 #include "common/control/commands.h"
 #include "common/event/event_base.h"
@@ -36,6 +37,7 @@
 #include "mta/logs/mta_logs.h"
 #include "mta/outbound/binding.h"
 #include "mta/outbound/domain_policy.h"
+#include "mta/outbound/outbound_limits.h"
 #include "mta/outbound/router.h"
 #include "mta/outbound/smtp_client.h"
 #include "mta/spool/spool.h"
@@ -47,6 +49,7 @@ struct SchedulerServices {
   spool::Spool* spool = nullptr;
   mta::MtaLogs* logs = nullptr;       // may be null
   dns::Resolver* resolver = nullptr;  // may be null: only IP-literal routes work then
+  OutboundLimits* limits = nullptr;   // cluster-wide limits; null: none (outlives us)
   std::string node_name;
 };
 
@@ -104,6 +107,8 @@ class Scheduler {
     std::unique_ptr<SmtpClient> client;
     std::string id;  // connection id in logs
     bool became_ready = false;
+    std::unique_ptr<LimitLease> cluster_lease;  // AcquireConnection's; released when closed
+    std::unique_ptr<LimitLease> message_lease;  // AcquireMessage's; released when the tx ends
   };
   // One queue: mail for domain `name` leaving through `binding`.
   struct Domain {
@@ -120,14 +125,25 @@ class Scheduler {
     std::vector<Hop> hops;
     int64_t hops_expire_us = 0;
     bool resolving = false;
-    // Throttles: fixed windows.
-    int64_t msg_window_us = 0, msg_count = 0;
-    int64_t conn_window_us = 0, conn_count = 0;
+    LimitScope scope;             // for s_.limits
+    size_t reported_backlog = 0;  // the last SetBacklog
+    bool host_refused_by_cluster = false;  // the last AcquireHost said no
+    uint64_t host_refused_at_capacity = 0;  // capacity_events_ then
+    // Throttles (outbound_throttle_*): sliding logs of sends and connections, steady clock.
+    SlidingWindow msg_throttle{1000000};
+    SlidingWindow conn_throttle{1000000};
     std::unique_ptr<event::Timer> throttle_timer;
+    int64_t throttle_at_us = 0;  // when the pending timer fires
     uint64_t delivered = 0, transient = 0, permanent = 0;
   };
   struct Outcome;
   struct OwedBounce;
+  // A Host-scope max_outbound_connections: the cap and which connections count against it.
+  struct HostCap {
+    int64_t cap = -1;     // -1: none set in a host scope
+    std::string counter;  // key in host_connections_
+  };
+  class HostLease;
 
   Domain& GetDomain(const BindingRef& binding, const std::string& name);
   bool Suspended(const Domain& d) const;
@@ -136,8 +152,24 @@ class Scheduler {
   const DomainPolicy* Policy(Domain& d);
   void Queue(Domain& d, spool::QueueId id, int64_t due_us);
   void Dispatch(Domain& d);
-  void OpenConnection(Domain& d);
-  bool ThrottleAllows(Domain& d, bool connection, int64_t now_us);
+  void DispatchQueue(Domain& d);
+  void OpenConnection(Domain& d, std::unique_ptr<LimitLease> cluster_lease);
+  // Limits (scheduler_limits.cc). True when the throttle admits nothing now; the throttle
+  // timer then dispatches the queue again when its oldest unit leaves the window.
+  // `in_flight`: units taken whose send has not ended yet (they enter the window when it does).
+  bool ThrottleFull(Domain& d, SlidingWindow& window, const config::Rate& rate, int64_t now_us,
+                    uint64_t in_flight = 0);
+  void ThrottleNote(SlidingWindow& window, const config::Rate& rate, int64_t now_us);
+  const HostCap& HostCapFor(const Domain& d, const std::string& ip);
+  bool HostFull(const Domain& d, const std::string& ip);
+  bool EveryHostFull(const Domain& d);
+  // SmtpClient's on_address: a node-local (and cluster) hold on `ip`, or null when full.
+  std::unique_ptr<LimitLease> LeaseHost(Domain& d, const std::string& ip);
+  void HostReleased();
+  void OnCapacity();
+  void DispatchWaiting(std::set<Domain*>* waiting);
+  void ReportBacklog(Domain& d);
+  int64_t MonoUs() const;
   // Gives the client its next message; false if there was none to give.
   bool SendNext(Domain& d, SmtpClient* client);
   // Reads the message and builds a transaction of the domain's due recipients; false (and the
@@ -173,6 +205,17 @@ class Scheduler {
   // (domain, binding) -> queue; stable addresses; sorted for the console.
   std::map<std::pair<std::string, std::string>, Domain> domains_;
   std::map<std::string, size_t> binding_connections_;
+  // Host scopes: caps per (binding, address) for config_, and connections per address counted
+  // three ways ("ip", "g:<group>|ip", "b:<binding>|ip") for the levels a cap may be set at.
+  std::map<std::pair<std::string, std::string>, HostCap> host_caps_;
+  std::map<std::string, size_t> host_connections_;
+  // Queues waiting for capacity: every address full here (dispatched again when a connection
+  // to an address closes), or refused by a cluster limit (dispatched again on on_capacity).
+  std::set<Domain*> waiting_host_;
+  std::set<Domain*> waiting_cluster_;
+  bool host_dispatch_posted_ = false;
+  bool capacity_dispatch_posted_ = false;
+  uint64_t capacity_events_ = 0;  // on_capacity calls so far
   std::set<std::string> suspended_;  // domains, by the console
   std::set<std::string> held_bindings_;  // DuraVIP bindings owned by another node
   // (message, domain) entries waiting for their retry time.

@@ -162,6 +162,21 @@ void SmtpClient::Start() { ConnectNext(); }
 
 void SmtpClient::ConnectNext() {
   bev_.reset();
+  address_lease_.reset();
+  while (cb_.on_address && next_address_ < addresses_.size()) {
+    address_lease_ = cb_.on_address(addresses_[next_address_]);
+    if (address_lease_) break;
+    skipped_full_ = true;
+    ++next_address_;
+  }
+  if (next_address_ >= addresses_.size() && skipped_full_) {
+    // Busy, not broken: the owner waits for a connection to one of them to close.
+    addresses_full_ = true;
+    failed_stage_ = Stage::kConnect;
+    last_error_ = "every address is at its connection limit";
+    Close(ResourceExhausted(last_error_));
+    return;
+  }
   if (next_address_ >= addresses_.size()) {
     std::string why = addresses_.empty() ? "no address to connect to"
                                          : "connection to " + remote() + " failed: " + last_error_;
@@ -646,6 +661,7 @@ void SmtpClient::Close(Status why, const ServerReply* open_reply) {
   base_.RunInLoop([this, alive = alive_, why = std::move(why)] {
     if (!*alive) return;
     bev_.reset();
+    address_lease_.reset();  // before on_closed, so the owner sees the address free
     if (cb_.on_closed) cb_.on_closed(this, why);
   });
 }

@@ -24,6 +24,7 @@
 #include "common/event/handles.h"
 #include "common/event/timer.h"
 #include "mta/outbound/domain_policy.h"
+#include "mta/outbound/outbound_limits.h"
 #include "mta/outbound/reply_parser.h"
 #include "mta/spool/queue_id.h"
 #include "mta/spool/spool.h"
@@ -82,6 +83,10 @@ class SmtpClient {
     std::function<void(SmtpClient*)> on_ready;  // idle, can take a Transaction
     std::function<void(SmtpClient*, Transaction&&, TransactionResult&&)> on_done;
     std::function<void(SmtpClient*, const Status&)> on_closed;  // last call; may destroy us
+    // Asked before each connect attempt (per-address connection limits): a hold on `address`
+    // kept until the client moves to another address or closes, or null to skip the address
+    // (it is at its limit). Unset: every address may be tried.
+    std::function<std::unique_ptr<LimitLease>(const event::SocketAddress& address)> on_address;
   };
 
   SmtpClient(event::EventBase& base, std::shared_ptr<const DomainPolicy> policy,
@@ -110,6 +115,9 @@ class SmtpClient {
   bool was_ready() const { return was_ready_; }
   // Where the connection failed (for the T/P lines of messages it never carried).
   Stage failed_stage() const { return failed_stage_; }
+  // Closed before connecting because on_address refused an address (and no other answered):
+  // the addresses are busy, not broken; on_closed's status is then kResourceExhausted.
+  bool addresses_full() const { return addresses_full_; }
   const Extensions& extensions() const { return ext_; }
 
  private:
@@ -143,6 +151,9 @@ class SmtpClient {
   std::shared_ptr<const DomainPolicy> policy_;
   std::vector<event::SocketAddress> addresses_;
   size_t next_address_ = 0;
+  std::unique_ptr<LimitLease> address_lease_;  // on_address's, for the address in use
+  bool skipped_full_ = false;                  // on_address refused an address
+  bool addresses_full_ = false;
   std::string tls_hostname_;
   Callbacks cb_;
   event::BufferEventPtr bev_;

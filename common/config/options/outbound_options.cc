@@ -148,7 +148,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .default_text = "32",
        .scopes = kOutHost,
        .min = -1,
-       .doc = "Connections per domain (per address in Host); -1 = unlimited",
+       .doc = "Connections per domain (in Host: per remote address); -1 = unlimited",
        .support = S::kImplemented});
   add({.name = "server_max_outbound_connections",
        .type = T::kInt,
@@ -165,12 +165,12 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
   add({.name = "outbound_throttle_messages",
        .type = T::kRate,
        .scopes = kOutHost,
-       .doc = "Delivery rate \"N/secs\"",
+       .doc = "Messages started in any window of secs seconds, \"N/secs\" (sliding)",
        .support = S::kImplemented});
   add({.name = "outbound_throttle_connections",
        .type = T::kRate,
        .scopes = kOutHost,
-       .doc = "New-connection rate \"N/secs\"",
+       .doc = "Connections opened in any window of secs seconds, \"N/secs\" (sliding)",
        .support = S::kImplemented});
 
   // Timeouts.

@@ -13,11 +13,10 @@ Both are stopped by the test (context managers); nothing here ever binds a non-l
 """
 import os
 import shutil
-import socket
-import threading
 import time
 
 from . import procs
+from .threaded_server import ThreadedServer
 
 SMTP_SINK = "/usr/sbin/smtp-sink"
 
@@ -110,7 +109,7 @@ class Transaction:
         return out
 
 
-class ScriptedReceiver:
+class ScriptedReceiver(ThreadedServer):
     """policy(rcpt, attempt) -> "250 ok" style reply for that RCPT (attempt counts from 1 per
     recipient address); data_policy(message) -> reply after the body (default 250).
     `delay` seconds are slept before answering the end of DATA (to hold connections open)."""
@@ -119,7 +118,7 @@ class ScriptedReceiver:
                  delay=0.0, pipelining=True, dsn=False):
         self.policy = policy or (lambda rcpt, attempt: "250 2.1.5 ok")
         self.data_policy = data_policy or (lambda msg: "250 2.0.0 queued")
-        self.host = host
+        super().__init__(host, port)
         self.hang = hang
         self.delay = delay
         self.pipelining = pipelining
@@ -131,44 +130,6 @@ class ScriptedReceiver:
         self.connections = 0
         self.concurrent = 0
         self.max_concurrent = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port or 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(128)
-        self.stopping = False
-        self.threads = []
-        self.conns = []
-        self.acceptor = threading.Thread(target=self._accept, daemon=True)
-
-    def start(self):
-        self.acceptor.start()
-        return self
-
-    def stop(self):
-        self.stopping = True
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        with self.lock:
-            conns = list(self.conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        for t in self.threads:
-            t.join(timeout=5)
-        self.acceptor.join(timeout=5)
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
 
     def delivered(self):
         """[(rcpt, message)] of every recipient accepted with a 2xx after DATA."""
@@ -184,23 +145,8 @@ class ScriptedReceiver:
                     out.setdefault(line[8:].split(">")[0].lstrip("<"), []).append(line)
             return out
 
-    def _accept(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            with self.lock:
-                self.conns.append(conn)
-                self.threads.append(t)
-            t.start()
-
-    def _serve(self, conn):
-        try:
-            session = Session(conn.getpeername())
-        except OSError:
-            session = Session(None)
+    def _serve(self, conn, peer):
+        session = Session(peer)
         with self.lock:
             self.sessions.append(session)
             self.connections += 1
