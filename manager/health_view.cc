@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <set>
 
+#include "manager/prometheus_text.h"
+
 namespace ec::manager {
 namespace {
 
@@ -15,25 +17,8 @@ std::string Metric(const std::string& name, const std::string& node, uint64_t va
   return name + "{node=\"" + node + "\"} " + std::to_string(value) + "\n";
 }
 
-std::string Header(const std::string& name, const char* type, const char* help) {
-  return "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
-}
-
-// Addresses come from peers' records: escape them as the text format demands.
-std::string LabelValue(const std::string& value) {
-  std::string out;
-  for (char c : value) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+using prometheus::Header;
+using prometheus::LabelValue;
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;

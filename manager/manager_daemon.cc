@@ -86,6 +86,17 @@ Status ManagerDaemon::Start() {
   bus_->SetMembershipHandler(
       [this](const msgc::MembershipEvent& e, const msgc::View& v) { OnMembership(e, v); });
   EC_RETURN_IF_ERROR(bus_->Join(std::string(msgc::kHealthGroup)));
+  shared_ = std::make_unique<SharedView>();
+  cluster_group_ = ClusterGroupOf(*config_);
+  bus_->SetHandler(cluster_group_, [this](const msgc::Message& m) { OnCluster(m); });
+  // Nodes count every live member of the cluster group in a limit's quorum except their
+  // control peers: one that does not list eccmgr would wait for its report forever.
+  if (!bus_config_.control_peers.contains(self)) {
+    EC_LOG(kWarn, "eccmgr is not in cluster control_peers; nodes must list it there")
+        .Field("node", self)
+        .Field("group", cluster_group_);
+  }
+  EC_RETURN_IF_ERROR(bus_->Join(cluster_group_));
 
   EC_RETURN_IF_ERROR(StartLogCollection(self));
   EC_RETURN_IF_ERROR(OpenControl(*config_));
@@ -147,6 +158,7 @@ Status ManagerDaemon::Reload() {
   for (const auto& [name, address] : old_peers) {
     if (bus_config_.bus.peers.count(name) != 0) continue;
     health_->Forget(name);
+    shared_->Forget(name);
     fanout_->ForgetMember(name);
     fetch_timers_.erase(name);
   }
@@ -179,7 +191,7 @@ Status ManagerDaemon::OpenHttp(const config::Config& config) {
   if (address.empty() || address == "off") return Status::Ok();
   auto server = StatusHttpServer::Start(
       *base_, address, [this] { return health_->Json(*bus_, SelfHealth()); },
-      [this] { return health_->Prometheus(*bus_); });
+      [this] { return health_->Prometheus(*bus_) + shared_->Prometheus(); });
   if (!server.ok()) return server.status();
   http_ = std::move(server).value();
   return Status::Ok();
@@ -355,6 +367,21 @@ void ManagerDaemon::OnMembership(const msgc::MembershipEvent& event, const msgc:
   }
   msgc::LogMembershipEvent(event, view);
   if (event.kind == Kind::kAlive) FetchHealth(event.peer, 20);
+  if (event.kind == Kind::kDead ||
+      (event.kind == Kind::kGroupLeft && event.group == cluster_group_)) {
+    shared_->Forget(event.peer);  // its share no longer counts, as on the nodes
+  }
+}
+
+void ManagerDaemon::OnCluster(const msgc::Message& message) {
+  if (message.type == msgc::MessageType::kRequest) {
+    (void)bus_->ReplyError(message, "eccmgr holds no DuraVIP");  // DuraVIP asks every member
+    return;
+  }
+  Status s = shared_->OnMessage(message.sender, message.payload);
+  if (s.code() == StatusCode::kInvalidArgument) {
+    EC_LOG(kWarn, "shared-limits message dropped").Field("peer", message.sender).Field("error", s);
+  }
 }
 
 void ManagerDaemon::BeginShutdown() {

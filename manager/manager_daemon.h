@@ -2,7 +2,8 @@
 // joins the cluster bus, keeps the health view of every member, serves the console (`show
 // cluster membership`, `broadcast`, `unicast`, `retrieve`, `retrieve_node`, `show cluster
 // health`, `info`, `version`, `shutdown`) on its control socket and /health + /metrics over
-// HTTP. Owned by main(); everything runs on one libevent loop.
+// HTTP; on the cluster group it also watches the cluster-wide limits (SharedView, in
+// /metrics). Owned by main(); everything runs on one libevent loop.
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include "manager/console_fanout.h"
 #include "manager/health_view.h"
 #include "manager/http_status.h"
+#include "manager/shared_view.h"
 #include "manager/logs/collector.h"
 #include "msgc/bus.h"
 #include "msgc/bus_config.h"
@@ -56,6 +58,8 @@ class ManagerDaemon {
   void RegisterCommands();
   void OnMembership(const msgc::MembershipEvent& event, const msgc::View& view);
   void OnHealth(const msgc::Message& message);
+  // The cluster group: shared-limits reports go to shared_; DuraVIP's traffic is not ours.
+  void OnCluster(const msgc::Message& message);
   // Asks a member for its record now (it just came alive), retrying while its link comes up.
   void FetchHealth(const std::string& peer, int attempts_left);
   void ReportHealth();
@@ -71,6 +75,8 @@ class ManagerDaemon {
   msgc::BusConfig bus_config_;
   std::unique_ptr<msgc::Bus> bus_;
   std::unique_ptr<HealthView> health_;
+  std::unique_ptr<SharedView> shared_;
+  std::string cluster_group_;
   std::unique_ptr<ConsoleFanout> fanout_;
   std::unique_ptr<control::Server> control_;
   std::unique_ptr<StatusHttpServer> http_;
