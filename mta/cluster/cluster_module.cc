@@ -60,6 +60,7 @@ ClusterModule::ClusterModule(event::EventBase& base, ClusterModuleOptions option
 
 ClusterModule::~ClusterModule() {
   *alive_ = false;
+  AttachReplication(nullptr);  // it must not send on a bus that is going
   duravip_.reset();  // gives its addresses up while the bus can still say so
   health_timer_.reset();
   puller_.reset();
@@ -116,6 +117,7 @@ Status ClusterModule::Start(const config::Config& config) {
   bus_->SetMembershipHandler([this](const msgc::MembershipEvent& e, const msgc::View& v) {
     msgc::LogMembershipEvent(e, v);
     if (duravip_) duravip_->OnMembership(e);
+    if (replication_) replication_->OnMembership(e);
   });
   for (const config::Scope* cluster : config.root.Children("cluster")) {
     if (const config::Option* o = cluster->FindOption("cluster_group")) {
@@ -132,6 +134,8 @@ Status ClusterModule::Start(const config::Config& config) {
       }
       return;
     }
+    // Shared-limits messages decode as such (replication::DecodeMessage); the rest is DuraVIP's.
+    if (replication_ && replication_->OnMessage(m)) return;
     if (!duravip_ || !duravip_->OnMessage(m)) {
       EC_LOG(kDebug, "cluster message ignored").Field("from", m.sender);
     }
@@ -176,6 +180,12 @@ Status ClusterModule::StartDuravip(const config::Config& config) {
   return Status::Ok();
 }
 
+void ClusterModule::AttachReplication(SharedReplication* replication) {
+  if (replication_) replication_->DetachBus();
+  replication_ = replication;
+  if (replication_) replication_->AttachBus(bus_.get(), cluster_group_, config_.control_peers);
+}
+
 Status ClusterModule::Apply(const config::Config& config) {
   EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(config));
   if (!duravip_) return StartDuravip(config);
@@ -191,6 +201,7 @@ Status ClusterModule::Reload(const config::Config& config) {
   EC_RETURN_IF_ERROR(bus_->Reconfigure(next->bus));
   config_.bus = bus_->options();
   config_.control_peers = std::move(next->control_peers);
+  if (replication_) replication_->SetControlPeers(config_.control_peers);
   return Status::Ok();
 }
 

@@ -9,7 +9,9 @@
 //    whispers it at once to a member that just joined ec_health, so a restarted eccmgr learns
 //    the cluster quickly);
 //  - on an ec_config notice runs `eccfg pull --auto` (ConfigPuller);
-//  - when the config has DuraVIPs, runs this node's DuravipModule on cluster_group.
+//  - when the config has DuraVIPs, runs this node's DuravipModule on cluster_group;
+//  - hands cluster-wide limits' messages on cluster_group (and membership events) to the
+//    SharedReplication attached to it; what is not theirs goes to DuraVIP.
 // Owned by MtaDaemon; loop thread only. It must be destroyed after the control server whose
 // registry it registered commands in.
 #pragma once
@@ -30,6 +32,7 @@
 #include "msgc/health_record.h"
 #include "mta/cluster/config_puller.h"
 #include "mta/cluster/duravip_module.h"
+#include "mta/cluster/shared_replication.h"
 
 namespace ec::mta::cluster {
 
@@ -72,6 +75,9 @@ class ClusterModule {
   // control_peers are re-read. A change that needs a restart is refused; the old settings stay.
   Status Reload(const config::Config& config);
   const DuravipModule* duravip() const { return duravip_.get(); }
+  // Cluster-wide limits report and take grants on our bus (cluster_group) from now on; null
+  // detaches. The replication must outlive us or be detached first.
+  void AttachReplication(SharedReplication* replication);
   // The health record as it would be sent now.
   msgc::HealthRecord Health() const;
 
@@ -92,6 +98,7 @@ class ClusterModule {
   std::unique_ptr<event::Timer> health_timer_;
   std::string cluster_group_ = "ec_cluster";
   std::unique_ptr<DuravipModule> duravip_;  // only when the config has DuraVIPs
+  SharedReplication* replication_ = nullptr;  // not owned
   // Replies to relayed commands may come after we are gone; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t relayed_commands_ = 0;

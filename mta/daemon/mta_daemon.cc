@@ -47,6 +47,8 @@ MtaDaemon::~MtaDaemon() {
   scheduler_.reset();  // its connections and timers live on base_; it uses spool_ and logs_
   resolver_.reset();
   cluster_.reset();  // after control_: its commands live in control_'s registry
+  replication_.reset();  // after cluster_, which detaches it from the bus
+  limits_.reset();       // after the scheduler, whose connections hold its leases
   listener_.reset();
   heartbeat_.reset();
   spool_.reset();
@@ -117,6 +119,7 @@ Status MtaDaemon::Start() {
   EC_RETURN_IF_ERROR(OpenControl(*config_));
   RegisterCommands();
   scheduler_->RegisterCommands(&control_->commands());
+  replication_->RegisterCommands(&control_->commands());
   if (msgc::HasBusConfig(*config_)) {
     cluster::ClusterModuleOptions cluster;
     cluster.node_name = options_.node_name;
@@ -141,6 +144,7 @@ Status MtaDaemon::Start() {
       return c;
     };
     EC_ASSIGN_OR_RETURN(cluster_, cluster::ClusterModule::Create(*base_, *config_, cluster));
+    cluster_->AttachReplication(replication_.get());
   }
 
   EC_ASSIGN_OR_RETURN(eccluster_,
@@ -250,10 +254,21 @@ Status MtaDaemon::StartOutbound() {
   EC_ASSIGN_OR_RETURN(auto global, outbound::BuildGlobalOutbound(config_, SystemHostname()));
   EC_ASSIGN_OR_RETURN(resolver_, dns::MakeResolver(*base_, global.resolv_conf,
                                                     global.dns_fallback_to_tcp));
+  // Always there (cheap without cluster_* limits), so a reload may add limits.
+  EC_RETURN_IF_ERROR(cluster::ValidateClusterLimits(*config_));
+  limits_ = std::make_unique<cluster::SharedLimits>(
+      config_, cluster::SharedLimitsOptions{.base = base_.get()});
+  // With msgc peers the cluster module attaches the bus; until then nobody leads.
+  replication_ = std::make_unique<cluster::SharedReplication>(
+      *base_, *limits_,
+      cluster::SharedReplicationOptions{.self = options_.node_name,
+                                        .standalone = !msgc::HasBusConfig(*config_),
+                                        .specs = cluster::ReadReplicateScopes(*config_)});
   outbound::SchedulerServices s{.base = base_.get(),
                                 .spool = spool_.get(),
                                 .logs = logs_.get(),
                                 .resolver = resolver_.get(),
+                                .limits = limits_.get(),
                                 .node_name = options_.node_name};
   scheduler_ = std::make_unique<outbound::Scheduler>(s, config_, std::move(global));
   EC_RETURN_IF_ERROR(scheduler_->Recover());
@@ -316,8 +331,14 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", s);
     return s;
   }
+  if (Status s = cluster::ValidateClusterLimits(**config); !s.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", s);
+    return s;
+  }
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
+  limits_->Apply(config_);
+  replication_->SetSpecs(cluster::ReadReplicateScopes(*config_));
   scheduler_->Apply(config_, std::move(global).value());
   Status bus = Status::Ok();  // msgc peers and keys; refused alone, the rest still applies
   if (cluster_) {

@@ -20,6 +20,8 @@
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
 #include "mta/cluster/cluster_module.h"
+#include "mta/cluster/shared_limits.h"
+#include "mta/cluster/shared_replication.h"
 #include "mta/dns/dns_resolver.h"
 #include "mta/logs/mta_logs.h"
 #include "mta/logship/eccluster_listener.h"
@@ -83,6 +85,10 @@ class MtaDaemon {
   std::unique_ptr<EsmtpListener> listener_;
   std::unique_ptr<control::Server> control_;
   std::unique_ptr<dns::Resolver> resolver_;            // outbound DNS (MX/A)
+  // Cluster-wide limits (cluster_* options): the scheduler asks limits_; replication_ shares
+  // them with the other nodes over cluster_'s bus (or leads alone without one).
+  std::unique_ptr<cluster::SharedLimits> limits_;
+  std::unique_ptr<cluster::SharedReplication> replication_;
   std::unique_ptr<outbound::Scheduler> scheduler_;   // outbound delivery
   std::unique_ptr<cluster::ClusterModule> cluster_;  // when msgc_server has peers
   std::unique_ptr<logship::EcclusterListener> eccluster_;  // journals for the manager

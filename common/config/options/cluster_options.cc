@@ -10,34 +10,42 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   auto add = [r](OptionSpec s) { r->AddOption(std::move(s)); };
   const std::vector<std::string> kCluster = {"cluster"};
 
-  // Cluster-wide limits, set in outbound scopes.
+  // Cluster-wide limits, set in outbound scopes (docs/cluster-limits.md). Each needs the
+  // Replicate type that carries it in cluster { } (ecmta --check-config refuses it otherwise).
   add({.name = "cluster_max_outbound_connections",
        .type = T::kInt,
        .default_text = "-1",
        .scopes = {"binding", "domain", "global", "host"},
        .min = -1,
-       .doc = "Cluster-wide connection cap (needs Replicate outbound_domains); -1 = none",
-       .support = S::kPlanned});
+       .doc = "Connections the cluster opens per domain (Binding: per binding and domain; Host: "
+              "per remote address); needs Replicate outbound_domains; -1 = none",
+       .support = S::kImplemented});
   add({.name = "cluster_server_max_outbound_connections",
        .type = T::kInt,
        .scopes = {"binding", "binding_group", "global"},
        .min = -1,
-       .doc = "Cluster-wide total connections (needs Replicate outbound_cidr)"});
+       .doc = "Connections the cluster opens from the binding, the binding group, or in all "
+              "(global); needs Replicate outbound_cidr; -1 = none",
+       .support = S::kImplemented});
   add({.name = "cluster_scope_max_outbound_connections",
        .type = T::kInt,
        .scopes = scope_sets::kOutHost,
        .min = -1,
-       .doc = "Cluster form of scope_max_outbound_connections"});
+       .doc = "Connections the cluster opens within the scope it is set in (a /regex/ Domain: "
+              "all its domains together); needs Replicate outbound_binding_domains; -1 = none",
+       .support = S::kImplemented});
   add({.name = "cluster_outbound_throttle_connections",
        .type = T::kRate,
        .scopes = {"binding_group", "domain", "global"},
-       .doc = "Cluster-wide connection rate (needs Replicate OBTC)",
-       .support = S::kPlanned});
+       .doc = "Connections the cluster opens per domain (Binding_Group: per group) in any "
+              "window of the rate's seconds; needs Replicate OBTC; 0 = none",
+       .support = S::kImplemented});
   add({.name = "cluster_outbound_throttle_messages",
        .type = T::kRate,
        .scopes = {"binding_group", "domain", "global"},
-       .doc = "Cluster-wide delivery rate (needs Replicate OBTM)",
-       .support = S::kPlanned});
+       .doc = "Messages the cluster delivers per domain (Binding_Group: per group) in any "
+              "window of the rate's seconds; needs Replicate OBTM; 0 = none",
+       .support = S::kImplemented});
 
   // DuraVIP, on bindings and Listen sockets.
   add({.name = "enable_duravip",
@@ -196,8 +204,8 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .enum_values = {"inbound_cidr", "outbound_cidr", "outbound_domains",
                        "outbound_binding_domains", "shared_named_throttles", "obtm", "obtc",
                        "cache", "metrics", "eccmgr_metrics"},
-       .doc = "What is replicated (default: the scope's name)",
-       .support = S::kPlanned});
+       .doc = "What is replicated (default: the scope's name, any case)",
+       .support = S::kImplemented});
   add({.name = "class", .type = T::kString, .scopes = kReplicate, .doc = "Replication class"});
   add({.name = "parameters",
        .type = T::kString,
@@ -207,8 +215,8 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kSeconds,
        .default_text = "1.0",
        .scopes = kReplicate,
-       .doc = "Longest wait before publishing a change",
-       .support = S::kPlanned});
+       .doc = "Longest wait before publishing a change (more than 0, at most 60)",
+       .support = S::kImplemented});
   add({.name = "max_pending",
        .type = T::kInt,
        .default_text = "100",
