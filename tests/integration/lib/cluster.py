@@ -58,6 +58,15 @@ def console(socket_path, command, timeout=30):
     return r.returncode, r.stdout + r.stderr
 
 
+def smtp_routes(domains, host, port):
+    """Domain stanzas routing each domain to smtp://host:port: {name: {option: value text}}."""
+    out = []
+    for name, options in domains.items():
+        opts = "".join(f"  {k} = {v}\n" for k, v in (options or {}).items())
+        out.append(f'Domain "{name}" {{\n  Routes = ( "smtp://{host}:{port}" )\n{opts}}}\n')
+    return "".join(out)
+
+
 class ManagerNode:
     def __init__(self, root, global_dir, name="manager", host=MANAGER_ADDRESS, extra="",
                  http_port=None, netns=None):
@@ -134,7 +143,7 @@ class LocalCluster:
     def __init__(self, tmp_path, nodes=3, heartbeat=0.1, dead_timeout=0.6, request_timeout=1.0,
                  health_interval=0.5, view_mature_time=1.0, curve=True, extra_peers=None,
                  cluster_options="", addresses=None, netns=None, bus_port=None,
-                 node_options=None):
+                 node_options=None, node_config="", bind_outbound=False):
         """`extra_peers` {name: address} are bus members the test starts itself (ecconfigd);
         `cluster_options` go into every node's `cluster { }`.
 
@@ -144,7 +153,11 @@ class LocalCluster:
         root namespace cannot probe those addresses for a free one), and `node_options`
         (name -> {MtaNode keyword: value}) adds per-node settings: `global_options`,
         `listener_options` and `port` replace the defaults, `extra_config` is appended after
-        the cluster lines."""
+        the cluster lines.
+
+        `node_config` (text, or name -> text) is appended to every node's config, e.g.
+        smtp_routes() to a sink; with `bind_outbound` each node's default binding sends from
+        the node's own address (global bind_address), so a receiver tells the nodes apart."""
         self.tmp_path = tmp_path
         self.global_dir = str(tmp_path / "conf" / "global")
         self.key_dir = os.path.join(self.global_dir, "msgc_keys")
@@ -180,13 +193,16 @@ msgc_server {{
             opts = dict((node_options or (lambda n: {}))(name) or {})
             extra = opts.pop("extra_config", "")
             kwargs = {"listener_options": 'relay_hosts = ( "127.0.0.0/8" )'}
+            if bind_outbound:
+                kwargs["global_options"] = f'bind_address = "{self.addresses[name]}"'
             kwargs.update(opts)
+            shared = node_config(name) if callable(node_config) else node_config
             node = MtaNode(tmp_path, host=self.addresses[name], node_name=name,
                            netns=self.netns.get(name),
                            extra_config=f'include "{self.global_dir}/msgc_server.conf"\n'
                            f'cluster {{ view_mature_time = {view_mature_time} control_peers = ( "manager" ) '
                            f'{cluster_options} }}'
-                           f'\n{extra}', **kwargs)
+                           f'\n{shared}\n{extra}', **kwargs)
             if curve:
                 keygen(os.path.join(node.root, "etc", "msgc.key"),
                        os.path.join(self.key_dir, name + ".pub"))
