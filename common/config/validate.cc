@@ -92,23 +92,39 @@ class Validator {
         }
         continue;
       }
-      // List elements are checked one by one so each bad one is reported where it is.
-      if (o.value.is_list() && spec->type == OptionType::kCidrList) {
-        for (const Value& item : o.value.items()) {
-          Status st = item.is_scalar()
-                          ? net::Cidr::Parse(item.text()).status()
-                          : InvalidArgument("expected an address, found " + item.Describe());
-          if (!st.ok()) Error(item.location(), "option '" + o.spelling + "': " + st.message());
-        }
-        continue;
-      }
-      Status st = CheckValue(*spec, o.value);
-      if (!st.ok()) {
-        Error(o.value.location(), "option '" + o.spelling + "' (" +
-                                      std::string(OptionTypeName(spec->type)) +
-                                      "): " + st.message());
-      }
+      // A bad value is reported alone: the warning below follows once it is fixed.
+      if (CheckValueOf(o, *spec)) NotActedOn(o, *spec);
     }
+  }
+
+  // Reports a bad value; true when the value is good.
+  bool CheckValueOf(const Option& o, const OptionSpec& spec) {
+    // List elements are checked one by one so each bad one is reported where it is.
+    if (o.value.is_list() && spec.type == OptionType::kCidrList) {
+      bool good = true;
+      for (const Value& item : o.value.items()) {
+        Status st = item.is_scalar()
+                        ? net::Cidr::Parse(item.text()).status()
+                        : InvalidArgument("expected an address, found " + item.Describe());
+        if (st.ok()) continue;
+        Error(item.location(), "option '" + o.spelling + "': " + st.message());
+        good = false;
+      }
+      return good;
+    }
+    Status st = CheckValue(spec, o.value);
+    if (st.ok()) return true;
+    Error(o.value.location(), "option '" + o.spelling + "' (" +
+                                  std::string(OptionTypeName(spec.type)) + "): " + st.message());
+    return false;
+  }
+
+  // An operator must not believe a setting is in force when our code ignores it.
+  void NotActedOn(const Option& o, const OptionSpec& spec) {
+    if (spec.support == Support::kImplemented) return;
+    Warning(o.location, "option '" + o.spelling +
+                            "' is accepted but not acted on yet (docs/config-reference.md: " +
+                            std::string(SupportName(spec.support)) + ")");
   }
 
   void UnknownScope(const config::Scope& c) {

@@ -1,7 +1,8 @@
 // Validation of a parsed tree against the schema: unknown options and scopes (with the closest
 // known name), wrong types, out-of-range and enum values, options or scopes in the wrong place,
 // missing or extra scope names, duplicate scopes, bad Peer CIDRs and /regex/ domains. Reports
-// every problem, not only the first. Pure function; any thread.
+// every problem, not only the first. Warns (not an error) at each setting of an option whose
+// Support is not kImplemented. Pure function; any thread.
 #pragma once
 
 #include "common/config/location.h"

@@ -223,7 +223,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .scopes = kReplicate,
        .min = 1,
        .doc = "Changes batched before publishing",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "max_size",
        .type = T::kInt,
        .default_text = "-1",
