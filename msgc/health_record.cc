@@ -13,9 +13,9 @@ constexpr size_t kMaxArrayItems = 1024;
 
 // A recursive-descent reader for the flat subset we accept. Every method fails with a message
 // naming the byte offset; nothing is allocated beyond the input's size.
-class Reader {
+class JsonReader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  explicit JsonReader(std::string_view in) : in_(in) {}
 
   void SkipSpace() {
     while (pos_ < in_.size() &&
@@ -254,7 +254,7 @@ Result<HealthRecord> ParseHealthRecord(std::string_view json) {
                                                          {"duravip_takeovers",
                                                           &r.duravip_takeovers},
                                                          {"time", &r.time}};
-  Reader in(json);
+  JsonReader in(json);
   std::set<std::string> seen;
   EC_RETURN_IF_ERROR(in.Expect('{'));
   if (!in.Peek('}')) {

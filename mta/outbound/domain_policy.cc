@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/config/resolve.h"
+#include "common/config/text_util.h"
 #include "common/tls/tls_context.h"
 
 namespace ec::outbound {
@@ -33,12 +34,6 @@ Status RateOption(const config::Config& c, const ScopePath& p, const char* optio
   if (!r.ok()) return r.status().code() == StatusCode::kNotFound ? Status::Ok() : r.status();
   EC_ASSIGN_OR_RETURN(*out, r->value.AsRate());
   return Status::Ok();
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 }  // namespace
@@ -81,7 +76,7 @@ Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Conf
                                                               const std::string& hostname,
                                                               const BindingRef& binding) {
   auto p = std::make_shared<DomainPolicy>();
-  p->domain = Lower(domain);
+  p->domain = config::ToLower(domain);
   p->binding = binding;
   const ScopePath path{
       .binding_group = binding.group, .binding = binding.name, .domain = p->domain};
@@ -170,16 +165,16 @@ Result<std::shared_ptr<const DomainPolicy>> BuildDomainPolicy(const config::Conf
     p->ehlo_hostname = hostname;
   }
   if (p->mailerdaemon.empty()) p->mailerdaemon = "mailer-daemon@" + hostname;
-  inline_text = Lower(inline_text);
+  inline_text = config::ToLower(inline_text);
   p->bounces_inline = inline_text == "all"    ? DomainPolicy::Inline::kAll
                       : inline_text == "none" ? DomainPolicy::Inline::kNone
                                               : DomainPolicy::Inline::kHeaders;
-  tls = Lower(tls);
+  tls = config::ToLower(tls);
   p->tls = tls == "required"      ? TlsMode::kRequired
            : tls == "ifavailable" ? TlsMode::kIfAvailable
                                   : TlsMode::kNo;
   if (p->tls != TlsMode::kNo) {
-    verify = Lower(verify);
+    verify = config::ToLower(verify);
     tls::ClientTlsOptions o{.ca_file = ca,
                             .verify_peer = verify == "ca" || verify == "host",
                             .certificate_file = cert,

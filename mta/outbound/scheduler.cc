@@ -4,6 +4,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "common/config/text_util.h"
 #include "common/log/logger.h"
 #include "mta/bounce/dsn.h"
 #include "mta/outbound/scheduler_internal.h"
@@ -16,15 +17,9 @@ constexpr int64_t kDueSlackUs = 50000;
 constexpr int64_t kStaticRouteCacheUs = 3600 * kSecond;
 constexpr int64_t kDnsRouteCacheUs = 60 * kSecond;
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string DomainOf(const std::string& address) {
   size_t at = address.rfind('@');
-  return at == std::string::npos ? std::string() : Lower(address.substr(at + 1));
+  return at == std::string::npos ? std::string() : config::ToLower(address.substr(at + 1));
 }
 
 void SplitAddress(const std::string& a, std::string* local, std::string* domain) {
@@ -764,7 +759,7 @@ std::string Scheduler::QueueSummary() const {
 }
 
 size_t Scheduler::RetryNow(const std::string& domain) {
-  std::string want = Lower(domain);
+  std::string want = config::ToLower(domain);
   // Taken out first: a DSN retried below that fails again goes back into delayed_.
   std::vector<std::pair<Domain*, spool::QueueId>> due;
   for (auto it = delayed_.begin(); it != delayed_.end();) {
@@ -791,7 +786,7 @@ size_t Scheduler::RetryNow(const std::string& domain) {
 }
 
 Status Scheduler::Suspend(const std::string& domain, bool suspended) {
-  std::string name = Lower(domain);
+  std::string name = config::ToLower(domain);
   if (name.empty()) return InvalidArgument("which domain?");
   if (suspended) {
     suspended_.insert(name);
@@ -815,7 +810,7 @@ void Scheduler::SetHeldBindings(std::set<std::string> bindings) {
 }
 
 Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
-  std::string name = Lower(domain);
+  std::string name = config::ToLower(domain);
   size_t n = 0;
   bool found = false;
   for (auto& [key, d] : domains_) {

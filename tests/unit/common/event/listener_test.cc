@@ -22,7 +22,7 @@ namespace ec::event {
 namespace {
 
 using daemon::UniqueFd;
-constexpr std::chrono::milliseconds kDeadline(10000);
+constexpr std::chrono::milliseconds kListenDeadline(10000);
 
 class ListenerTest : public ::testing::Test {
  protected:
@@ -60,7 +60,7 @@ TEST_F(ListenerTest, TcpPortZeroAcceptsConnections) {
   EXPECT_NE(bound.port(), 0);
   EXPECT_EQ(bound.host(), "127.0.0.1");
   UniqueFd client = ConnectTo(bound);
-  ASSERT_TRUE(base_->RunUntil([&] { return accepted.size() == 1; }, kDeadline));
+  ASSERT_TRUE(base_->RunUntil([&] { return accepted.size() == 1; }, kListenDeadline));
   EXPECT_EQ(peer, "127.0.0.1");
   // The accepted descriptor is a live connection to the client.
   ASSERT_EQ(write(client.get(), "x", 1), 1);
@@ -101,7 +101,7 @@ TEST_F(ListenerTest, UnixSocketWithModeRemovedOnDestruction) {
   EXPECT_TRUE(S_ISSOCK(st.st_mode));
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   UniqueFd client = ConnectTo((*listener)->address());
-  ASSERT_TRUE(base_->RunUntil([&] { return accepted == 1; }, kDeadline));
+  ASSERT_TRUE(base_->RunUntil([&] { return accepted == 1; }, kListenDeadline));
   listener->reset();
   EXPECT_FALSE(std::filesystem::exists(path));
 }
@@ -176,9 +176,9 @@ TEST_F(ListenerTest, OutOfDescriptorsPausesThenResumes) {
       return n > 0 && std::string_view(buf, static_cast<size_t>(n))
                               .find("accept failed; pausing listener") != std::string_view::npos;
     };
-    if (!base_->RunUntil([&] { return accepted.size() == 1 && paused(); }, kDeadline)) _exit(14);
+    if (!base_->RunUntil([&] { return accepted.size() == 1 && paused(); }, kListenDeadline)) _exit(14);
     accepted.clear();  // descriptors free again: the paused listener must come back
-    if (!base_->RunUntil([&] { return accepted.size() == 1; }, kDeadline)) _exit(15);
+    if (!base_->RunUntil([&] { return accepted.size() == 1; }, kListenDeadline)) _exit(15);
     _exit(0);
   }
   uint16_t port = 0;
