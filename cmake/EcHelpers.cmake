@@ -75,8 +75,10 @@ function(ec_add_fuzzer)
               ${A_CORPUS} ${A_SECONDS})
     # Long runs (bench/fuzz/run.sh) must not hit the timeout: 10 minutes beyond the run.
     math(EXPR timeout "${A_SECONDS} + 600")
+    # COST: ctest -jN starts the most costly tests first; a fuzz test runs for a fixed time, so
+    # its seconds are its cost (the long ones must not be the last to start).
     set_tests_properties(fuzz_${A_NAME} PROPERTIES LABELS fuzz
-      TIMEOUT ${timeout})
+      TIMEOUT ${timeout} COST ${A_SECONDS})
   else()
     add_executable(${A_NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.cc)
     add_test(NAME fuzz_replay_${A_NAME} COMMAND ${A_NAME} ${A_CORPUS})
@@ -92,18 +94,23 @@ if(NOT EC_PYTHON)
   find_program(EC_PYTHON python3 REQUIRED)
 endif()
 
-# ec_add_integration_test(NAME name SCRIPT file.py [TIMEOUT s]): a pytest file that starts the
-# real binaries; it finds them through EC_BINARY_DIR.
+# ec_add_integration_test(NAME name SCRIPT file.py [TIMEOUT s] [COST s]): a pytest file that
+# starts the real binaries; it finds them through EC_BINARY_DIR. COST is roughly how many seconds
+# it runs (default 5): ctest -jN starts the most costly tests first, so give a long one its
+# seconds, or the suite ends waiting for it alone.
 function(ec_add_integration_test)
-  cmake_parse_arguments(A "" "NAME;SCRIPT;TIMEOUT" "LABELS" ${ARGN})
+  cmake_parse_arguments(A "" "NAME;SCRIPT;TIMEOUT;COST" "LABELS" ${ARGN})
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 300)
+  endif()
+  if(NOT A_COST)
+    set(A_COST 5)
   endif()
   add_test(NAME ${A_NAME}
     COMMAND ${EC_PYTHON} -m pytest -q -p no:cacheprovider ${A_SCRIPT}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties(${A_NAME} PROPERTIES LABELS "integration;${A_LABELS}" TIMEOUT ${A_TIMEOUT}
-    ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR};EC_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    COST ${A_COST} ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR};EC_BINARY_DIR=${PROJECT_BINARY_DIR}")
 endfunction()
 
 # Adds every immediate subdirectory that has a CMakeLists.txt, in name order, so an area

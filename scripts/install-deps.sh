@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config git clang libclang-rt-14-dev
+  # lld: scripts/test.sh links with it (GNU ld is several times slower on the ASan binaries)
+  lld
   # libraries (ARCHITECTURE.md §4)
   libevent-dev libzmq3-dev cppzmq-dev libgit2-dev libssl-dev libyaml-cpp-dev
   libboost-program-options-dev libgtest-dev libgmock-dev libc-ares-dev
