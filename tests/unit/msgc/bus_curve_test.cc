@@ -18,7 +18,7 @@ using ::ec::msgc::testing::TestLoop;
 using ::ec::msgc::testing::TestOptions;
 namespace fs = std::filesystem;
 
-constexpr auto kConverge = std::chrono::seconds(10);
+using ::ec::msgc::testing::kConverge;
 
 class MsgcBusCurveTest : public ::testing::Test {
  protected:

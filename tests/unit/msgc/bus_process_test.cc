@@ -29,7 +29,7 @@ using ::ec::msgc::testing::TestLoop;
 using ::ec::msgc::testing::TestOptions;
 using ::testing::ElementsAre;
 
-constexpr auto kConverge = std::chrono::seconds(10);
+using ::ec::msgc::testing::kConverge;
 constexpr int kCount = 3;
 constexpr int kChild = 2;  // node n2 runs in the child
 

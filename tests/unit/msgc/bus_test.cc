@@ -19,7 +19,7 @@ using ::ec::msgc::testing::TestOptions;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAre;
 
-constexpr auto kConverge = std::chrono::seconds(10);
+using ::ec::msgc::testing::kConverge;
 
 class MsgcBusTest : public ::testing::Test {
  protected:

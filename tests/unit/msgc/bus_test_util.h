@@ -19,6 +19,8 @@ namespace ec::msgc::testing {
 
 inline constexpr auto kHeartbeat = std::chrono::milliseconds(100);
 inline constexpr auto kDeadTimeout = std::chrono::milliseconds(600);
+// How long a test waits for the buses to see each other (or a peer's death).
+inline constexpr auto kConverge = std::chrono::seconds(10);
 
 // Owns an event_base with a 10 ms tick so RunUntil can re-check its condition.
 class TestLoop {
