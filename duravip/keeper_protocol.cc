@@ -36,14 +36,8 @@ std::vector<std::string_view> SplitWords(std::string_view line) {
   return words;
 }
 
-// Printable, shortened, for echoing hostile input in an error message.
-std::string Quote(std::string_view text) {
-  constexpr size_t kMax = 40;
-  std::string out = "\"";
-  for (char c : text.substr(0, kMax)) out += (c >= 0x20 && c < 0x7f && c != '"') ? c : '?';
-  if (text.size() > kMax) out += "...";
-  return out + "\"";
-}
+// Hostile input echoed in an error message: printable and shortened.
+std::string Quote(std::string_view text) { return QuoteForError(text, 40); }
 
 // A decimal number of at most 10 digits, no sign; -1 when it is not one.
 int64_t ParseNumber(std::string_view text) {

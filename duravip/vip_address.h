@@ -40,4 +40,8 @@ struct VipAddress {
 // '/', ':' or whitespace, printable ASCII.
 Status ValidateInterfaceName(std::string_view name);
 
+// Possibly hostile text for an error message: quoted, cut to `max_chars`, with anything not
+// printable ASCII (and '"') shown as '?'.
+std::string QuoteForError(std::string_view text, size_t max_chars = 64);
+
 }  // namespace ec::duravip

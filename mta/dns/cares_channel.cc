@@ -1,5 +1,6 @@
 #include "mta/dns/cares_channel.h"
 
+#include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -17,7 +18,6 @@
 namespace ec::dns {
 namespace {
 
-constexpr int kClassIn = 1;
 // EDNS0 payload of DNS Flag Day 2020: answers that never need IP fragments, whose later
 // fragments a spoofer could replace without knowing the id or the port.
 constexpr int kEdnsPayload = 1232;
@@ -120,7 +120,7 @@ Result<std::unique_ptr<CaresChannel>> CaresChannel::Create(event::EventBase& bas
 void CaresChannel::Query(const std::string& name, uint16_t type, Callback done) {
   // Owned by c-ares until OnAnswer, which it calls exactly once (also on ares_destroy).
   auto* request = new Request{this, name, std::move(done)};
-  ares_query(channel_.get(), name.c_str(), kClassIn, type, &OnAnswer, request);
+  ares_query(channel_.get(), name.c_str(), ns_c_in, type, &OnAnswer, request);
   ArmTimer();
 }
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "duravip/keeper.h"
+#include "tests/unit/duravip/vip_test_util.h"
 
 namespace ec::duravip {
 namespace {
@@ -27,8 +28,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Clock = std::chrono::steady_clock;
-
-VipAddress Vip(const char* cidr, const char* dev) { return *VipAddress::Parse(cidr, dev); }
 
 class DuravipKeeperClientTest : public ::testing::Test {
  protected:

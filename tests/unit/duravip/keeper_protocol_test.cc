@@ -4,13 +4,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/duravip/vip_test_util.h"
+
 namespace ec::duravip {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-VipAddress Vip(const char* cidr, const char* dev) { return *VipAddress::Parse(cidr, dev); }
 
 TEST(DuravipKeeperProtocolTest, ParsesEveryCommand) {
   auto add = ParseRequest("add 198.18.0.100/24 eth1");

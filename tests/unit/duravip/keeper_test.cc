@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/daemon/unique_fd.h"
+#include "tests/unit/duravip/vip_test_util.h"
 
 namespace ec::duravip {
 namespace {
@@ -23,8 +24,6 @@ using ::testing::IsEmpty;
 using ::testing::StartsWith;
 using Clock = Keeper::Clock;
 using std::chrono::milliseconds;
-
-VipAddress Vip(const char* cidr, const char* dev) { return *VipAddress::Parse(cidr, dev); }
 
 class DuravipKeeperTest : public ::testing::Test {
  protected:

@@ -1,10 +1,10 @@
 // Bus::Reconfigure (config reload): a node added to two running members joins without the
 // existing link dropping; a removed node is dropped and its frames refused; a replaced key
 // refuses the old key even on an established connection; restart-only changes are refused.
-#include <bit>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <filesystem>
 
 #include "msgc/bus.h"
@@ -15,13 +15,12 @@ namespace ec::msgc {
 namespace {
 
 using ::ec::msgc::testing::FreePortOnLoopbacks;
+using ::ec::msgc::testing::kConverge;
 using ::ec::msgc::testing::LogCollector;
 using ::ec::msgc::testing::TestLoop;
 using ::ec::msgc::testing::TestOptions;
 using ::testing::HasSubstr;
 namespace fs = std::filesystem;
-
-constexpr auto kConverge = std::chrono::seconds(10);
 
 class MsgcBusReconfigureTest : public ::testing::TestWithParam<bool> {
  protected:

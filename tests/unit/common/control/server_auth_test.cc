@@ -13,15 +13,14 @@
 
 #include "common/control/client.h"
 #include "common/control/server.h"
+#include "tests/unit/common/control/control_test_util.h"
 
 namespace ec::control {
 namespace {
 
 using std::chrono::milliseconds;
-constexpr milliseconds kTimeout(10000);
-constexpr const char* kUsers =
-    "admin:$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/"
-    "LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFlcWdxjB.\n";
+using test_util::kTimeout;
+using test_util::kUsers;
 
 class ServerAuthTest : public ::testing::Test {
  protected:

@@ -18,17 +18,15 @@
 #include "common/control/client.h"
 #include "common/daemon/unique_fd.h"
 #include "common/event/address.h"
+#include "tests/unit/common/control/control_test_util.h"
 
 namespace ec::control {
 namespace {
 
 using daemon::UniqueFd;
 using std::chrono::milliseconds;
-constexpr milliseconds kTimeout(10000);
-// `openssl passwd -6 -salt abcdefgh s3cret`: TCP sessions log in as admin.
-constexpr const char* kUsers =
-    "admin:$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/"
-    "LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFlcWdxjB.\n";
+using test_util::kTimeout;
+using test_util::kUsers;
 const Credentials kAdmin{"admin", "s3cret"};
 
 class ControlServerTest : public ::testing::Test {
