@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "tests/unit/common/config/test_util.h"
+#include "tests/unit/mta/cluster/limits_test_util.h"
 
 namespace ec::mta::cluster {
 
@@ -79,15 +80,6 @@ std::string ValueAt(size_t i, bool throttle) {
 
 LimitRule RuleAt(const std::string& key, size_t i, bool throttle) {
   return {key, 10 + i, throttle ? (i + 1) * 1000 : 0};
-}
-
-std::shared_ptr<const config::Config> ParseValid(const std::string& text) {
-  config::Diagnostics diags;
-  auto config = config::testing::Parse(text, &diags);
-  config::Diagnostics more = config::Validate(*config, config::DefaultSchema());
-  diags.insert(diags.end(), more.begin(), more.end());
-  for (const config::Diagnostic& d : diags) ADD_FAILURE() << d.ToString() << "\n" << text;
-  return config;
 }
 
 // Every subset of `places` set (option at place i = ValueAt(i)): `unit` for `scope` yields

@@ -6,23 +6,13 @@
 
 #include "mta/cluster/shared_limits_config.h"
 #include "tests/unit/common/config/test_util.h"
+#include "tests/unit/mta/cluster/limits_test_util.h"
 
 namespace ec::mta::cluster {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// `warnings`: the only diagnostics expected (options nothing acts on yet).
-std::shared_ptr<const config::Config> ParseValid(const std::string& text,
-                                                 const std::vector<std::string>& warnings = {}) {
-  config::Diagnostics diags;
-  auto config = config::testing::Parse(text, &diags);
-  config::Diagnostics more = config::Validate(*config, config::DefaultSchema());
-  diags.insert(diags.end(), more.begin(), more.end());
-  EXPECT_THAT(config::testing::Messages(diags), ::testing::ElementsAreArray(warnings)) << text;
-  return config;
-}
 
 // The problems, one a line, with the column dropped: "t.conf:3: message".
 std::vector<std::string> Problems(const std::string& text) {

@@ -22,25 +22,25 @@ namespace {
 using outbound::LimitScope;
 using std::chrono::milliseconds;
 
-constexpr char kConfig[] = R"(cluster {
+constexpr char kReplicationConfig[] = R"(cluster {
   Replicate "outbound_domains" { max_delay = 0.05 }
 }
 Domain "a.test" {
   cluster_max_outbound_connections = 4
 }
 )";
-const std::string kA = "outbound_domains/a.test";
+const std::string kKeyA = "outbound_domains/a.test";
 constexpr uint64_t kLimit = 4;
 const LimitScope kScope{.binding = "", .binding_group = "", .domain = "a.test", .host = ""};
 
 std::shared_ptr<const config::Config> TestConfig() {
   config::Diagnostics diags;
-  auto config = config::testing::Parse(kConfig, &diags);
+  auto config = config::testing::Parse(kReplicationConfig, &diags);
   EC_CHECK(config != nullptr);
   return config;
 }
 
-struct Node {
+struct BusNode {
   std::unique_ptr<event::EventBase> base;
   std::unique_ptr<SharedLimits> limits;
   std::unique_ptr<SharedReplication> replication;
@@ -49,7 +49,7 @@ struct Node {
   bool frozen = false;
 
   uint64_t Held() {
-    auto f = limits->FiguresOf(kA);
+    auto f = limits->FiguresOf(kKeyA);
     return f ? f->held : 0;
   }
   uint64_t Usage() { return leases.size(); }
@@ -70,14 +70,14 @@ class SharedReplicationTest : public ::testing::Test {
     port_ = msgc::testing::FreePortOnLoopbacks(3);
     for (int i = 0; i < 3; ++i) nodes_.push_back(MakeNode(i));
     ASSERT_TRUE(RunUntil([this] {
-      for (Node& n : nodes_) {
+      for (BusNode& n : nodes_) {
         if (n.replication->leader() != "n0") return false;
       }
       return true;
     }, milliseconds(10000)));
   }
   void TearDown() override {
-    for (Node& n : nodes_) {
+    for (BusNode& n : nodes_) {
       n.leases.clear();
       n.replication.reset();
       n.bus.reset();
@@ -85,8 +85,8 @@ class SharedReplicationTest : public ::testing::Test {
     }
   }
 
-  Node MakeNode(int i) {
-    Node n;
+  BusNode MakeNode(int i) {
+    BusNode n;
     n.base = std::move(event::EventBase::Create()).value();
     n.limits = std::make_unique<SharedLimits>(config_, SharedLimitsOptions{.base = n.base.get()});
     n.replication = std::make_unique<SharedReplication>(
@@ -112,7 +112,7 @@ class SharedReplicationTest : public ::testing::Test {
   bool RunUntil(const std::function<bool()>& done, milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      for (Node& n : nodes_) {
+      for (BusNode& n : nodes_) {
         if (!n.frozen) event_base_loop(n.base->get(), EVLOOP_NONBLOCK);
       }
       CheckBound();
@@ -127,7 +127,7 @@ class SharedReplicationTest : public ::testing::Test {
   // unless its grant fell below what it held (it then only closes).
   void CheckBound() {
     uint64_t claims = 0;
-    for (Node& n : nodes_) {
+    for (BusNode& n : nodes_) {
       if (!n.frozen) claims += std::max(n.Usage(), n.Held());
     }
     EXPECT_LE(claims, kLimit) << "claims " << claims;
@@ -146,26 +146,26 @@ class SharedReplicationTest : public ::testing::Test {
   std::shared_ptr<const config::Config> config_;
   uint16_t port_ = 0;
   msgc::testing::LogCollector log_;
-  std::vector<Node> nodes_;
+  std::vector<BusNode> nodes_;
 };
 
 TEST_F(SharedReplicationTest, OneNodeWithAllTheMailGetsTheWholeLimit) {
-  Node& n1 = nodes_[1];
+  BusNode& n1 = nodes_[1];
   n1.limits->SetBacklog(kScope, 100);
   EXPECT_EQ(n1.limits->AcquireConnection(kScope), nullptr);  // nothing granted yet
   ASSERT_TRUE(RunUntil([&] { return n1.Held() == kLimit; }, milliseconds(3000))) << Describe();
   n1.TakeUpTo(10);
   EXPECT_EQ(n1.Usage(), kLimit);
   // Everyone sees the figures; the leader logged nothing odd.
-  ASSERT_TRUE(RunUntil([&] { return nodes_[0].replication->table().TotalUsage(kA) == kLimit &&
-                                    nodes_[2].replication->table().TotalUsage(kA) == kLimit; },
+  ASSERT_TRUE(RunUntil([&] { return nodes_[0].replication->table().TotalUsage(kKeyA) == kLimit &&
+                                    nodes_[2].replication->table().TotalUsage(kKeyA) == kLimit; },
                        milliseconds(3000)));
   auto shown = nodes_[2].replication->Show({"outbound_domains"});
   ASSERT_TRUE(shown.ok());
   EXPECT_NE(shown->find("outbound_domains/a.test limit 4 cluster usage 4"), std::string::npos)
       << *shown;
   EXPECT_NE(shown->find("n1 usage 4 demand 4 grant 4 leader n0"), std::string::npos) << *shown;
-  auto from = nodes_[2].replication->Show({kA, "from", "n1"});
+  auto from = nodes_[2].replication->Show({kKeyA, "from", "n1"});
   ASSERT_TRUE(from.ok());
   EXPECT_EQ(from->find("n2 "), std::string::npos) << *from;
   EXPECT_FALSE(nodes_[2].replication->Show({"nothing.test"}).ok());
@@ -180,8 +180,8 @@ TEST_F(SharedReplicationTest, OneNodeWithAllTheMailGetsTheWholeLimit) {
 }
 
 TEST_F(SharedReplicationTest, TheOtherGetsUnitsOnlyAfterTheFirstGaveThemUp) {
-  Node& n1 = nodes_[1];
-  Node& n2 = nodes_[2];
+  BusNode& n1 = nodes_[1];
+  BusNode& n2 = nodes_[2];
   n1.limits->SetBacklog(kScope, 100);
   ASSERT_TRUE(RunUntil([&] { return n1.Held() == kLimit; }, milliseconds(3000))) << Describe();
   n1.TakeUpTo(kLimit);
@@ -205,8 +205,8 @@ TEST_F(SharedReplicationTest, TheOtherGetsUnitsOnlyAfterTheFirstGaveThemUp) {
 }
 
 TEST_F(SharedReplicationTest, SurvivorsTakeOverTheShareOfAKilledNode) {
-  Node& n1 = nodes_[1];
-  Node& n2 = nodes_[2];
+  BusNode& n1 = nodes_[1];
+  BusNode& n2 = nodes_[2];
   n1.limits->SetBacklog(kScope, 100);
   n2.limits->SetBacklog(kScope, 100);
   ASSERT_TRUE(RunUntil([&] { return n1.Held() == 2 && n2.Held() == 2; }, milliseconds(3000)))
@@ -218,8 +218,8 @@ TEST_F(SharedReplicationTest, SurvivorsTakeOverTheShareOfAKilledNode) {
 }
 
 TEST_F(SharedReplicationTest, ANewLeaderTakesOverAndTheMinorityHoldsItsStaticShare) {
-  Node& n1 = nodes_[1];
-  Node& n2 = nodes_[2];
+  BusNode& n1 = nodes_[1];
+  BusNode& n2 = nodes_[2];
   n1.limits->SetBacklog(kScope, 100);
   ASSERT_TRUE(RunUntil([&] { return n1.Held() == kLimit; }, milliseconds(3000))) << Describe();
   Freeze(0);  // the leader
@@ -243,7 +243,7 @@ uint64_t ReportsSent(SharedReplication& r) {
 }
 
 TEST_F(SharedReplicationTest, ChangesGoOutAtMostEveryMaxDelay) {
-  Node& n1 = nodes_[1];
+  BusNode& n1 = nodes_[1];
   RunFor(milliseconds(100));
   const uint64_t before = ReportsSent(*n1.replication);
   // 300 changes in about 0.3 s: max_delay 0.05 s lets ~7 partial reports out, plus at most one
@@ -259,7 +259,7 @@ TEST_F(SharedReplicationTest, ChangesGoOutAtMostEveryMaxDelay) {
   EXPECT_LE(sent, static_cast<uint64_t>(secs / 0.05) + 3) << "in " << secs << " s";
   // The last figures arrive.
   ASSERT_TRUE(RunUntil([&] {
-    const auto* f = nodes_[0].replication->table().Find("n1", kA);
+    const auto* f = nodes_[0].replication->table().Find("n1", kKeyA);
     return f && f->demand == std::min<uint64_t>(kLimit, 1 + 299 % 7);
   }, milliseconds(2000)));
 }
@@ -270,9 +270,9 @@ TEST(SharedReplicationStandaloneTest, WithoutABusTheNodeGrantsItself) {
   SharedReplication replication(*base, limits, {.self = "solo"});
   EXPECT_EQ(replication.leader(), "solo");
   limits.SetBacklog(kScope, 3);
-  ASSERT_TRUE(base->RunUntil([&] { return limits.FiguresOf(kA)->held == 3; }, milliseconds(2000)));
+  ASSERT_TRUE(base->RunUntil([&] { return limits.FiguresOf(kKeyA)->held == 3; }, milliseconds(2000)));
   limits.SetBacklog(kScope, 10);
-  ASSERT_TRUE(base->RunUntil([&] { return limits.FiguresOf(kA)->held == kLimit; },
+  ASSERT_TRUE(base->RunUntil([&] { return limits.FiguresOf(kKeyA)->held == kLimit; },
                              milliseconds(2000)));
   int capacity = 0;
   limits.SetOnCapacity([&capacity] { ++capacity; });
@@ -292,7 +292,7 @@ TEST(SharedReplicationStandaloneTest, NoLeaderBeforeTheBusComes) {
   limits.SetBacklog(kScope, 3);
   base->RunUntil([] { return false; }, milliseconds(100));
   EXPECT_FALSE(replication.leader().has_value());
-  EXPECT_EQ(limits.FiguresOf(kA)->held, 0u);
+  EXPECT_EQ(limits.FiguresOf(kKeyA)->held, 0u);
 }
 
 // Through the ClusterModule: it hands the shared-limits messages of its cluster group and its
@@ -304,7 +304,7 @@ TEST(SharedReplicationClusterModuleTest, TheModuleDispatchesReportsAndGrants) {
   auto config = config::testing::Parse(
       "msgc_server { peers = [ n0 = \"127.0.0.2\" n1 = \"127.0.0.3\" ] port = " +
           std::to_string(port) +
-          " heartbeat_interval = 0.1 dead_timeout = 0.6 curve = false }\n" + kConfig,
+          " heartbeat_interval = 0.1 dead_timeout = 0.6 curve = false }\n" + kReplicationConfig,
       &diags);
   ASSERT_TRUE(config) << config::testing::Messages(diags).size();
   const std::filesystem::path root = std::filesystem::path(::testing::TempDir()) /
@@ -337,11 +337,11 @@ TEST(SharedReplicationClusterModuleTest, TheModuleDispatchesReportsAndGrants) {
   (*module)->AttachReplication(&replication1);
 
   limits1.SetBacklog(kScope, 10);
-  ASSERT_TRUE(base->RunUntil([&] { return limits1.FiguresOf(kA)->held == kLimit; },
+  ASSERT_TRUE(base->RunUntil([&] { return limits1.FiguresOf(kKeyA)->held == kLimit; },
                              milliseconds(5000)))
       << replication1.Stats();
   EXPECT_EQ(replication1.leader(), "n0");
-  EXPECT_EQ(limits0.FiguresOf(kA), std::nullopt);  // n0 has no mail for it
+  EXPECT_EQ(limits0.FiguresOf(kKeyA), std::nullopt);  // n0 has no mail for it
   // The console commands answer from n1's registry.
   auto match = commands.Find("cluster shared show outbound_domains/a.test");
   ASSERT_TRUE(match.has_value());

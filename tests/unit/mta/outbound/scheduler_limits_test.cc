@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 using spool::QueueId;
 using testing::CountingSmtpServer;
 
-constexpr auto kDeadline = std::chrono::seconds(20);
+constexpr auto kLimitsDeadline = std::chrono::seconds(20);
 
 // Records every call; each kind of unit is refused while its flag says so.
 class FakeLimits : public OutboundLimits {
@@ -141,7 +141,7 @@ class SchedulerLimits : public ::testing::Test {
     std::optional<Result<QueueId>> stored;
     spool_->Submit(env, "Subject: hi\r\n\r\nhello\r\n",
                    [&](Result<QueueId> r) { stored.emplace(std::move(r)); });
-    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kDeadline));
+    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kLimitsDeadline));
     EC_CHECK(stored->ok());
     scheduler_->Add(**stored, {rcpt});
     return **stored;
@@ -150,7 +150,7 @@ class SchedulerLimits : public ::testing::Test {
   // Runs the loop for `d` (nothing is expected to end it).
   void RunFor(std::chrono::milliseconds d) { base_->RunUntil([] { return false; }, d); }
 
-  bool RunUntil(const std::function<bool()>& done) { return base_->RunUntil(done, kDeadline); }
+  bool RunUntil(const std::function<bool()>& done) { return base_->RunUntil(done, kLimitsDeadline); }
 
   spool::testing::TempDir dir_;
   std::unique_ptr<event::EventBase> base_;
