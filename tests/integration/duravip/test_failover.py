@@ -32,11 +32,13 @@ ROUTED = f'Domain "x.example" {{ Routes = ( "smtp://198.18.0.250:{SINK_PORT}" ) 
 
 
 @pytest.fixture
-def dv(tmp_path):
+def dv(tmp_path, request):
     netns.skip_unless_available()
+    # Rebalancing every 2 s unless a test says otherwise (@pytest.mark.balance_interval(s)).
+    marker = request.node.get_closest_marker("balance_interval")
     c = NetnsCluster(tmp_path, nodes=3, vips=DEFAULT_VIPS, bindings=DEFAULT_BINDINGS,
                      heartbeat=0.1, dead_timeout=0.6, view_mature_time=1,
-                     view_balance_interval=2, extra_config=ROUTED,
+                     view_balance_interval=marker.args[0] if marker else 2, extra_config=ROUTED,
                      listener_extra=f'Listen "{VIP_FOLLOW}:25" {{ Duravip_Follow = "pool-a" }}')
     try:
         c.create()
@@ -216,6 +218,10 @@ def send_to(dv, node, rcpt, subject):
         cmd("QUIT", "221")
 
 
+# A move lasts until the balance round after it has happened; the next round may give the
+# address back to the node rendezvous hashing prefers. Every 2 s, that could undo the move
+# before the held message had left (seen on a loaded machine): no rebalancing in this test.
+@pytest.mark.balance_interval(600)
 def test_binding_mail_leaves_from_the_vip_after_a_move(dv, obs, tmp_path):
     if not have_smtp_sink():
         pytest.skip("needs Postfix's smtp-sink (/usr/sbin/smtp-sink)")

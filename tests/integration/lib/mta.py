@@ -76,9 +76,10 @@ class MtaNode:
                                      netns=self.netns)
         if wait:
             # The SMTP socket opens a moment before the console's: wait for both, so a test
-            # that talks to the console at once does not race it (seen under ASan).
+            # that talks to the console at once does not race it (seen under ASan). Connect to
+            # the console, not just see its file: after a kill -9 the old one is still there.
             procs.wait_for(lambda: (procs.port_open(self.host, self.port, self.netns) and
-                                    os.path.exists(self.socket_path)) or
+                                    procs.unix_socket_open(self.socket_path)) or
                            (not self.process.alive() and self._died()),
                            timeout=20, what=f"ecmta to listen on {self.host}:{self.port}")
             self._died()

@@ -55,6 +55,18 @@ def port_open(host, port, netns=None):
         return False
 
 
+def unix_socket_open(path):
+    """True if a connection to the unix socket at `path` succeeds: a file left behind by a
+    killed daemon exists but refuses."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(0.2)
+            s.connect(path)
+        return True
+    except OSError:
+        return False
+
+
 def free_port(host="127.0.0.1"):
     """A port the kernel considers free right now on host."""
     with socket.socket() as s:
