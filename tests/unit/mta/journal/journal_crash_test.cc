@@ -39,11 +39,14 @@ JournalOptions Options(const fs::path& dir) {
 
 // The child: append `next`, `next+1`, ...; every few records read what is after the cursor and
 // advance past it, checking order as it goes. Runs until killed.
-[[noreturn]] void Writer(const fs::path& dir, uint64_t next) {
+// Writes a byte to `ready` once it has appended kReadyAfter records.
+constexpr uint64_t kReadyAfter = 10;
+[[noreturn]] void Writer(const fs::path& dir, uint64_t next, int ready) {
   auto j = Journal::Open(Options(dir));
   if (!j.ok()) _exit(3);
   for (uint64_t n = 0;; ++n) {
     if (!(*j)->Append(Line(next++)).ok()) _exit(4);
+    if (n + 1 == kReadyAfter && ::write(ready, "r", 1) != 1) _exit(7);
     if (n % 13 == 0) {
       auto r = (*j)->Read("=>master", 20);
       if (!r.ok()) _exit(5);
@@ -83,9 +86,20 @@ TEST(JournalCrashTest, Kill9WhileAppendingAndConsumingLosesAndDoublesNothing) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   int rounds = 0;
   for (; rounds < 25 && std::chrono::steady_clock::now() < deadline; ++rounds) {
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
     pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
-    if (pid == 0) Writer(dir, next);
+    if (pid == 0) Writer(dir, next, ready[1]);
+    ::close(ready[1]);
+    // Odd rounds kill at any moment, opening and recovery included; even rounds first wait
+    // for the writer to be appending, so a loaded machine (where a child may hardly run in
+    // 40 ms) still gets past the opening in half the rounds.
+    char byte;
+    if (rounds % 2 == 0) {
+      ASSERT_EQ(::read(ready[0], &byte, 1), 1) << "the writer died early";
+    }
+    ::close(ready[0]);
     std::this_thread::sleep_for(std::chrono::milliseconds(5 + rng() % 40));
     ASSERT_EQ(::kill(pid, SIGKILL), 0);
     int status = 0;
