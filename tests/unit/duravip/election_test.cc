@@ -11,6 +11,8 @@
 #include <random>
 #include <tuple>
 
+#include "tests/unit/testing/run_budget.h"
+
 namespace ec::duravip {
 namespace {
 
@@ -479,7 +481,7 @@ TEST(DuravipElectionTest, FailoverPreferenceAndOverrideDoNotSpendBudget) {
 
 // --- properties over random views -----------------------------------------------------------
 
-constexpr int kIterations = 3000;
+constexpr int kIterations = ec::testutil::RunBudget(3000);
 
 const std::vector<std::string> kNodePool = {"mta1", "mta2", "mta3", "mta4",
                                             "mta5", "mta6", "mta7", "node10"};

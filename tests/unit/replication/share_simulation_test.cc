@@ -15,6 +15,7 @@
 
 #include "replication/share_allocator.h"
 #include "replication/shared_table.h"
+#include "tests/unit/testing/run_budget.h"
 
 namespace ec::replication {
 namespace {
@@ -345,9 +346,12 @@ void RunMany(Scenario scenario, uint64_t first_seed, int runs) {
   EXPECT_GT(grants, static_cast<uint64_t>(runs) * 5);
 }
 
-TEST(ShareSimulation, SteadyLeader) { RunMany(Scenario::kSteady, 1000, 1200); }
-TEST(ShareSimulation, LowerNamedNodeJoins) { RunMany(Scenario::kLowerJoins, 50000, 700); }
-TEST(ShareSimulation, LeaderDies) { RunMany(Scenario::kLeaderDies, 90000, 700); }
+using testutil::RunBudget;
+TEST(ShareSimulation, SteadyLeader) { RunMany(Scenario::kSteady, 1000, RunBudget(1200)); }
+TEST(ShareSimulation, LowerNamedNodeJoins) {
+  RunMany(Scenario::kLowerJoins, 50000, RunBudget(700));
+}
+TEST(ShareSimulation, LeaderDies) { RunMany(Scenario::kLeaderDies, 90000, RunBudget(700)); }
 
 // The simulation must be able to fail: a leader that sends every target at once (no headroom,
 // no waiting for acknowledgements) overshoots the limit.
