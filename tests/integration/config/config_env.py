@@ -6,6 +6,7 @@ found beside it in the build tree). The config holds eight settings, one per lin
 tests read and write as "optionN = value" (see encode/decode). Waits use deadlines, never fixed
 sleeps.
 """
+import hashlib
 import os
 import re
 import subprocess
@@ -47,6 +48,25 @@ def decode(text):
     return "\n".join(out)
 
 
+# The fixture's password hash: 10,000 PBKDF2 iterations, as an older ecconfigd wrote them
+# (such hashes stay valid). `ecconfigd passwd` writes 600,000, which costs 3 s of CPU per login
+# under AddressSanitizer (OpenSSL allocates in every iteration); these tests are about the config
+# flows, and test_config_limits.py checks what `ecconfigd passwd` writes.
+FIXTURE_ITERATIONS = 10000
+
+
+def write_password(state_dir: Path, user, password, iterations=FIXTURE_ITERATIONS):
+    """Writes `user`'s line of ecconfigd's password file ("user:pbkdf2-sha256:N:salt:hash",
+    ecconfigd/auth.h; the salt is used as its hex text)."""
+    salt = os.urandom(16).hex()
+    digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations).hex()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path = state_dir / "passwd"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write("%s:pbkdf2-sha256:%d:%s:%s\n" % (user, iterations, salt, digest))
+
+
 def wait_for(cond, timeout=15.0, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -68,8 +88,7 @@ class Cluster:
         (seed / "default").mkdir(parents=True)
         (seed / "default" / "ecelerity.conf").write_text(
             encode("".join("option%d = %d\n" % (i, i) for i in range(1, 9))) + default_extra)
-        subprocess.run([str(ECCONFIGD), "passwd", "admin", "--state-dir", str(self.state)],
-                       input=PASSWORD + "\n", text=True, check=True, capture_output=True)
+        write_password(self.state, "admin", PASSWORD)
         self.log = open(root / "ecconfigd.log", "a")
         self.daemon = None
         self.port = 0

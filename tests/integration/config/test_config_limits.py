@@ -6,7 +6,7 @@ import ssl
 import subprocess
 import time
 
-from config_env import ECCFG, PASSWORD, edit_line, needs_ecmta
+from config_env import ECCFG, ECCONFIGD, PASSWORD, edit_line, needs_ecmta
 
 pytestmark = needs_ecmta
 
@@ -179,3 +179,18 @@ def test_eccfg_takes_the_password_from_a_file_or_the_environment_only(cluster):
                          capture_output=True, text=True, check=True).stdout
     assert "from a file" in log and "from env" in log
     assert ECCFG.exists()
+
+
+def test_ecconfigd_passwd_upgrades_a_hash_and_the_new_one_logs_in(cluster):
+    # The fixture's hash has 10,000 iterations, as an older version wrote; running
+    # `ecconfigd passwd` again rewrites it with today's count, and the daemon (which reads the
+    # file at each login) takes the new password at once.
+    r = subprocess.run([str(ECCONFIGD), "passwd", "admin", "--state-dir", str(cluster.state)],
+                       input="new-admin-pw\n", text=True, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    line = (cluster.state / "passwd").read_text()
+    assert line.startswith("admin:pbkdf2-sha256:600000:"), line
+    assert oct((cluster.state / "passwd").stat().st_mode & 0o777) == "0o600"
+    assert request(cluster, "POST", PUSH, basic("admin", PASSWORD)) == 401
+    status = request(cluster, "POST", PUSH, basic("admin", "new-admin-pw"))
+    assert status not in (401, 429, None), status
