@@ -16,7 +16,6 @@ find_package(yaml-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(cppzmq REQUIRED)
 find_package(GTest REQUIRED)
-include(GoogleTest)
 
 add_library(ec::libevent ALIAS PkgConfig::EC_LIBEVENT)
 add_library(ec::zmq ALIAS PkgConfig::EC_ZMQ)

@@ -39,12 +39,12 @@ function(ec_add_executable)
 endfunction()
 
 # ec_add_test(NAME name SOURCES ... DEPS ... [DEFINITIONS ...] [DEPENDS target...]
-#             [LABELS ...]): GoogleTest cases; each TEST is its own ctest case (named
-# Suite.Test, as gtest_discover_tests names them). Label `unit` unless told otherwise.
+#             [LABELS ...]): GoogleTest cases; each test suite is a ctest test (named after
+# the suite: ctest -R SpoolTest). Label `unit` unless told otherwise.
 # The tests of one area (the first folder below tests/unit: common, msgc, mta, ...) are linked
 # into one binary, build/tests/unit/<area>_unit_tests, instead of one binary per ec_add_test:
 # CI builds everything twice from scratch, and each test binary costs a link and a
-# gtest_discover_tests run per build, and in the unity g++ build a compiler run of its own
+# listing run per build, and in the unity g++ build a compiler run of its own
 # (with gtest and the standard headers parsed again) where an area binary batches its files.
 # So: DEFINITIONS (compile definitions) and DEPENDS (targets built first) apply to the whole
 # area binary; NAME stays a target that builds it (cmake --build . --target spool_test).
@@ -72,13 +72,17 @@ function(ec_add_test)
     if(NOT A_LABELS)
       set(A_LABELS unit)
     endif()
-    gtest_discover_tests(${target}
-      WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-      # gtest_discover_tests flattens PROPERTIES into one list, so a ';' inside ENVIRONMENT
-      # would split it: one variable per property instead.
-      PROPERTIES LABELS "${A_LABELS}" ENVIRONMENT "EC_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
-        ENVIRONMENT_MODIFICATION "EC_BINARY_DIR=set:${PROJECT_BINARY_DIR}"
-      DISCOVERY_TIMEOUT 60)
+    # One ctest test per gtest suite (cmake/EcGtestSuites.cmake says why), listed after each
+    # link and read by ctest from the directory's TEST_INCLUDE_FILES.
+    set(suites_file ${CMAKE_CURRENT_BINARY_DIR}/${target}_suites.cmake)
+    string(REPLACE ";" "|" labels "${A_LABELS}")
+    add_custom_command(TARGET ${target} POST_BUILD
+      COMMAND ${CMAKE_COMMAND} -D TEST_EXECUTABLE=$<TARGET_FILE:${target}>
+        -D CTEST_FILE=${suites_file} -D LABELS=${labels}
+        -D WORKING_DIRECTORY=${PROJECT_SOURCE_DIR} -D SOURCE_DIR=${PROJECT_SOURCE_DIR}
+        -D BINARY_DIR=${PROJECT_BINARY_DIR} -P ${PROJECT_SOURCE_DIR}/cmake/EcGtestSuites.cmake
+      BYPRODUCTS ${suites_file} VERBATIM)
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${suites_file})
   endif()
   target_sources(${target} PRIVATE ${A_SOURCES})
   target_link_libraries(${target} PRIVATE ${A_DEPS})

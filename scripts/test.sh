@@ -14,13 +14,19 @@
 #    clang test files a precompiled gtest.h.)
 #  - The sanitizer build keeps only line tables (-gline-tables-only): ASan and UBSan reports
 #    still name file:line for every frame; full -g only adds variable info, at compile cost.
-#    It compiles every .cc on its own (no unity build), so a missing #include still fails here.
+#  - Both builds are unity builds (several .cc per compiler run: headers parsed once per batch;
+#    -45% compile time), with batches of different sizes (12 and 16) so that a .cc missing an
+#    #include is less often hidden by the file before it in both. A unity build fails when two
+#    .cc files of one target define the same name in an anonymous namespace: rename one.
+#    The main job's build (scripts/demo.sh, build/release) compiles each .cc on its own.
 #  - The g++ build has its own directory, build/gcc (build/release stays the RelWithDebInfo
 #    build scripts/demo.sh and bench/ use): RelWithDebInfo's -O2 -DNDEBUG, so the optimiser's
 #    warnings are the ones the main job sees, but without -g (nobody debugs these binaries;
-#    -25% compile time) and as a unity build (16 .cc per compiler run; -45%). A unity build
-#    fails when two .cc files of one target define the same name in an anonymous namespace:
-#    give one of them another name.
+#    -25% compile time). Property tests run their full count of random runs here, a tenth
+#    under the sanitizers (tests/unit/testing/run_budget.h).
+#  - ctest runs one process per gtest suite, not per case (cmake/EcGtestSuites.cmake); the
+#    number of gtest cases that ran is printed after the suite.
+#  - ASan's quarantine is 32 MB instead of 256 (see whole_suite).
 #  - Fuzzers run EC_FUZZ_SECONDS=10 each (config_fuzzer twice that): a smoke test that replays
 #    the corpus and explores a little; bench/fuzz/run.sh runs the same targets for minutes.
 #  - The suite runs at twice as many jobs as cores: the integration tests mostly wait on
@@ -53,7 +59,8 @@ stage() {
 sanitizer_build() {
   CC=clang CXX=clang++ cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug \
     -DEC_SANITIZE=ON -DEC_FUZZ=ON -DEC_FUZZ_SECONDS="${EC_FUZZ_SECONDS:-10}" \
-    -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld >/dev/null
+    -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
+    -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=12 >/dev/null
   cmake --build build/test -j"$jobs"
 }
 
@@ -72,12 +79,28 @@ gcc_unit_tests() {  # prints the summary, or everything when a test fails
     return 1
   fi
   grep -E "tests passed|Total Test time" unit-tests.log
+  gtest_cases Testing/Temporary/LastTest.log
 }
 
 whole_suite() {
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  # quarantine_size_mb=32: ASan keeps freed memory in a quarantine (256 MB by default) to catch
+  # use-after-free; a process that allocates fast (OpenSSL's PBKDF2 allocates in each of its
+  # 600,000 iterations) touches fresh pages until it fills, which cost 1.3 s of system time per
+  # password hash. 32 MB still holds the last many thousand frees.
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=32
   export UBSAN_OPTIONS=print_stacktrace=1
-  cd build/test && ctest -j$((2 * jobs)) --output-on-failure --timeout 900
+  cd build/test
+  local rc=0
+  ctest -j$((2 * jobs)) --output-on-failure --timeout 900 || rc=$?
+  gtest_cases Testing/Temporary/LastTest.log
+  return $rc
+}
+
+# gtest_cases LOG: how many gtest cases passed, were skipped and failed in a ctest log.
+gtest_cases() {
+  awk '/^\[  PASSED  \] [0-9]+ test/ {p += $4} /^\[  SKIPPED \] [0-9]+ test/ {s += $4}
+       /^\[  FAILED  \] [0-9]+ test/ {f += $4}
+       END {printf "gtest cases: %d passed, %d skipped, %d failed\n", p, s, f}' "$1"
 }
 
 stage "install-deps" bash scripts/install-deps.sh
