@@ -27,8 +27,12 @@
 #  - ctest runs one process per gtest suite, not per case (cmake/EcGtestSuites.cmake); the
 #    number of gtest cases that ran is printed after the suite.
 #  - ASan's quarantine is 32 MB instead of 256 (see whole_suite).
-#  - Fuzzers run EC_FUZZ_SECONDS=10 each (config_fuzzer twice that): a smoke test that replays
-#    the corpus and explores a little; bench/fuzz/run.sh runs the same targets for minutes.
+#  - Fuzzers run EC_FUZZ_SECONDS=5 each (config_fuzzer twice that): a smoke test that replays
+#    the corpus and explores a little (each fuzzer holds a core for its seconds: at 10 s the
+#    21 of them were a quarter of the suite's CPU); bench/fuzz/run.sh fuzzes for minutes.
+#  - The sanitizer build's executables are not position-independent (-no-pie): an ASan
+#    binary of 40-130 MB then starts in 0.10 s of CPU instead of 0.15 (no relocations to
+#    apply), and the suite starts thousands of them (daemons, ec_console, eccfg, test suites).
 #  - The suite runs at twice as many jobs as cores: the integration tests mostly wait on
 #    sockets and timers, and a fuzz test runs for fixed seconds whatever CPU it gets (so the
 #    fuzzers share the cores with the other tests: half the executions of a -j2 run, for a
@@ -58,8 +62,8 @@ stage() {
 
 sanitizer_build() {
   CC=clang CXX=clang++ cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug \
-    -DEC_SANITIZE=ON -DEC_FUZZ=ON -DEC_FUZZ_SECONDS="${EC_FUZZ_SECONDS:-10}" \
-    -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_EXE_LINKER_FLAGS=-fuse-ld=lld \
+    -DEC_SANITIZE=ON -DEC_FUZZ=ON -DEC_FUZZ_SECONDS="${EC_FUZZ_SECONDS:-5}" \
+    -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_EXE_LINKER_FLAGS="-fuse-ld=lld -no-pie" \
     -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=12 >/dev/null
   cmake --build build/test -j"$jobs"
 }
