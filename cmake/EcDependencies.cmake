@@ -11,6 +11,8 @@ pkg_check_modules(EC_NL REQUIRED IMPORTED_TARGET libnl-3.0 libnl-route-3.0)
 pkg_check_modules(EC_CARES REQUIRED IMPORTED_TARGET libcares)
 # Capabilities kept after dropping root (common/daemon/privileges.cc).
 pkg_check_modules(EC_CAP REQUIRED IMPORTED_TARGET libcap)
+# sd_notify readiness under systemd (common/daemon/readiness.cc).
+pkg_check_modules(EC_SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
 find_package(OpenSSL 3 REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
@@ -23,3 +25,4 @@ add_library(ec::git2 ALIAS PkgConfig::EC_GIT2)
 add_library(ec::nl ALIAS PkgConfig::EC_NL)
 add_library(ec::cares ALIAS PkgConfig::EC_CARES)
 add_library(ec::cap ALIAS PkgConfig::EC_CAP)
+add_library(ec::systemd ALIAS PkgConfig::EC_SYSTEMD)

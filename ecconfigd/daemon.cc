@@ -6,6 +6,7 @@
 #include "common/config/check.h"
 #include "common/daemon/daemonize.h"
 #include "common/daemon/pid_file.h"
+#include "common/daemon/readiness.h"
 #include "common/daemon/run_as.h"
 #include "common/daemon/signals.h"
 #include "common/event/event_base.h"
@@ -100,6 +101,7 @@ int RunDaemon(const DaemonOptions& options) {
   }
   // SIGHUP: the bus follows msgc_server.conf (peers added or removed, keys changed).
   auto reload_bus = [&announcer, &options] {
+    daemon::ReloadNotice reloading;
     if (!announcer) return;
     auto bus = LoadBusOptions(options.bus_config, options.node_name, options.bus_secret_key);
     Status s = bus.ok() ? announcer->Reload(std::move(*bus)) : bus.status();
@@ -110,8 +112,14 @@ int RunDaemon(const DaemonOptions& options) {
     }
   };
   auto signals = daemon::DaemonSignals::Install(
-      **base, {.on_stop = [&base] { (*base)->Stop(); }, .on_reload = reload_bus});
+      **base, {.on_stop =
+                   [&base] {
+                     daemon::NotifyStopping();
+                     (*base)->Stop();
+                   },
+               .on_reload = reload_bus});
   if (!signals.ok()) return CannotStart(signals.status());
+  daemon::NotifyReady();  // the HTTPS listener accepts connections
   Status ran = (*base)->Run();
   EC_LOG(kInfo, "ecconfigd stopping");
   // The server's callbacks reach the announcer: the server goes first.

@@ -13,11 +13,20 @@ packages=(
   libboost-program-options-dev libgtest-dev libgmock-dev libc-ares-dev
   # DuraVIP: netlink addresses (libnl-route-3); capabilities kept after dropping root (libcap)
   libnl-3-dev libnl-route-3-dev libcap-dev
+  # sd_notify readiness under systemd (common/daemon/readiness.cc); the package test checks the
+  # units with systemd-analyze, builds the .deb with dpkg-shlibdeps (dpkg-dev) and checks the
+  # logrotate snippet with logrotate itself
+  libsystemd-dev systemd dpkg-dev logrotate
   # real peers for integration tests and benchmarks: Postfix (smtp-source, smtp-sink and the
   # daemon we compare against), swaks, dnsmasq on loopback, iproute2 for namespaces
   postfix swaks libnet-ssleay-perl dnsmasq-base iproute2 openssl procps bc
   # integration tests run on Debian's own python3 (not a pyenv one), where these live
   python3 python3-pytest
+  # the eccmgr dashboard's browser test (tests/integration/dashboard): headless Chromium driven
+  # by Selenium through chromedriver
+  chromium chromium-driver python3-selenium
+  # the enrolment command `ecconfigd enroll` prints runs curl (tests/integration/config/test_enrol*.py)
+  curl
 )
 
 # The account the daemons run as after dropping root (conf/default: Security { user }).

@@ -9,6 +9,7 @@
 #include "common/config/check.h"
 #include "common/config/resolve.h"
 #include "common/control/listener_config.h"
+#include "common/daemon/readiness.h"
 #include "common/daemon/run_as.h"
 #include "common/log/logger.h"
 #include "msgc/bus_config.h"
@@ -174,6 +175,7 @@ Status MtaDaemon::Start() {
   heartbeat_->StartRepeating(std::chrono::seconds(60));
   EC_LOG(kInfo, "ecmta started").Field("version", VersionString())
       .Field("node", options_.node_name).Field("config", options_.config_path);
+  daemon::NotifyReady();  // every listener above is bound and listening
   return Status::Ok();
 }
 
@@ -312,6 +314,7 @@ void MtaDaemon::RegisterCommands() {
 }
 
 Status MtaDaemon::Reload() {
+  daemon::ReloadNotice reloading;
   auto config = LoadConfig();
   if (!config.ok()) {
     EC_LOG(kError, "config reload refused").Field("error", config.status());
@@ -382,6 +385,7 @@ std::string MtaDaemon::Summary() const {
 void MtaDaemon::BeginShutdown() {
   if (stopping_) return;
   stopping_ = true;
+  daemon::NotifyStopping();
   EC_LOG(kInfo, "shutting down").Field("sessions", listener_->connection_count());
   listener_->BeginShutdown();
   if (scheduler_) scheduler_->Stop();
