@@ -69,6 +69,9 @@ function(ec_add_test)
     if(TARGET ec_test_pch)
       target_precompile_headers(${target} REUSE_FROM ec_test_pch)
     endif()
+    # EC_TEST_CXX_FLAGS: extra flags for test code only (scripts/test.sh's g++ pass builds it at
+    # -O1: gtest-heavy files took twice as long at -O2, and the code under test stays at -O2).
+    target_compile_options(${target} PRIVATE ${EC_TEST_CXX_FLAGS})
     if(NOT A_LABELS)
       set(A_LABELS unit)
     endif()
@@ -112,8 +115,13 @@ endif()
 # (LLVMFuzzerTestOneInput). With EC_FUZZ it is a real fuzzer that the suite runs for SECONDS
 # (default EC_FUZZ_SECONDS) on a scratch copy of the committed corpus; without, it is a replay
 # driver that runs every corpus file once, so the corpus is a regression test in every build.
+# EC_FUZZ_REPLAY=OFF builds neither (scripts/test.sh's g++ pass: its sanitizer pass already
+# compiles every fuzzer and runs it on its corpus).
 function(ec_add_fuzzer)
   cmake_parse_arguments(A "" "NAME;CORPUS;SECONDS" "SOURCES;DEPS" ${ARGN})
+  if(NOT EC_FUZZ AND NOT EC_FUZZ_REPLAY)
+    return()
+  endif()
   if(NOT A_SECONDS)
     set(A_SECONDS ${EC_FUZZ_SECONDS})
   endif()
