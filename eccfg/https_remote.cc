@@ -224,6 +224,19 @@ Result<FetchResult> HttpsRemote::Fetch(const std::optional<git_oid>& have) {
   return FetchResult{head, std::move(r.body)};
 }
 
+Result<std::string> HttpsRemote::Enrol(const std::string& node, const std::string& token,
+                                       const std::string& public_key) {
+  EC_ASSIGN_OR_RETURN(HttpResponse r, Request("POST", "/enrol/" + node, "Bearer " + token,
+                                              public_key + "\n", endpoint_.io_timeout));
+  if (r.status != 200) return StatusFromResponse(r, "enrolment refused");
+  std::string secret = r.body;
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty() || secret.find('\n') != std::string::npos) {
+    return Unavailable("enrolment: no fetch secret in the answer");
+  }
+  return secret;
+}
+
 Result<git_oid> HttpsRemote::Push(const git_oid& expected_head, const git_oid& new_head,
                                   std::string_view pack) {
   if (endpoint_.user.empty() || endpoint_.password.empty()) {

@@ -36,6 +36,10 @@ class HttpsRemote : public Remote {
   Result<git_oid> Push(const git_oid& expected_head, const git_oid& new_head,
                        std::string_view pack) override;
   Result<git_oid> Wait(const git_oid& have, std::chrono::milliseconds timeout) override;
+  // POST /enrol/<node> (ecconfigd/enrol_request.h): sends the node's CURVE public key with the
+  // one-time token; returns the cluster fetch secret.
+  Result<std::string> Enrol(const std::string& node, const std::string& token,
+                            const std::string& public_key);
 
  private:
   Result<ecconfigd::HttpResponse> Request(const std::string& method, const std::string& target,

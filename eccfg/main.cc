@@ -4,13 +4,14 @@
 #include <iostream>
 
 #include "eccfg/cli.h"
+#include "eccfg/enrol.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   ec::eccfg::CliOptions o;
   std::string root, wc, boot, cert, secret, password_file, validate, reload, ecmta, control;
-  std::string password;
+  std::string password, token_file;
   po::options_description opts(
       "Usage: eccfg COMMAND [FILE...] [options]\n"
       "Commands:\n"
@@ -23,6 +24,8 @@ int main(int argc, char** argv) {
       "  revert FILE...   throw away local edits of FILEs\n"
       "  resolve FILE...  mark FILEs left in conflict by pull --manual as resolved\n"
       "  rollback REV     commit a new revision with the files of REV, then pull it\n"
+      "  enrol       after unpacking ecconfigd's clone package: make this node's bus key, enrol\n"
+      "              with the one-time token ($ECCFG_ENROL_TOKEN or --token-file), first pull\n"
       "Exit codes: 0 ok, 1 usage, 2 conflict, 3 invalid config, 4 refused (stale, conflicts\n"
       "pending, no working copy), 5 authentication, 6 ecconfigd unreachable, 7 reload failed,\n"
       "8 working copy busy, 9 other error\n"
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
       ("node-name", po::value(&o.node_name), "bootstrap: this node's name")
       ("cert", po::value(&cert), "bootstrap: ecconfigd's server.crt, pinned for every request")
       ("secret-file", po::value(&secret), "bootstrap: ecconfigd's cluster.secret")
+      ("token-file", po::value(&token_file), "enrol: file whose first line is the token")
       ("username", po::value(&o.user), "admin user for commit (default $USER)")
       ("password-file", po::value(&password_file),
        "commit: file whose first line is the admin password (else $ECCFG_PASSWORD, else a "
@@ -115,5 +119,9 @@ int main(int argc, char** argv) {
   o.delete_all = vm.count("delete-all") > 0;
   o.quiet = vm.count("quiet") > 0 || o.auto_mode;
   ::signal(SIGPIPE, SIG_IGN);  // a server hanging up is an error message, not a crash
+  if (o.command == "enrol") {
+    o.secret_file = token_file;
+    return ec::eccfg::RunEnrol(o, std::cout, std::cerr);
+  }
   return ec::eccfg::RunCli(o, std::cout, std::cerr);
 }

@@ -8,13 +8,14 @@
 #include "common/daemon/process_setup.h"
 #include "common/daemon/root_layout.h"
 #include "ecconfigd/daemon.h"
+#include "ecconfigd/enroll_command.h"
 #include "ecconfigd/protocol.h"
 
 namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   std::string root, state_dir, seed, address, port_file, log_file, user, pid_file, bus_config,
-      node_name, config;
+      node_name, config, ttl, enrol_address, manager, node_root;
   std::vector<std::string> subclusters;
   int port = 2027;
   int max_wait = 60;
@@ -30,6 +31,8 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "Usage: ecconfigd [options]            serve the config repositories over HTTPS\n"
       "       ecconfigd passwd USER [options] set USER's push password (read from stdin)\n"
+      "       ecconfigd enroll NODE [--ttl 1h] --manager HOST[:PORT] [--address A]\n"
+      "                     register a new node; prints its one-time enrolment command\n"
       "Options");
   // clang-format off
   opts.add_options()
@@ -75,7 +78,17 @@ int main(int argc, char** argv) {
        "file whose Security { user group capabilities } ecconfigd runs as, usually the "
        "manager's eccluster.conf (relative: found on <root>'s search path; default: none, keep "
        "the starting identity)")
-      ("check-config", "check the options and exit");
+      ("check-config", "check the options and exit")
+      ("ttl", po::value(&ttl)->default_value("1h"),
+       "enroll: how long the token stays valid (90s, 30m, 1h, 2d)")
+      ("manager", po::value(&manager),
+       "enroll: HOST[:PORT] the new host reaches ecconfigd at (default: --listen and --port "
+       "when that is not a wildcard)")
+      ("address", po::value(&enrol_address),
+       "enroll: the node's bus address for the peers list (default: the address it enrols "
+       "from)")
+      ("node-root", po::value(&node_root)->default_value("/opt/ecmta"),
+       "enroll: the new host's root directory, for the printed command");
   // clang-format on
   po::options_description hidden;
   hidden.add_options()("command", po::value<std::string>())("user", po::value(&user));
@@ -107,8 +120,23 @@ int main(int argc, char** argv) {
     node_name = node_name.substr(0, node_name.find('.'));
   }
   if (vm.count("command")) {
-    if (vm["command"].as<std::string>() != "passwd" || user.empty()) {
-      std::cerr << "ecconfigd: unknown command (expected: passwd USER)\n";
+    const std::string command = vm["command"].as<std::string>();
+    if (command == "enroll" && !user.empty()) {
+      ec::ecconfigd::EnrollOptions enroll;
+      enroll.state_dir = state_dir;
+      enroll.node = user;
+      if (!subclusters.empty()) enroll.subcluster = subclusters.front();
+      enroll.address = enrol_address;
+      enroll.manager = manager;
+      if (enroll.manager.empty() && address != "0.0.0.0" && address != "::" && port != 0) {
+        enroll.manager = address + ":" + std::to_string(port);
+      }
+      enroll.ttl = ttl;
+      enroll.node_root = node_root;
+      return ec::ecconfigd::RunEnroll(enroll, std::cout, std::cerr);
+    }
+    if (command != "passwd" || user.empty()) {
+      std::cerr << "ecconfigd: unknown command (expected: passwd USER or enroll NODE)\n";
       return 1;
     }
     return ec::ecconfigd::RunPasswd(state_dir, user, std::cin);

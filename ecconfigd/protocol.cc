@@ -82,6 +82,12 @@ Result<RequestTarget> ParseRequestTarget(std::string_view uri) {
   if (target.operation != "fetch" && target.operation != "wait" && target.operation != "push") {
     return NotFound("no such operation");
   }
+  EC_ASSIGN_OR_RETURN(target.params, ParseQueryString(query));
+  return target;
+}
+
+Result<std::map<std::string, std::string>> ParseQueryString(std::string_view query) {
+  std::map<std::string, std::string> params;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -93,10 +99,10 @@ Result<RequestTarget> ParseRequestTarget(std::string_view uri) {
     if (eq != std::string_view::npos) {
       EC_ASSIGN_OR_RETURN(value, PercentDecode(pair.substr(eq + 1)));
     }
-    if (target.params.size() >= 16) return InvalidArgument("too many parameters");
-    target.params[key] = value;
+    if (params.size() >= 16) return InvalidArgument("too many parameters");
+    params[key] = value;
   }
-  return target;
+  return params;
 }
 
 std::string Base64Encode(std::string_view in) {

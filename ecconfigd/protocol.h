@@ -31,6 +31,8 @@ struct RequestTarget {
 // Parses "/config/<subcluster>/<operation>?k=v&...". Subcluster names are [A-Za-z0-9_-]+.
 Result<RequestTarget> ParseRequestTarget(std::string_view uri);
 bool ValidSubclusterName(std::string_view name);
+// "k=v&k2=v2" (%-escapes and '+' decoded; at most 16 parameters).
+Result<std::map<std::string, std::string>> ParseQueryString(std::string_view query);
 
 struct BasicCredentials {
   std::string user;

@@ -180,6 +180,11 @@ Result<git_oid> Repo::Push(const git_oid& expected_head, const git_oid& new_head
   }
   EC_RETURN_IF_ERROR(IndexPack(repo_.get(), pack));
   EC_RETURN_IF_ERROR(CheckConnected(repo_.get(), new_head, {current}));
+  return AdvanceBranch(expected_head, current, new_head, "push by " + std::string(who));
+}
+
+Result<git_oid> Repo::AdvanceBranch(const git_oid& expected_head, const git_oid& current,
+                                    const git_oid& new_head, std::string_view log_message) {
   if (git_oid_equal(&new_head, &current)) return current;
   int descends = git_graph_descendant_of(repo_.get(), &new_head, &current);
   if (descends < 0) return GitError(descends, "checking the ancestry of " + OidToHex(new_head));
@@ -187,7 +192,7 @@ Result<git_oid> Repo::Push(const git_oid& expected_head, const git_oid& new_head
     return FailedPrecondition("not a fast-forward: " + ShortOid(new_head) +
                               " does not descend from the repository head " + OidToHex(current));
   }
-  std::string log = "push by " + std::string(who);
+  std::string log(log_message);
   git_reference* ref_raw = nullptr;
   int rc = git_reference_create_matching(&ref_raw, repo_.get(), kBranchRef, &new_head, 1, &current,
                                          log.c_str());
@@ -199,6 +204,77 @@ Result<git_oid> Repo::Push(const git_oid& expected_head, const git_oid& new_head
   }
   EC_GIT_RETURN_IF_ERROR(rc, "moving " + std::string(kBranchRef));
   return new_head;
+}
+
+Result<std::optional<std::string>> Repo::ReadFile(std::string_view path) const {
+  EC_ASSIGN_OR_RETURN(git_oid head, Head());
+  git_commit* commit_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_lookup(&commit_raw, repo_.get(), &head), "reading the head");
+  CommitPtr commit(commit_raw);
+  git_tree* tree_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_tree(&tree_raw, commit.get()), "reading the head's tree");
+  TreePtr tree(tree_raw);
+  git_tree_entry* entry_raw = nullptr;
+  std::string p(path);
+  int rc = git_tree_entry_bypath(&entry_raw, tree.get(), p.c_str());
+  if (rc == GIT_ENOTFOUND) return std::optional<std::string>();
+  EC_GIT_RETURN_IF_ERROR(rc, "looking up " + p);
+  git_blob* blob_raw = nullptr;
+  rc = git_blob_lookup(&blob_raw, repo_.get(), git_tree_entry_id(entry_raw));
+  git_tree_entry_free(entry_raw);
+  if (rc == GIT_ENOTFOUND) return std::optional<std::string>();  // a directory
+  EC_GIT_RETURN_IF_ERROR(rc, "reading " + p);
+  std::string content(static_cast<const char*>(git_blob_rawcontent(blob_raw)),
+                      static_cast<size_t>(git_blob_rawsize(blob_raw)));
+  git_blob_free(blob_raw);
+  return std::optional<std::string>(std::move(content));
+}
+
+Result<git_oid> Repo::CommitFiles(const git_oid& expected_head,
+                                  const std::map<std::string, std::string>& files,
+                                  std::string_view message, std::string_view who) {
+  EC_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path_ / "ecconfigd.lock", kPushLockTimeout));
+  EC_ASSIGN_OR_RETURN(git_oid current, Head());
+  if (!git_oid_equal(&current, &expected_head)) {
+    return FailedPrecondition(StaleHeadMessage(expected_head, current));
+  }
+  git_commit* parent_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_lookup(&parent_raw, repo_.get(), &current), "reading the head");
+  CommitPtr parent(parent_raw);
+  git_tree* base_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_tree(&base_raw, parent.get()), "reading the head's tree");
+  TreePtr base(base_raw);
+  std::vector<git_tree_update> updates;
+  for (const auto& [path, content] : files) {
+    git_tree_update u{};
+    u.action = GIT_TREE_UPDATE_UPSERT;
+    EC_GIT_RETURN_IF_ERROR(
+        git_blob_create_from_buffer(&u.id, repo_.get(), content.data(), content.size()),
+        "writing " + path);
+    u.filemode = GIT_FILEMODE_BLOB;
+    u.path = path.c_str();
+    updates.push_back(u);
+  }
+  git_oid tree_id;
+  EC_GIT_RETURN_IF_ERROR(
+      git_tree_create_updated(&tree_id, repo_.get(), base.get(), updates.size(), updates.data()),
+      "writing the new tree");
+  git_tree* tree_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_tree_lookup(&tree_raw, repo_.get(), &tree_id), "reading a tree");
+  TreePtr tree(tree_raw);
+  std::string email = std::string(who) + "@localhost";
+  git_signature* sig_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_signature_now(&sig_raw, std::string(who).c_str(), email.c_str()),
+                         "signature");
+  SignaturePtr sig(sig_raw);
+  std::string msg(message);
+  msg += "\n";
+  const git_commit* parents[] = {parent.get()};
+  git_oid commit_id;
+  EC_GIT_RETURN_IF_ERROR(git_commit_create(&commit_id, repo_.get(), nullptr, sig.get(), sig.get(),
+                                           nullptr, msg.c_str(), tree.get(), 1, parents),
+                         "writing the commit");
+  return AdvanceBranch(expected_head, current, commit_id, "commit by " + std::string(who));
 }
 
 }  // namespace ec::ecconfigd

@@ -11,6 +11,7 @@
 #include <git2.h>
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,9 +56,20 @@ class Repo {
   Result<git_oid> Push(const git_oid& expected_head, const git_oid& new_head, std::string_view pack,
                        std::string_view who);
 
+  // The content of `path` in the head's tree; nullopt when there is no such file.
+  Result<std::optional<std::string>> ReadFile(std::string_view path) const;
+  // A commit on top of `expected_head` whose tree is the head's with `files` (path -> content)
+  // written, by `who`; the branch then moves exactly as for Push (same lock, same checks).
+  Result<git_oid> CommitFiles(const git_oid& expected_head,
+                              const std::map<std::string, std::string>& files,
+                              std::string_view message, std::string_view who);
+
  private:
   Repo(std::filesystem::path path, RepositoryPtr repo)
       : path_(std::move(path)), repo_(std::move(repo)) {}
+  // Moves the branch from `current` to `new_head` (a descendant); the caller holds the lock.
+  Result<git_oid> AdvanceBranch(const git_oid& expected_head, const git_oid& current,
+                                const git_oid& new_head, std::string_view log);
 
   std::filesystem::path path_;
   RepositoryPtr repo_;

@@ -2,6 +2,7 @@
 
 #include "common/log/logger.h"
 #include "common/tls/tls_context.h"
+#include "ecconfigd/enrol_request.h"
 
 namespace ec::ecconfigd {
 namespace fs = std::filesystem;
@@ -117,6 +118,10 @@ void ConfigServer::OnTick(evutil_socket_t, short, void* arg) {
 // Everything about who may ask is decided here, from the head alone: no body is read for a
 // request whose credentials are missing or wrong, or whose address is throttled.
 void ConfigServer::OnHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer) {
+  if (IsEnrolTarget(head.target)) {
+    OnEnrolHead(id, head, peer);
+    return;
+  }
   auto target = ParseRequestTarget(head.target);
   if (!target.ok()) {
     Reply(id, HttpCode(target.status()), target.status().message() + "\n");
@@ -131,13 +136,7 @@ void ConfigServer::OnHead(ExchangeId id, const HttpRequestHead& head, const std:
     Reply(id, 405, "use POST for push and GET otherwise\n");
     return;
   }
-  if (auto wait = throttle_.Blocked(peer, std::chrono::steady_clock::now()); wait.count() > 0) {
-    EC_LOG(kWarn, "login throttled").Field("address", peer).Field("retry_after", wait.count());
-    exchanges_.erase(id);
-    http_->Reply(id, 429, "too many failed logins from " + peer + "; try again later\n",
-                 {{"Content-Type", "text/plain"}, {"Retry-After", std::to_string(wait.count())}});
-    return;
-  }
+  if (RefuseIfThrottled(id, peer)) return;
   std::string auth = head.Header("authorization");
   Exchange& exchange = exchanges_[id];
   exchange.target = std::move(*target);
@@ -162,6 +161,16 @@ void ConfigServer::OnHead(ExchangeId id, const HttpRequestHead& head, const std:
     EC_LOG(kWarn, "push refused: too many password checks waiting").Field("address", peer);
     Reply(id, 503, "ecconfigd is busy checking passwords; try again\n");
   }
+}
+
+bool ConfigServer::RefuseIfThrottled(ExchangeId id, const std::string& peer) {
+  auto wait = throttle_.Blocked(peer, std::chrono::steady_clock::now());
+  if (wait.count() <= 0) return false;
+  EC_LOG(kWarn, "login throttled").Field("address", peer).Field("retry_after", wait.count());
+  exchanges_.erase(id);
+  http_->Reply(id, 429, "too many failed logins from " + peer + "; try again later\n",
+               {{"Content-Type", "text/plain"}, {"Retry-After", std::to_string(wait.count())}});
+  return true;
 }
 
 void ConfigServer::OnPasswordChecked(ExchangeId id, Result<bool> ok) {
@@ -194,6 +203,11 @@ void ConfigServer::OnBody(ExchangeId id, std::string body) {
   if (it == exchanges_.end()) return;
   try {
     const Exchange& x = it->second;
+    if (x.target.operation == "enrol") {
+      Exchange copy = x;
+      HandleEnrol(id, copy, body);
+      return;
+    }
     Repo& repo = repos_.at(x.target.subcluster);
     if (x.target.operation == "push") {
       std::string user = x.user;

@@ -23,6 +23,7 @@
 #include "common/base/status.h"
 #include "common/event/handles.h"
 #include "ecconfigd/auth.h"
+#include "ecconfigd/enrol_store.h"
 #include "ecconfigd/http_server.h"
 #include "ecconfigd/login_throttle.h"
 #include "ecconfigd/password_checker.h"
@@ -65,6 +66,7 @@ class ConfigServer {
     RequestTarget target;
     std::string peer;
     std::string user;  // push: the authenticated admin
+    std::string token;  // enrol: the token from the head, redeemed once the body is here
   };
   struct Waiter {
     std::string subcluster;
@@ -78,6 +80,13 @@ class ConfigServer {
   static void OnTick(evutil_socket_t, short, void* arg);
 
   void OnHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer);
+  // 429 when `peer` is throttled (true: answered).
+  bool RefuseIfThrottled(ExchangeId id, const std::string& peer);
+  // Enrolment (enrol_handler.cc; routes in enrol_request.h).
+  void OnEnrolHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer);
+  void HandleEnrol(ExchangeId id, const Exchange& exchange, const std::string& body);
+  Status CommitEnrolment(const EnrolEntry& entry, const std::string& public_key,
+                         const std::string& peer, std::string* revision);
   void OnPasswordChecked(ExchangeId id, Result<bool> ok);
   void OnBody(ExchangeId id, std::string body);
   // Answers 401 and counts a failed login for the exchange's address.
@@ -102,6 +111,7 @@ class ConfigServer {
   event::EventPtr tick_;
   std::map<std::string, Repo> repos_;
   std::string secret_;
+  EnrolStore enrol_{options_.state_dir};
   std::map<ExchangeId, Exchange> exchanges_;  // heads accepted, not yet answered
   std::map<ExchangeId, Waiter> waiters_;
   std::map<std::string, std::string> noticed_heads_;  // subcluster -> hex last reported

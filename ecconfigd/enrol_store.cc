@@ -1,0 +1,70 @@
+#include "ecconfigd/enrol_store.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "common/base/atomic_file.h"
+#include "ecconfigd/file_lock.h"
+
+namespace ec::ecconfigd {
+namespace {
+
+constexpr auto kLockTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+int64_t UnixNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<std::vector<EnrolEntry>> EnrolStore::Load() const {
+  std::ifstream in(file());
+  if (!in) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file(), ec)) return std::vector<EnrolEntry>();
+    return Status(StatusCode::kIoError, "cannot read " + file().string());
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseEnrolTokens(text.str());
+}
+
+Result<std::string> EnrolStore::Issue(EnrolEntry entry, std::chrono::seconds ttl, int64_t now) {
+  if (!ValidNodeName(entry.node)) {
+    return InvalidArgument("bad node name '" + entry.node +
+                           "' (lower case letters, digits, - and _)");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  EC_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(dir_ / "enrol.lock", kLockTimeout));
+  EC_ASSIGN_OR_RETURN(auto entries, Load());
+  EC_ASSIGN_OR_RETURN(std::string token, NewToken());
+  entry.hash = HashToken(token);
+  entry.expires = now + ttl.count();
+  entry.spent = false;
+  entries = WithEnrolment(std::move(entries), std::move(entry), now);
+  EC_RETURN_IF_ERROR(WriteFileAtomically(file().string(), RenderEnrolTokens(entries), 0600));
+  return token;
+}
+
+Result<EnrolEntry> EnrolStore::Check(std::string_view node, std::string_view token,
+                                     int64_t now) const {
+  EC_ASSIGN_OR_RETURN(auto entries, Load());
+  EC_ASSIGN_OR_RETURN(size_t i, FindEnrolment(entries, node, token, now));
+  return entries[i];
+}
+
+Result<EnrolEntry> EnrolStore::Redeem(std::string_view node, std::string_view token, int64_t now,
+                                      const std::function<Status(const EnrolEntry&)>& action) {
+  EC_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(dir_ / "enrol.lock", kLockTimeout));
+  EC_ASSIGN_OR_RETURN(auto entries, Load());
+  EC_ASSIGN_OR_RETURN(size_t i, FindEnrolment(entries, node, token, now));
+  EC_RETURN_IF_ERROR(action(entries[i]));
+  entries[i].spent = true;
+  EC_RETURN_IF_ERROR(WriteFileAtomically(file().string(), RenderEnrolTokens(entries), 0600));
+  return entries[i];
+}
+
+}  // namespace ec::ecconfigd

@@ -1,0 +1,218 @@
+"""Enrolling a node with one command (docs/enrolment.md), attacked: ecconfigd alone (module
+fixture), `ecconfigd enroll` prints the command, the test runs it for real (curl | tar xz into a
+temp root, then eccfg enrol, with the eccfg of the build tree). Spent, expired, unknown and
+another node's tokens are refused with their reason and change nothing; two enrolments racing
+with one token: exactly one wins; failed tokens count as failed logins (429). Each test talks
+from its own 127.0.0.x so that the per-address throttle of one does not touch the others.
+"""
+import http.client
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from config_env import ECCFG, ECCONFIGD, ECMTA, needs_ecmta, wait_for
+
+pytestmark = needs_ecmta
+PEERS = """msgc_server {
+  peers = [
+    manager = "127.0.0.10"
+    node1 = "127.0.0.2"
+  ]
+  curve = true
+}
+"""
+KEY_A = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+KEY_B = "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+MAX_FAILURES = 3
+
+
+class Manager:
+    def __init__(self, root: Path):
+        self.root = root
+        self.state = root / "mgr" / "ecconfigd"
+        seed = root / "seed"
+        (seed / "global").mkdir(parents=True)
+        (seed / "default").mkdir(parents=True)
+        (seed / "global" / "msgc_server.conf").write_text(PEERS)
+        (seed / "default" / "ecelerity.conf").write_text(
+            'Domain "enrol.test" { EHLO_Hostname = "x" }\n')
+        port_file = root / "port"
+        self.log = open(root / "ecconfigd.log", "a")
+        self.daemon = subprocess.Popen(
+            [str(ECCONFIGD), "--foreground", "--root", str(root / "mgr"), "--state-dir",
+             str(self.state), "--seed", str(seed), "--listen", "127.0.0.1", "--port", "0",
+             "--port-file", str(port_file), "--max-login-failures", str(MAX_FAILURES)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
+                                 what="ecconfigd to listen"))
+
+    def enroll(self, node, *extra):
+        r = subprocess.run([str(ECCONFIGD), "enroll", node, "--state-dir", str(self.state),
+                            "--manager", "127.0.0.1:%d" % self.port, *extra],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        command = r.stdout.strip().splitlines()[-1]
+        token = re.match(r"T=([0-9a-f]+);", command).group(1)
+        return token, command
+
+    def git(self, *args):
+        return subprocess.run(["git", "--git-dir", str(self.state / "default.git"), *args],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    def head(self):
+        return self.git("rev-parse", "main").strip()
+
+    def request(self, method, target, source, token=None, body=None):
+        ctx = ssl.create_default_context(cafile=str(self.state / "server.crt"))
+        ctx.check_hostname = False
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=30,
+                                           source_address=(source, 0))
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        conn.request(method, target, body=body, headers=headers)
+        r = conn.getresponse()
+        out = (r.status, r.read())
+        conn.close()
+        return out
+
+    def stop(self):
+        self.daemon.terminate()
+        try:
+            self.daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.daemon.kill()
+            self.daemon.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def manager():
+    root = Path(tempfile.mkdtemp(prefix="ec_enrol_it."))
+    m = Manager(root)
+    yield m
+    m.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def run_printed(manager, command, node_root):
+    """The printed command, with the node root and eccfg of this test (the build tree's)."""
+    command = command.replace("/opt/ecmta/bin/eccfg", str(ECCFG)).replace("/opt/ecmta",
+                                                                         str(node_root))
+    return subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
+
+
+def test_printed_command_enrols_once(manager):
+    token, command = manager.enroll("node2", "--address", "127.0.0.3")
+    node_root = manager.root / "node2"
+    node_root.mkdir()
+    before = manager.head()
+    # A manager with another key: curl stops before sending the token (exit 90), nothing spent.
+    wrong_pin = re.sub(r"sha256//[^']+", "sha256//" + "A" * 43 + "=", command)
+    r = run_printed(manager, wrong_pin, node_root)
+    assert r.returncode != 0 and "pinned" in r.stderr.lower(), r.stderr
+    assert not (node_root / "etc" / "cluster.boot").exists()
+    started = time.monotonic()
+    r = run_printed(manager, command, node_root)
+    took = time.monotonic() - started
+    assert r.returncode == 0, r.stdout + r.stderr
+    print("enrolment command took %.3f s (clone, key, enrol, validated first pull)" % took)
+    etc = node_root / "etc"
+    secret = (manager.state / "cluster.secret").read_text().strip()
+    assert (etc / "ecconfigd.secret").read_text().strip() == secret
+    assert oct((etc / "ecconfigd.secret").stat().st_mode & 0o777) == "0o600"
+    assert oct((etc / "msgc.key").stat().st_mode & 0o777) == "0o600"
+    public = re.search(r"public\s*=\s*(\S+)", (etc / "msgc.key").read_text()).group(1)
+    # Committed through ecconfigd's own commit path: one new revision on top of the old head.
+    assert manager.git("rev-parse", "main~1").strip() == before
+    assert manager.git("show", "main:global/msgc_keys/node2.pub").strip() == public
+    assert 'node2 = "127.0.0.3"' in manager.git("show", "main:global/msgc_server.conf")
+    conf = etc / "conf" / "global" / "msgc_server.conf"
+    assert 'node2 = "127.0.0.3"' in conf.read_text()
+
+    # The package holds no reusable secret: fetch one for a fresh token and look inside.
+    token2, _ = manager.enroll("node7")
+    status, body = manager.request("GET", "/clone/node7?token=" + token2, "127.0.0.1")
+    assert status == 200
+    pkg = manager.root / "node7.tgz"
+    pkg.write_bytes(body)
+    with tarfile.open(pkg) as t:
+        names = t.getnames()
+        contents = b"".join(t.extractfile(n).read() for n in names)
+    assert sorted(names) == ["etc/cluster.boot", "etc/ecconfigd.crt"]
+    assert secret.encode() not in contents and b"PRIVATE" not in contents
+    assert token2.encode() not in contents
+
+    # The same command again: the token is spent, curl gets 401 and nothing changes.
+    head = manager.head()
+    r = run_printed(manager, command, manager.root / "node2")
+    assert r.returncode != 0 and "401" in r.stderr, r.stderr
+    status, body = manager.request("POST", "/enrol/node2", "127.0.0.1", token, KEY_B + "\n")
+    assert status == 401 and b"already used" in body, body
+    assert manager.head() == head
+
+
+def test_wrong_node_unknown_and_expired_tokens_change_nothing(manager):
+    source = "127.0.0.21"
+    token, _ = manager.enroll("node3")
+    head = manager.head()
+    status, body = manager.request("GET", "/clone/node4?token=" + token, source)
+    assert status == 401 and b"not for node node4" in body, body
+    status, body = manager.request("POST", "/enrol/node3", source, "0" * 48, KEY_A)
+    assert status == 401 and b"unknown enrolment token" in body, body
+    source = "127.0.0.22"
+    status, body = manager.request("GET", "/clone/node3", source)
+    assert status == 401 and b"needs ?token=" in body, body
+    status, body = manager.request("POST", "/enrol/node3", source, None, KEY_A)
+    assert status == 401, body
+
+    source = "127.0.0.23"
+    expiring, _ = manager.enroll("node6", "--ttl", "1s")
+    wait_for(lambda: manager.request("GET", "/clone/node6?token=" + expiring, source)[0] == 401,
+             timeout=5, what="the 1 s token to expire")
+    status, body = manager.request("POST", "/enrol/node6", source, expiring, KEY_A)
+    assert status == 401 and b"expired" in body, body
+    assert manager.head() == head
+    assert "node6" not in manager.git("show", "main:global/msgc_server.conf")
+
+
+def test_racing_enrolments_one_wins(manager):
+    token, _ = manager.enroll("node5")
+    results = []
+
+    def enrol(key, source):
+        results.append((key, manager.request("POST", "/enrol/node5", source, token, key)))
+
+    threads = [threading.Thread(target=enrol, args=(k, s))
+               for k, s in ((KEY_A, "127.0.0.31"), (KEY_B, "127.0.0.32"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    codes = sorted(r[1][0] for r in results)
+    assert codes == [200, 401], results
+    winner = next(k for k, r in results if r[0] == 200)
+    loser = next(r for k, r in results if r[0] == 401)
+    assert b"already used" in loser[1]
+    assert manager.git("show", "main:global/msgc_keys/node5.pub").strip() == winner
+    assert manager.git("show", "main:global/msgc_server.conf").count("node5 =") == 1
+
+
+def test_bad_tokens_are_throttled_like_logins(manager):
+    source = "127.0.0.41"
+    token, _ = manager.enroll("node8")
+    for i in range(MAX_FAILURES):
+        status, _ = manager.request("GET", "/clone/node8?token=bad%d" % i, source)
+        assert status == 401
+    # Now even the right token gets 429 from that address; another address is unaffected.
+    status, body = manager.request("GET", "/clone/node8?token=" + token, source)
+    assert status == 429, body
+    status, _ = manager.request("GET", "/clone/node8?token=" + token, "127.0.0.42")
+    assert status == 200
