@@ -1,10 +1,12 @@
 // Collector: eccmgr's log aggregation. One NodeLogPuller per node and log (so a quiet
-// rejectlog never delays a busy mainlog), all writing under one log root.
-// Start/Stop/Report from one owner thread.
+// rejectlog never delays a busy mainlog), all writing under one log root. Nodes come and go
+// (Add/Remove) as the manager learns which bus members are MTA nodes and what the Logs scopes
+// ask of them. Every method from one owner thread.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +23,10 @@ inline const std::vector<std::string> kDefaultLogs = {"mainlog", "rejectlog", "p
 struct CollectorNode {
   std::string name;
   std::string endpoint;  // ECCluster listener, "127.0.0.2:4802"
+  std::string subcluster = "default";            // %{s}
+  std::vector<std::string> subscribers{"master"};  // in order of preference (SubscribersFor)
+
+  bool operator==(const CollectorNode&) const = default;
 };
 
 struct CollectorOptions {
@@ -29,8 +35,6 @@ struct CollectorOptions {
   std::string log_root;   // Logs `logfile` root
   std::string state_dir;  // where each puller records how far it got
   std::string pattern{kDefaultLogfilePattern};
-  std::string subcluster = "default";
-  std::string subscriber = "master";
   std::vector<std::string> logs = kDefaultLogs;
   std::chrono::milliseconds wait{500};
   std::function<void(const LogFileName&, std::string_view line)> on_line;
@@ -43,13 +47,27 @@ class Collector {
                                                   const std::vector<CollectorNode>& nodes);
   ~Collector();
   void Stop();
+  // Starts pulling `node`'s logs; a node already pulled with other settings is restarted
+  // (pullers resume from their state files, so nothing is lost or doubled).
+  Status Add(const CollectorNode& node);
+  // Stops pulling `name`'s logs (no effect if it is not pulled).
+  void Remove(const std::string& name);
+  // The node as pulled now, or nullptr.
+  const CollectorNode* Find(const std::string& name) const;
+  const CollectorOptions& options() const { return options_; }
   // One line per node and log: lines, batches, errors, connected.
   std::string Report() const;
 
  private:
-  Collector() = default;
-  std::vector<std::unique_ptr<NodeLogPuller>> pullers_;
-  std::vector<LogFileName> names_;
+  explicit Collector(CollectorOptions options) : options_(std::move(options)) {}
+  struct Pulled {
+    CollectorNode node;
+    std::vector<std::unique_ptr<NodeLogPuller>> pullers;  // one per log
+  };
+  const CollectorOptions options_;
+  // One zmq context (one I/O thread) for every puller of this manager.
+  std::shared_ptr<zmq::context_t> context_ = std::make_shared<zmq::context_t>(1);
+  std::map<std::string, Pulled> nodes_;
 };
 
 }  // namespace ec::logcollect

@@ -1,5 +1,6 @@
 #include "manager/logs/log_path.h"
 
+#include <cstdint>
 #include <regex>
 
 namespace ec::logcollect {
@@ -21,6 +22,20 @@ Status CheckPathName(std::string_view what, std::string_view name) {
                            "\" cannot be used in a log file name");
   }
   return Status::Ok();
+}
+
+std::time_t LineTime(std::string_view line, std::time_t fallback) {
+  // Ten digits until 2286; more than 11 is not a time we wrote, and could overflow.
+  int64_t t = 0;
+  size_t digits = 0;
+  while (digits < line.size() && line[digits] >= '0' && line[digits] <= '9') {
+    if (++digits > 11) return fallback;
+    t = t * 10 + (line[digits - 1] - '0');
+  }
+  if (digits == 0 || digits == line.size() || t == 0) return fallback;
+  const char next = line[digits];
+  if (next != '@' && next != ':' && next != ' ') return fallback;
+  return static_cast<std::time_t>(t);
 }
 
 Result<std::string> ExpandLogfilePattern(std::string_view pattern, const LogFileName& name,

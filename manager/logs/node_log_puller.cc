@@ -15,6 +15,21 @@
 
 namespace ec::logcollect {
 namespace fs = std::filesystem;
+namespace {
+
+// The node's words for a subscriber its journal does not have (mta/journal: "no journal
+// subscriber <name>"): try the next candidate rather than retry this one.
+bool IsUnknownSubscriber(std::string_view error) {
+  return error.find("no journal subscriber ") != std::string_view::npos;
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
 
 Result<PullerState> LoadPullerState(const std::string& path) {
   std::ifstream in(path);
@@ -99,6 +114,7 @@ void NodeLogPuller::Sleep(std::chrono::milliseconds d) {
 
 void NodeLogPuller::Run() {
   auto backoff = options_.retry;
+  std::string last_error;  // of the current streak, reported once
   while (!stop_) {
     // Options anew each time: a public key committed since the last attempt is picked up.
     auto channel = eccluster::ClientOptionsFor(options_.curve, options_.self, options_.name.node,
@@ -115,9 +131,14 @@ void NodeLogPuller::Run() {
       st = Round(*client);
       if (!st.ok()) break;
       backoff = options_.retry;
+      if (!last_error.empty() && options_.on_error) {
+        options_.on_error(options_.name.node + " " + options_.name.log + ": recovered");
+      }
+      last_error.clear();
       // Connected means answered: a ZeroMQ connect succeeds whether or not anyone listens.
       std::lock_guard<std::mutex> lock(stats_mu_);
       stats_.connected = true;
+      stats_.subscriber = options_.subscribers[candidate_];
     }
     {
       std::lock_guard<std::mutex> lock(stats_mu_);
@@ -125,8 +146,9 @@ void NodeLogPuller::Run() {
       if (!st.ok()) stats_.errors++;
     }
     if (stop_) break;
-    if (!st.ok() && options_.on_error) {
-      options_.on_error(options_.name.node + " " + options_.name.log + ": " + st.ToString());
+    if (!st.ok() && options_.on_error && st.ToString() != last_error) {
+      last_error = st.ToString();
+      options_.on_error(options_.name.node + " " + options_.name.log + ": " + last_error);
     }
     Sleep(backoff);
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(10));
@@ -134,17 +156,28 @@ void NodeLogPuller::Run() {
 }
 
 Status NodeLogPuller::Round(eccluster::ChannelClient& client) {
-  std::string command = "journal read " + options_.name.log + " " + options_.subscriber + " " +
+  if (options_.subscribers.empty()) return FailedPrecondition("no journal subscriber to read");
+  if (candidate_ >= options_.subscribers.size()) candidate_ = 0;
+  const std::string& subscriber = options_.subscribers[candidate_];
+  std::string command = "journal read " + options_.name.log + " " + subscriber + " " +
                         std::to_string(options_.batch_records) + " " +
                         std::to_string(options_.wait.count());
   EC_ASSIGN_OR_RETURN(control::Response response,
                       client.Send(command, options_.wait + std::chrono::seconds(10)));
+  if (!response.ok && IsUnknownSubscriber(response.text)) {
+    // Momentum's order: our own name, then "master": the next one, at once.
+    if (++candidate_ < options_.subscribers.size()) return Status::Ok();
+    candidate_ = 0;
+    return FailedPrecondition("journal read: the node's " + options_.name.log +
+                              " journal has none of the subscribers " +
+                              JoinNames(options_.subscribers));
+  }
   if (!response.ok) return FailedPrecondition("journal read: " + response.text);
   EC_ASSIGN_OR_RETURN(std::vector<eccluster::ShippedRecord> records,
                       eccluster::DecodeBatch(response.text));
   if (records.empty()) return Status::Ok();
   EC_RETURN_IF_ERROR(WriteLines(records));
-  std::string ack = "journal ack " + options_.name.log + " " + options_.subscriber + " " +
+  std::string ack = "journal ack " + options_.name.log + " " + subscriber + " " +
                     std::to_string(state_.next.segment) + " " + std::to_string(state_.next.offset);
   EC_ASSIGN_OR_RETURN(control::Response acked, client.Send(ack, std::chrono::seconds(10)));
   if (!acked.ok) return FailedPrecondition("journal ack: " + acked.text);
@@ -152,42 +185,23 @@ Status NodeLogPuller::Round(eccluster::ChannelClient& client) {
 }
 
 Status NodeLogPuller::WriteLines(const std::vector<eccluster::ShippedRecord>& records) {
-  std::string data;
-  std::vector<std::string_view> fresh;
+  const std::time_t now = std::time(nullptr);
+  std::vector<const eccluster::ShippedRecord*> fresh;
+  std::vector<std::string> files;  // parallel to fresh
   for (const eccluster::ShippedRecord& r : records) {
     if (r.position < state_.next) continue;  // already ours: sent again after a crash
-    data += r.payload;
-    data += '\n';
-    fresh.push_back(r.payload);
+    EC_ASSIGN_OR_RETURN(std::string file, ExpandLogfilePattern(options_.pattern, options_.name,
+                                                               LineTime(r.payload, now)));
+    fresh.push_back(&r);
+    files.push_back(std::move(file));
   }
-  if (!data.empty()) {
-    EC_ASSIGN_OR_RETURN(std::string file,
-                        ExpandLogfilePattern(options_.pattern, options_.name, std::time(nullptr)));
-    std::string path = options_.log_root + "/" + file;
-    std::error_code ec;
-    fs::create_directories(fs::path(path).parent_path(), ec);
-    if (ec) return ErrnoStatus("creating the directory of " + path, ec.value());
-    daemon::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
-    if (!fd.valid()) return ErrnoStatus("opening " + path, errno);
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
-    if (file != state_.file) {
-      // A new file (first run, or a new day): record it before writing, so Repair knows which
-      // file to cut back if we die between the write and the state update below.
-      EC_RETURN_IF_ERROR(SyncDirectoryOf(path));
-      state_.file = file;
-      state_.size = static_cast<uint64_t>(st.st_size);
-      EC_RETURN_IF_ERROR(WriteFileAtomically(options_.state_path, EncodePullerState(state_)));
-    }
-    std::string_view rest = data;
-    while (!rest.empty()) {
-      ssize_t n = ::write(fd.get(), rest.data(), rest.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return ErrnoStatus("writing " + path, errno);
-      rest.remove_prefix(static_cast<size_t>(n));
-    }
-    if (::fdatasync(fd.get()) != 0) return ErrnoStatus("syncing " + path, errno);
-    state_.size = static_cast<uint64_t>(st.st_size) + data.size();
+  // Runs of consecutive lines bound for the same file, each written and recorded in turn, so
+  // the state file always names the one file a crash could have left longer than recorded.
+  for (size_t begin = 0; begin < fresh.size();) {
+    size_t end = begin + 1;
+    while (end < fresh.size() && files[end] == files[begin]) ++end;
+    EC_RETURN_IF_ERROR(WriteRun({fresh.begin() + begin, fresh.begin() + end}, files[begin]));
+    begin = end;
   }
   state_.next = std::max(state_.next, records.back().next);
   EC_RETURN_IF_ERROR(WriteFileAtomically(options_.state_path, EncodePullerState(state_)));
@@ -198,9 +212,46 @@ Status NodeLogPuller::WriteLines(const std::vector<eccluster::ShippedRecord>& re
     stats_.lines += fresh.size();
   }
   if (options_.on_line) {
-    for (std::string_view line : fresh) options_.on_line(options_.name, line);
+    for (const eccluster::ShippedRecord* r : fresh) options_.on_line(options_.name, r->payload);
   }
   return Status::Ok();
+}
+
+Status NodeLogPuller::WriteRun(const std::vector<const eccluster::ShippedRecord*>& run,
+                               const std::string& file) {
+  std::string data;
+  for (const eccluster::ShippedRecord* r : run) {
+    data += r->payload;
+    data += '\n';
+  }
+  const std::string path = options_.log_root + "/" + file;
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) return ErrnoStatus("creating the directory of " + path, ec.value());
+  daemon::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  if (!fd.valid()) return ErrnoStatus("opening " + path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
+  if (file != state_.file) {
+    // A new file (first run, a new day, a late line of an earlier day): record it before
+    // writing, so Repair knows which file to cut back if we die between the write and the
+    // state update below.
+    EC_RETURN_IF_ERROR(SyncDirectoryOf(path));
+    state_.file = file;
+    state_.size = static_cast<uint64_t>(st.st_size);
+    EC_RETURN_IF_ERROR(WriteFileAtomically(options_.state_path, EncodePullerState(state_)));
+  }
+  std::string_view rest = data;
+  while (!rest.empty()) {
+    ssize_t n = ::write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("writing " + path, errno);
+    rest.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fdatasync(fd.get()) != 0) return ErrnoStatus("syncing " + path, errno);
+  state_.size = static_cast<uint64_t>(st.st_size) + data.size();
+  state_.next = std::max(state_.next, run.back()->next);
+  return WriteFileAtomically(options_.state_path, EncodePullerState(state_));
 }
 
 }  // namespace ec::logcollect

@@ -39,12 +39,16 @@ struct PullerOptions {
   std::string log_root;  // files go to <log_root>/<pattern>
   std::string pattern{kDefaultLogfilePattern};
   std::string state_path;  // <state dir>/<node>/<log>.state
-  std::string subscriber = "master";
+  // Journal subscribers to read, in order of preference: the first the node's journal has
+  // (Logs { Manager { Node { subscriber } } }, logcollect::SubscribersFor).
+  std::vector<std::string> subscribers{"master"};
   size_t batch_records = 2000;
   std::chrono::milliseconds wait{500};   // long poll per read
   std::chrono::milliseconds retry{500};  // after a failure, growing to 10 s
-  // Each line made durable, for tail -f and the lag benchmark.
+  // Each line made durable, for tail -f and the lag benchmark. Each goes to the file its own
+  // time names (LineTime), so lines pulled after midnight still land in their day's file.
   std::function<void(const LogFileName&, std::string_view line)> on_line;
+  // The first error of a streak and the recovery after it; not every retry of the same error.
   std::function<void(std::string_view error)> on_error;
 };
 
@@ -60,6 +64,7 @@ std::string EncodePullerState(const PullerState& state);
 struct PullerStats {
   uint64_t lines = 0, batches = 0, skipped = 0, errors = 0;
   bool connected = false;
+  std::string subscriber;  // the one being read, once the node has answered
 };
 
 class NodeLogPuller {
@@ -80,10 +85,13 @@ class NodeLogPuller {
   // One read, write, record, ack round.
   Status Round(eccluster::ChannelClient& client);
   Status WriteLines(const std::vector<eccluster::ShippedRecord>& records);
+  // Appends `run` (lines bound for one `file`) durably and records how far it got.
+  Status WriteRun(const std::vector<const eccluster::ShippedRecord*>& run, const std::string& file);
   void Sleep(std::chrono::milliseconds d);
 
   const PullerOptions options_;
   PullerState state_;
+  size_t candidate_ = 0;  // index in options_.subscribers; puller thread only
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;

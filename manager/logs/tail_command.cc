@@ -48,7 +48,7 @@ int LogsTailMain(int argc, char** argv) {
     std::cerr << "eccmgr logs tail: " << config.status().message() << "\n";
     return 1;
   }
-  auto setup = CollectorSetupFromConfig(**config, {}, "", "");
+  auto setup = CollectorSetupFromConfig(**config, "", "");
   if (!setup.ok() || !*setup) {
     std::cerr << "eccmgr logs tail: "
               << (setup.ok() ? "no Logs { } scope in " + config_path : setup.status().message())

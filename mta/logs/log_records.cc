@@ -60,7 +60,39 @@ std::string Context(const std::vector<std::pair<std::string, std::string>>& kv) 
   return out + "]";
 }
 
+// acctlog fields: Momentum's backslash before '@' and '\\', and a visible escape for a
+// control character (a raw one would end the record).
+std::string AcctField(const std::string& v) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : v) {
+    if (c == '@' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string FormatAuthentication(const AuthenticationRecord& r) {
+  return std::to_string(static_cast<long long>(r.time)) + (r.timeout ? "@T@" : "@N@") +
+         AcctField(r.listener) + "@" + AcctField(r.peer) + "@" + AcctField(r.user) + "@" +
+         (r.accepted ? "1" : "0");
+}
 
 std::string FormatReception(const ReceptionRecord& r) {
   return AtLine(r.time)

@@ -3,8 +3,9 @@
 // read our lines unchanged. Pure functions; any thread.
 //
 // mainlog is '@'-separated with the record type at offset 4 (R reception, D delivery, X transfer,
-// T transient failure, P permanent failure, M heartbeat); rejectlog is space-separated key=value.
-// A field can never break a line: CR and LF inside a field become spaces.
+// T transient failure, P permanent failure, M heartbeat); rejectlog is space-separated key=value;
+// acctlog is '@'-separated with the type at offset 1 (N authentication).
+// A field can never break a line: CR and LF inside a field become spaces (acctlog: escaped).
 #pragma once
 
 #include <cstdint>
@@ -86,12 +87,27 @@ struct RejectionRecord {
   std::string text;
 };
 
+// acctlog: one authentication attempt on a listener (SMTP AUTH), Momentum's
+//   ts@N@<listener>@<peer ip:port>@<user>@<1 accepted | 0 refused>
+// (T instead of N: the client gave up during authentication). Momentum escapes '@' and '\'
+// in a field with a '\' before them; a control character becomes \n, \r, \t or \xHH so
+// the record stays on its line.
+struct AuthenticationRecord {
+  std::time_t time = 0;
+  bool timeout = false;
+  std::string listener;  // the local endpoint, "127.0.0.2:25"
+  std::string peer;      // "ip:port"; empty for a unix socket
+  std::string user;
+  bool accepted = false;
+};
+
 std::string FormatReception(const ReceptionRecord& r);
 std::string FormatDelivery(const DeliveryRecord& r);
 std::string FormatFailure(const FailureRecord& r);
 // bouncelog: ts@msgid@batch@conn@B@rcptlocal@rcptdomain@senderlocal@senderdomain@group@binding
 // @stage@class@size@ip@response
 std::string FormatBounce(const BounceRecord& r);
+std::string FormatAuthentication(const AuthenticationRecord& r);
 std::string FormatMainlogHeartbeat(std::time_t time);
 std::string FormatRejection(const RejectionRecord& r);
 std::string FormatRejectlogHeartbeat(std::time_t time);

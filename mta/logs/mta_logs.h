@@ -31,6 +31,9 @@ class MtaLogs {
   void Failure(const FailureRecord& r) { Write(mainlog_.get(), "mainlog", FormatFailure(r)); }
   void Bounce(const BounceRecord& r) { Write(bouncelog_.get(), "bouncelog", FormatBounce(r)); }
   void Rejection(const RejectionRecord& r) { Write(rejectlog_.get(), "rejectlog", FormatRejection(r)); }
+  void Authentication(const AuthenticationRecord& r) {
+    Write(acctlog_.get(), "acctlog", FormatAuthentication(r));
+  }
   void Panic(const std::string& text) { Write(paniclog_.get(), "paniclog", FormatPanic(std::time(nullptr), text)); }
   void Heartbeat(std::time_t now);
 

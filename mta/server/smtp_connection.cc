@@ -336,6 +336,13 @@ void SmtpConnection::OnCredentialsChecked(const std::string& user, bool ok) {
       .Field("conn", id_)
       .Field("peer", peer_.ToString())
       .Field("user", user);
+  if (services_.logs) {
+    services_.logs->Authentication({.time = std::time(nullptr),
+                                    .listener = local_.ToString(),
+                                    .peer = peer_.ToString(),
+                                    .user = user,
+                                    .accepted = ok});
+  }
   session_->OnAuthChecked(ok ? smtp::AuthVerdict::kAccepted : smtp::AuthVerdict::kRejected);
   Flush();
   if (shutting_down_ && !closing_) {

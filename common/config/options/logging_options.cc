@@ -15,9 +15,9 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
     add({.name = name,
          .type = T::kString,
          .scopes = kLogger,
+         .reloadable = false,  // opened once (MtaDaemon::OpenLogs); reopen logs keeps the path
          .doc = "Where the " + name + " goes: a path, or cluster:///path=>subscriber",
-         // ecmta writes no accounting records yet.
-         .support = name == "acctlog" ? S::kPlanned : S::kImplemented});
+         .support = S::kImplemented});
     add({.name = name + "_mode",
          .type = T::kOctal,
          .default_text = "0644",
@@ -43,6 +43,7 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
   add({.name = "bouncelog",
        .type = T::kString,
        .scopes = {"bounce_logger"},
+       .reloadable = false,
        .doc = "Where classified bounces go: a path or cluster:///path=>subscriber",
        .support = S::kImplemented});
   add({.name = "bouncelog_mode",
@@ -100,15 +101,18 @@ void RegisterLoggingOptions(SchemaRegistry* r) {
        .type = T::kBytes,
        .default_text = "256M",
        .scopes = {"cluster"},
+       .reloadable = false,  // the journals are opened once (MtaDaemon::OpenLogs)
        .min = 0,
        .doc = "Disk bound of each log journal; past it the oldest unread lines are dropped and "
               "reported (ecmta extension)",
        .support = S::kImplemented});
+  // Momentum: a Node's list; a Manager's applies to all its nodes (ecmta extension). Unset:
+  // the manager's own name, then "master". ( ) pulls nothing from that node.
   add({.name = "subscriber",
        .type = T::kList,
-       .scopes = {"node"},
-       .doc = "Journal subscriber names this manager reads for the node",
-       .support = S::kPlanned});
+       .scopes = {"manager", "node"},
+       .doc = "Journal subscribers this manager reads, first one the node has; ( ) = none",
+       .support = S::kImplemented});
 }
 
 }  // namespace ec::config

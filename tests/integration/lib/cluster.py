@@ -143,7 +143,8 @@ class LocalCluster:
     def __init__(self, tmp_path, nodes=3, heartbeat=0.1, dead_timeout=0.6, request_timeout=1.0,
                  health_interval=0.5, view_mature_time=1.0, curve=True, extra_peers=None,
                  cluster_options="", addresses=None, netns=None, bus_port=None,
-                 node_options=None, node_config="", bind_outbound=False):
+                 node_options=None, node_config="", bind_outbound=False,
+                 control_peers=("manager",)):
         """`extra_peers` {name: address} are bus members the test starts itself (ecconfigd);
         `cluster_options` go into every node's `cluster { }`.
 
@@ -189,6 +190,8 @@ msgc_server {{
 }}
 """)
         self.nodes = {}
+        # `control_peers`: the managers the nodes answer (a second eccmgr among extra_peers).
+        peers_list = " ".join(f'"{p}"' for p in control_peers)
         for i, name in enumerate(self.names):
             opts = dict((node_options or (lambda n: {}))(name) or {})
             extra = opts.pop("extra_config", "")
@@ -200,7 +203,7 @@ msgc_server {{
             node = MtaNode(tmp_path, host=self.addresses[name], node_name=name,
                            netns=self.netns.get(name),
                            extra_config=f'include "{self.global_dir}/msgc_server.conf"\n'
-                           f'cluster {{ view_mature_time = {view_mature_time} control_peers = ( "manager" ) '
+                           f'cluster {{ view_mature_time = {view_mature_time} control_peers = ( {peers_list} ) '
                            f'{cluster_options} }}'
                            f'\n{shared}\n{extra}', **kwargs)
             if curve:

@@ -21,6 +21,34 @@ TEST(LogPathTest, DefaultPatternIsDateLogSubclusterNode) {
   EXPECT_EQ(*q, "n2/rejectlog-2026112906.log");
 }
 
+TEST(LogPathTest, TheSubclusterNamesItsDirectory) {
+  auto p = ExpandLogfilePattern(kDefaultLogfilePattern, {"acctlog", "east", "node1"},
+                                k2026_11_29_061500);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, "2026/11/29/acctlog/east/node1");
+  EXPECT_FALSE(ExpandLogfilePattern(kDefaultLogfilePattern, {"acctlog", "a/b", "n"}, 0).ok());
+}
+
+TEST(LogPathTest, LineTimeIsTheLeadingUnixTime) {
+  const std::time_t now = k2026_11_29_061500;
+  EXPECT_EQ(LineTime("1795900000@m@b@c@R@a@b", now), 1795900000);  // mainlog, acctlog
+  EXPECT_EQ(LineTime("1795900000: R=\"1.2.3.4:5\"", now), 1795900000);  // rejectlog, paniclog
+  EXPECT_EQ(LineTime("1795900000@@@@M", now), 1795900000);
+  for (const char* odd : {"", "x1795900000@", "1795900000", "1795900000x", "0@a",
+                          "123456789012@a", "@1795900000"}) {
+    EXPECT_EQ(LineTime(odd, now), now) << odd;
+  }
+}
+
+TEST(LogPathTest, ALineFromYesterdayPulledTodayGoesToYesterdaysFile) {
+  const std::time_t today = k2026_11_29_061500;
+  const std::string yesterday_line = std::to_string(today - 7 * 3600) + "@id@b@c@D@x";  // 23:15
+  auto p = ExpandLogfilePattern(kDefaultLogfilePattern, {"mainlog", "east", "node1"},
+                                LineTime(yesterday_line, today));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, "2026/11/28/mainlog/east/node1");
+}
+
 TEST(LogPathTest, BadPatternsAndNamesAreRefused) {
   LogFileName ok{"mainlog", "default", "node1"};
   for (const char* bad : {"%{x}", "%{l", "%q", "%", "/abs/%{n}", "../%{n}", ""}) {

@@ -84,6 +84,25 @@ TEST(Rejectlog, MatchesMomentum) {
   EXPECT_EQ(FormatRejectlogHeartbeat(1252064908), "1252064908: Marker 1");
 }
 
+TEST(Acctlog, AuthenticationMatchesMomentum) {
+  // Momentum's example: 1160172232@N@*:2025@10.80.116.126:37164@ec_user@1
+  AuthenticationRecord r{.time = 1160172232,
+                         .listener = "*:2025",
+                         .peer = "10.80.116.126:37164",
+                         .user = "ec_user",
+                         .accepted = true};
+  EXPECT_EQ(FormatAuthentication(r), "1160172232@N@*:2025@10.80.116.126:37164@ec_user@1");
+  r.accepted = false;
+  r.timeout = true;
+  r.peer.clear();
+  EXPECT_EQ(FormatAuthentication(r), "1160172232@T@*:2025@@ec_user@0");
+}
+
+TEST(Acctlog, FieldsAreEscaped) {
+  AuthenticationRecord r{.time = 1, .listener = "l", .peer = "p", .user = "a@b\\c\nd\x01"};
+  EXPECT_EQ(FormatAuthentication(r), "1@N@l@p@a\\@b\\\\c\\nd\\x01@0");
+}
+
 TEST(Logs, HostileFieldsStayOnOneLine) {
   RejectionRecord r;
   r.text = "evil\r\n1234@@@@M";
