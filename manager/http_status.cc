@@ -1,20 +1,51 @@
 #include "manager/http_status.h"
 
 #include <event2/buffer.h>
+#include <sys/queue.h>  // TAILQ_INIT for the query list
 #include <event2/keyvalq_struct.h>
 
 #include <cstring>
 
 #include "common/event/address.h"
+#include "manager/dashboard/static_files.h"
+#include "msgc/health_record.h"
 
 namespace ec::manager {
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+void Send(evhttp_request* request, int code, const char* reason, const char* type,
+          const std::string& body) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", type);
+  evhttp_add_header(headers, "Cache-Control", "no-store");
+  evhttp_add_header(headers, "X-Content-Type-Options", "nosniff");
+  // The dashboard loads nothing from elsewhere; a page injected into a log line could not either.
+  evhttp_add_header(headers, "Content-Security-Policy",
+                    "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  evbuffer* buf = evbuffer_new();
+  if (!buf) {
+    evhttp_send_error(request, 500, "Internal Server Error");
+    return;
+  }
+  evbuffer_add(buf, body.data(), body.size());
+  evhttp_send_reply(request, code, reason, buf);
+  evbuffer_free(buf);
+}
+
+void SendJsonError(evhttp_request* request, int code, const char* reason, const Status& status) {
+  Send(request, code, reason, kJson,
+       "{\"error\":" + msgc::JsonQuote(status.message()) + "}\n");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<StatusHttpServer>> StatusHttpServer::Start(event::EventBase& base,
                                                                   const std::string& address,
-                                                                  Page health, Page metrics) {
+                                                                  HttpRoutes routes) {
   EC_ASSIGN_OR_RETURN(event::SocketAddress where, event::SocketAddress::ParseHostPort(address));
-  std::unique_ptr<StatusHttpServer> server(
-      new StatusHttpServer(std::move(health), std::move(metrics)));
+  std::unique_ptr<StatusHttpServer> server(new StatusHttpServer(std::move(routes)));
   server->http_ = evhttp_new(base.get());
   if (!server->http_) return Internal("evhttp_new failed");
   evhttp_set_allowed_methods(server->http_, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -45,37 +76,72 @@ void StatusHttpServer::OnRequest(evhttp_request* request, void* arg) {
 
 void StatusHttpServer::Handle(evhttp_request* request) {
   ++requests_;
-  evkeyvalq* headers = evhttp_request_get_output_headers(request);
   const auto method = evhttp_request_get_command(request);
   if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-    evhttp_add_header(headers, "Allow", "GET, HEAD");
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "GET, HEAD");
     evhttp_send_error(request, 405, "Method Not Allowed");
     return;
   }
   const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
   const char* path = uri ? evhttp_uri_get_path(uri) : nullptr;
-  std::string body;
-  const char* type = nullptr;
-  if (path && std::strcmp(path, "/health") == 0) {
-    body = health_();
-    type = "application/json";
-  } else if (path && std::strcmp(path, "/metrics") == 0) {
-    body = metrics_();
-    type = "text/plain; version=0.0.4; charset=utf-8";
+  if (!path) {
+    evhttp_send_error(request, 400, "Bad Request");
+    return;
+  }
+  const std::string_view p = path;
+  if (p == "/health" || p == "/api/health") {
+    Send(request, 200, "OK", kJson, routes_.health());
+  } else if (p == "/metrics") {
+    Send(request, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", routes_.metrics());
+  } else if (p == "/api/history" && routes_.history) {
+    Send(request, 200, "OK", kJson, routes_.history());
+  } else if (p == "/api/logs" && routes_.logs) {
+    ServeLogs(request, uri);
   } else {
-    evhttp_send_error(request, 404, "Not Found (try /health or /metrics)");
+    ServeStatic(request, path);
+  }
+}
+
+void StatusHttpServer::ServeLogs(evhttp_request* request, const evhttp_uri* uri) {
+  evkeyvalq params{};  // an empty list; evhttp_parse_query_str initializes it too
+  const char* query = evhttp_uri_get_query(uri);
+  if (query && evhttp_parse_query_str(query, &params) != 0) {
+    evhttp_clear_headers(&params);
+    SendJsonError(request, 400, "Bad Request", InvalidArgument("malformed query string"));
     return;
   }
-  evhttp_add_header(headers, "Content-Type", type);
-  evhttp_add_header(headers, "Cache-Control", "no-store");
-  evbuffer* buf = evbuffer_new();
-  if (!buf) {
-    evhttp_send_error(request, 500, "Internal Server Error");
+  auto param = [&params](const char* key) {
+    const char* v = evhttp_find_header(&params, key);
+    return std::string(v ? v : "");
+  };
+  auto parsed = dashboard::ParseLogQuery(param("node"), param("log"), param("lines"));
+  evhttp_clear_headers(&params);
+  if (!parsed.ok()) return SendJsonError(request, 400, "Bad Request", parsed.status());
+  auto json = routes_.logs(*parsed);
+  if (json.ok()) return Send(request, 200, "OK", kJson, *json);
+  if (json.status().code() == StatusCode::kFailedPrecondition) {
+    return SendJsonError(request, 409, "Conflict", json.status());
+  }
+  SendJsonError(request, 500, "Internal Server Error", json.status());
+}
+
+void StatusHttpServer::ServeStatic(evhttp_request* request, const char* path) {
+  auto target = dashboard::ResolveStaticPath(path);
+  if (!target.ok()) {
+    if (target.status().code() == StatusCode::kInvalidArgument) {
+      evhttp_send_error(request, 400, "Bad Request");
+    } else {
+      evhttp_send_error(request, 404, "Not Found (try /, /health or /metrics)");
+    }
     return;
   }
-  evbuffer_add(buf, body.data(), body.size());
-  evhttp_send_reply(request, 200, "OK", buf);
-  evbuffer_free(buf);
+  auto body = routes_.web_root.empty() ? Result<std::string>(NotFound("no web root"))
+                                       : dashboard::ReadStaticFile(routes_.web_root, *target);
+  if (!body.ok()) {
+    evhttp_send_error(request, 404, "Not Found (try /, /health or /metrics)");
+    return;
+  }
+  Send(request, 200, "OK", target->content_type, *body);
 }
 
 }  // namespace ec::manager

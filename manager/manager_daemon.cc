@@ -9,9 +9,11 @@
 #include "common/config/loader.h"
 #include "common/config/resolve.h"
 #include "common/control/listener_config.h"
+#include "common/daemon/readiness.h"
 #include "common/daemon/run_as.h"
 #include "common/log/logger.h"
 #include "manager/logs/logs_config.h"
+#include "manager/logs/subscriptions.h"
 #include "manager/logs/tail.h"
 #include "msgc/bus_report.h"
 #include "msgc/health_record.h"
@@ -113,26 +115,54 @@ Status ManagerDaemon::Start() {
       .Field("node", self)
       .Field("bus", bus_->endpoint())
       .Field("http", http_ ? http_->address() : std::string("off"));
+  daemon::NotifyReady();  // bus, console and HTTP listeners are open
   return Status::Ok();
 }
 
 Status ManagerDaemon::StartLogCollection(const std::string& self) {
-  EC_ASSIGN_OR_RETURN(
-      auto setup, logcollect::CollectorSetupFromConfig(*config_, bus_config_.bus.peers, self,
-                                                       (layout_.spool / "eccmgr-logs").string()));
-  if (!setup) return Status::Ok();
-  setup->options.curve = bus_config_.bus.curve;  // the nodes pin our bus key
-  setup->options.on_error = [](std::string_view error) {
+  EC_ASSIGN_OR_RETURN(log_setup_, logcollect::CollectorSetupFromConfig(
+                                      *config_, self, (layout_.spool / "eccmgr-logs").string()));
+  if (!log_setup_) return Status::Ok();
+  logcollect::CollectorOptions options = log_setup_->options;
+  options.curve = bus_config_.bus.curve;  // the nodes pin our bus key
+  options.on_error = [](std::string_view error) {
     EC_LOG(kWarn, "log collection").Field("error", error);
   };
-  log_root_ = setup->options.log_root;
-  log_pattern_ = setup->options.pattern;
-  EC_ASSIGN_OR_RETURN(log_collector_, logcollect::Collector::Start(setup->options, setup->nodes));
-  EC_LOG(kInfo, "collecting logs").Field("root", log_root_).Field("nodes", setup->nodes.size());
+  log_root_ = options.log_root;
+  log_pattern_ = options.pattern;
+  EC_ASSIGN_OR_RETURN(log_collector_, logcollect::Collector::Start(std::move(options), {}));
+  EC_LOG(kInfo, "collecting logs").Field("root", log_root_).Field("port", log_setup_->port);
+  // MTA nodes already seen (a reload); the others as they join the control group.
+  for (const std::string& node : fanout_->known_nodes()) CollectLogsOf(node, bus_->view());
   return Status::Ok();
 }
 
+void ManagerDaemon::CollectLogsOf(const std::string& node, const msgc::View& view) {
+  if (!log_collector_ || !log_setup_) return;
+  const msgc::Member* member = view.Find(node);
+  const std::string subcluster =
+      member ? logcollect::SubclusterOf(member->groups) : std::string("default");
+  auto wanted = logcollect::CollectorNodeFor(*config_, *log_setup_, bus_config_.bus.peers, node,
+                                             subcluster);
+  Status s = wanted.status();
+  if (wanted.ok() && *wanted) {
+    const bool is_new = log_collector_->Find(node) == nullptr;
+    s = log_collector_->Add(**wanted);
+    if (s.ok() && is_new) {
+      EC_LOG(kInfo, "collecting logs of node")
+          .Field("node", node)
+          .Field("subcluster", subcluster)
+          .Field("subscribers", (*wanted)->subscribers.size());
+    }
+  } else if (wanted.ok() && log_collector_->Find(node) != nullptr) {
+    log_collector_->Remove(node);
+    EC_LOG(kInfo, "no longer collecting logs of node").Field("node", node);
+  }
+  if (!s.ok()) EC_LOG(kError, "log collection").Field("node", node).Field("error", s);
+}
+
 Status ManagerDaemon::Reload() {
+  daemon::ReloadNotice reloading;
   config::LoadOptions load;
   load.root = options_.root;
   load.node_name = options_.node_name;
@@ -146,6 +176,10 @@ Status ManagerDaemon::Reload() {
     s = bus_config.status().WithContext("msgc_server");
     if (bus_config.ok()) next = std::move(bus_config).value();
   }
+  if (s.ok()) {
+    // A Logs scope we could not follow refuses the reload, like a bad bus config.
+    s = logcollect::CollectorSetupFromConfig(**config, bus_->name(), "-").status();
+  }
   if (s.ok()) s = bus_->Reconfigure(next->bus);
   if (!s.ok()) {
     EC_LOG(kError, "config reload refused").Field("error", s);
@@ -158,19 +192,61 @@ Status ManagerDaemon::Reload() {
   for (const auto& [name, address] : old_peers) {
     if (bus_config_.bus.peers.count(name) != 0) continue;
     health_->Forget(name);
+    history_.Forget(name);
     shared_->Forget(name);
     fanout_->ForgetMember(name);
     fetch_timers_.erase(name);
+    if (log_collector_) log_collector_->Remove(name);
   }
-  if (old_peers != bus_config_.bus.peers) {
+  ReloadLogCollection();
+  ReloadHttp();
+  EC_LOG(kInfo, "config reloaded").Field("peers", bus_config_.bus.peers.size());
+  return Status::Ok();
+}
+
+void ManagerDaemon::ReloadLogCollection() {
+  auto setup = logcollect::CollectorSetupFromConfig(*config_, bus_->name(),
+                                                    (layout_.spool / "eccmgr-logs").string());
+  if (!setup.ok()) {
+    EC_LOG(kError, "log collection reload").Field("error", setup.status());
+    return;
+  }
+  auto where = [](const std::optional<logcollect::CollectorSetup>& s) {
+    return s ? s->options.log_root + "/" + s->options.pattern + ":" + std::to_string(s->port)
+             : std::string();
+  };
+  if (where(*setup) != where(log_setup_)) {
     // Pullers resume from their recorded positions, so restarting them all loses nothing.
     log_collector_.reset();
+    log_setup_.reset();
     if (Status logs = StartLogCollection(bus_->name()); !logs.ok()) {
       EC_LOG(kError, "log collection reload").Field("error", logs);
     }
+    return;
   }
-  EC_LOG(kInfo, "config reloaded").Field("peers", bus_config_.bus.peers.size());
-  return Status::Ok();
+  log_setup_ = std::move(setup).value();
+  for (const std::string& node : fanout_->known_nodes()) CollectLogsOf(node, bus_->view());
+}
+
+void ManagerDaemon::ReloadHttp() {
+  if (!options_.http_address.empty()) return;  // the command line's address wins
+  auto address = config::EvalString(*config_, config::ScopePath{}, "status_http_listen");
+  if (!address.ok()) {
+    EC_LOG(kError, "HTTP listener reload").Field("error", address.status());
+    return;
+  }
+  if ((address->empty() ? "off" : *address) == http_listen_) return;
+  auto old = std::move(http_);
+  const std::string old_listen = http_listen_;
+  if (Status s = OpenHttp(*config_); !s.ok()) {
+    http_ = std::move(old);
+    http_listen_ = old_listen;
+    EC_LOG(kError, "HTTP listener reload").Field("address", *address).Field("error", s);
+    return;
+  }
+  EC_LOG(kInfo, "HTTP listener moved")
+      .Field("from", old_listen)
+      .Field("to", http_ ? http_->address() : std::string("off"));
 }
 
 Status ManagerDaemon::OpenControl(const config::Config& config) {
@@ -188,10 +264,22 @@ Status ManagerDaemon::OpenHttp(const config::Config& config) {
     EC_ASSIGN_OR_RETURN(address,
                         config::EvalString(config, config::ScopePath{}, "status_http_listen"));
   }
+  http_listen_ = address.empty() ? "off" : address;
   if (address.empty() || address == "off") return Status::Ok();
-  auto server = StatusHttpServer::Start(
-      *base_, address, [this] { return health_->Json(*bus_, SelfHealth()); },
-      [this] { return health_->Prometheus(*bus_) + shared_->Prometheus(); });
+  HttpRoutes routes;
+  routes.health = [this] { return health_->Json(*bus_, SelfHealth()); };
+  routes.metrics = [this] { return health_->Prometheus(*bus_) + shared_->Prometheus(); };
+  routes.history = [this] { return history_.Json(dashboard::NowUnixMs()); };
+  routes.logs = [this](const dashboard::LogQuery& q) -> Result<std::string> {
+    if (!log_collector_) return FailedPrecondition("no Logs { } scope: logs are not collected");
+    return dashboard::TailJson(log_root_, log_pattern_, q);
+  };
+  // Unset (the usual case): the files the package installs under the root.
+  auto web_root = config::EvalString(config, config::ScopePath{}, "status_http_web_root");
+  if (!web_root.ok() && web_root.status().code() != StatusCode::kNotFound) return web_root.status();
+  routes.web_root = web_root.ok() ? *web_root : std::string();
+  if (routes.web_root.empty()) routes.web_root = (layout_.root / "share" / "web").string();
+  auto server = StatusHttpServer::Start(*base_, address, std::move(routes));
   if (!server.ok()) return server.status();
   http_ = std::move(server).value();
   return Status::Ok();
@@ -309,7 +397,7 @@ std::string ManagerDaemon::Info() const {
   out += "Health records: " + std::to_string(health_->size()) + " members, " +
          std::to_string(health_->updates()) + " received, " + std::to_string(health_rejected_) +
          " rejected\n";
-  out += "HTTP: " + (http_ ? http_->address() + " (/health, /metrics)" : std::string("off")) + "\n";
+  out += "HTTP: " + (http_ ? http_->address() + " (/health, /metrics, dashboard /)" : std::string("off")) + "\n";
   return out;
 }
 
@@ -327,8 +415,8 @@ void ManagerDaemon::OnHealth(const msgc::Message& message) {
     return;
   }
   auto record = msgc::ParseHealthRecord(message.payload);
-  Status s =
-      record.ok() ? health_->Update(message.sender, std::move(record).value()) : record.status();
+  Status s = record.ok() ? health_->Update(message.sender, *record) : record.status();
+  if (s.ok()) history_.Add(message.sender, dashboard::SampleOf(*record));
   if (!s.ok()) {
     ++health_rejected_;
     EC_LOG(kWarn, "health record dropped").Field("peer", message.sender).Field("error", s);
@@ -365,6 +453,12 @@ void ManagerDaemon::OnMembership(const msgc::MembershipEvent& event, const msgc:
   if (event.kind == Kind::kGroupJoined && event.group == bus_config_.control_group) {
     fanout_->NoteMember(event.peer);
   }
+  // Only MTA nodes join the control group; a subcluster group may come with it or later.
+  if (event.kind == Kind::kGroupJoined && fanout_->known_nodes().contains(event.peer) &&
+      (event.group == bus_config_.control_group ||
+       event.group.starts_with(logcollect::kSubclusterGroupPrefix))) {
+    CollectLogsOf(event.peer, view);
+  }
   msgc::LogMembershipEvent(event, view);
   if (event.kind == Kind::kAlive) FetchHealth(event.peer, 20);
   if (event.kind == Kind::kDead ||
@@ -387,6 +481,7 @@ void ManagerDaemon::OnCluster(const msgc::Message& message) {
 void ManagerDaemon::BeginShutdown() {
   if (stopping_) return;
   stopping_ = true;
+  daemon::NotifyStopping();
   EC_LOG(kInfo, "eccmgr shutting down");
   base_->RunInLoop([this] { base_->Stop(); });
 }

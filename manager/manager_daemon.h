@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,12 @@
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
 #include "manager/console_fanout.h"
+#include "manager/dashboard/history.h"
 #include "manager/health_view.h"
 #include "manager/http_status.h"
 #include "manager/shared_view.h"
 #include "manager/logs/collector.h"
+#include "manager/logs/logs_config.h"
 #include "msgc/bus.h"
 #include "msgc/bus_config.h"
 
@@ -50,6 +53,15 @@ class ManagerDaemon {
   explicit ManagerDaemon(ManagerDaemonOptions options);
   Status Start();
   Status StartLogCollection(const std::string& self);
+  // Pulls `node`'s logs if it is an MTA node (it joined the control group: ecconfigd and other
+  // managers never do) and the Logs scopes give it a subscriber; stops otherwise.
+  void CollectLogsOf(const std::string& node, const msgc::View& view);
+  // After a reload: a new log root, pattern or port restarts the collection; otherwise each
+  // node follows its Manager/Node scopes (only the nodes whose subscribers changed restart).
+  void ReloadLogCollection();
+  // After a reload: a changed status_http_listen moves the HTTP listener (the old one stays if
+  // the new address cannot be bound).
+  void ReloadHttp();
   // `config reload` and SIGHUP: re-reads the config file; the bus follows its peers and keys,
   // removed members leave the health view and fan-out, the log pullers follow the peer list.
   Status Reload();
@@ -75,12 +87,15 @@ class ManagerDaemon {
   msgc::BusConfig bus_config_;
   std::unique_ptr<msgc::Bus> bus_;
   std::unique_ptr<HealthView> health_;
+  dashboard::History history_;  // the dashboard's charts
   std::unique_ptr<SharedView> shared_;
   std::string cluster_group_;
   std::unique_ptr<ConsoleFanout> fanout_;
   std::unique_ptr<control::Server> control_;
   std::unique_ptr<StatusHttpServer> http_;
+  std::string http_listen_;  // the address http_ was opened for ("off": none)
   std::unique_ptr<logcollect::Collector> log_collector_;  // when the config has Logs { }
+  std::optional<logcollect::CollectorSetup> log_setup_;    // what Logs { } said last
   std::string log_root_, log_pattern_;
   std::unique_ptr<event::Timer> health_timer_;
   std::map<std::string, std::unique_ptr<event::Timer>> fetch_timers_;  // FetchHealth retries
