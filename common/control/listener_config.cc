@@ -62,6 +62,15 @@ Status ReadUsers(const config::Option& o, ServerOptions* options) {
   return Status::Ok();
 }
 
+// `enable = false` on the Listen or the Control_Listener: that socket is not opened.
+Result<bool> Enabled(const config::Scope& listener, const config::Scope& listen) {
+  const config::Option* o = Find(listener, &listen, "enable");
+  if (o == nullptr) return true;
+  Result<bool> on = o->value.AsBool();
+  if (!on.ok()) return InvalidArgument(At(*o) + "enable: " + on.status().message());
+  return on;
+}
+
 }  // namespace
 
 Result<ServerOptions> ServerOptionsFromConfig(const config::Config& config,
@@ -70,6 +79,8 @@ Result<ServerOptions> ServerOptionsFromConfig(const config::Config& config,
   for (const config::Scope* listener : config.root.Children("control_listener")) {
     for (const config::Scope* listen : listener->Children("listen")) {
       const std::string& name = listen->name.value_or("");
+      EC_ASSIGN_OR_RETURN(bool enabled, Enabled(*listener, *listen));
+      if (!enabled) continue;  // a disabled unix Listen leaves the default socket
       if (name.find('/') == std::string::npos) {
         const config::Option* auth = Find(*listener, listen, "authloginparameters");
         if (auth == nullptr) {

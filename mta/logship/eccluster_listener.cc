@@ -3,6 +3,21 @@
 #include "common/log/logger.h"
 
 namespace ec::logship {
+namespace {
+
+// `enable = false` on the Listen, else on the ECCluster_Listener: the socket is not opened.
+Result<bool> ListenEnabled(const config::Scope& listener, const config::Scope& listen) {
+  const config::Option* o = listen.FindOption("enable");
+  if (o == nullptr) o = listener.FindOption("enable");
+  if (o == nullptr) return true;
+  Result<bool> on = o->value.AsBool();
+  if (!on.ok()) {
+    return InvalidArgument(o->location.ToString() + ": enable: " + on.status().message());
+  }
+  return on;
+}
+
+}  // namespace
 
 Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::EventBase& base,
                                                                     const config::Config& config,
@@ -22,6 +37,8 @@ Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::Event
   for (const auto& [name, address] : bus->bus.peers) members.push_back(name);
   for (const config::Scope* scope : scopes) {
     for (const config::Scope* listen : scope->Children("listen")) {
+      EC_ASSIGN_OR_RETURN(bool enabled, ListenEnabled(*scope, *listen));
+      if (!enabled) continue;
       eccluster::ChannelServerOptions o{
           .listen = {listen->name.value_or("")},
           .curve = bus->bus.curve,

@@ -51,8 +51,10 @@ Result<GlobalOutbound> BuildGlobalOutbound(std::shared_ptr<const config::Config>
   GlobalOutbound g;
   EC_ASSIGN_OR_RETURN(BindingTable bindings, BindingTable::Build(config));
   g.bindings = std::make_shared<BindingTable>(std::move(bindings));
-  g.hostname = default_hostname;
   ScopePath global;
+  // The node's `hostname` names it in EHLO and DSNs, as it does in the 220 greeting.
+  EC_RETURN_IF_ERROR(Optional(config::EvalString(c, global, "hostname"), &g.hostname));
+  if (g.hostname.empty()) g.hostname = default_hostname;
   EC_RETURN_IF_ERROR(Optional(config::EvalInt(c, global, "server_max_outbound_connections"),
                               &g.server_max_connections));
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, global, "resolv_conf"), &g.resolv_conf));

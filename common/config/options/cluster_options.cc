@@ -70,12 +70,14 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kString,
        .default_text = "ec_cluster",
        .scopes = kCluster,
+       .reloadable = false,  // the bus handlers are set up once (cluster_module.cc, eccmgr)
        .doc = "Bus group for DuraVIP and replicated counters",
-       .support = S::kPlanned});
+       .support = S::kImplemented});
   add({.name = "control_group",
        .type = T::kString,
        .default_text = "ec_console",
        .scopes = kCluster,
+       .reloadable = false,
        .doc = "Bus group on which nodes take console commands",
        .support = S::kImplemented});
   add({.name = "control_peers",
@@ -88,11 +90,13 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "nodename",
        .type = T::kString,
        .scopes = kCluster,
+       .reloadable = false,  // the bus refuses a new name of its own (Bus::Reconfigure)
        .doc = "This node's name (default: --node-name, else the short host name)",
        .support = S::kImplemented});
   add({.name = "eccfg_path",
        .type = T::kString,
        .scopes = kCluster,
+       .reloadable = false,
        .doc = "eccfg run on each ec_config notice (default: eccfg beside ecmta)",
        .support = S::kImplemented});
   add({.name = "nodeaddr",
@@ -254,12 +258,14 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "peers",
        .type = T::kDict,
        .scopes = kMsgcServer,
-       .doc = "Every bus peer: [ nodename = \"address\" ... ] (lower-case names)",
+       .doc = "Every bus peer: [ nodename = \"address\" ... ] (lower-case names); ecmta and "
+              "eccmgr follow a reload, ecconfigd reads it at start",
        .support = S::kImplemented});
   add({.name = "port",
        .type = T::kInt,
        .default_text = "4809",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .min = 1,
        .max = 65535,
        .doc = "Bus port of the peers",
@@ -269,35 +275,41 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kSeconds,
        .default_text = "0.25",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "Bus heartbeat period",
        .support = S::kImplemented});
   add({.name = "dead_timeout",
        .type = T::kSeconds,
        .default_text = "1.5",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "A peer silent this long is declared dead (at least 3 heartbeats)",
        .support = S::kImplemented});
   add({.name = "request_timeout",
        .type = T::kSeconds,
        .default_text = "10",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "How long eccmgr waits for each node's answer to a relayed console command",
        .support = S::kImplemented});
   add({.name = "health_report_interval",
        .type = T::kSeconds,
        .default_text = "10",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "Every member logs its JSON health record and sends it to eccmgr this often",
        .support = S::kImplemented});
   add({.name = "curve",
        .type = T::kBool,
        .default_text = "true",
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "Encrypt and authenticate the bus with CURVE keys (false: plain text, tests only)",
        .support = S::kImplemented});
   add({.name = "curve_secret_key",
        .type = T::kString,
        .scopes = kMsgcServer,
+       .reloadable = false,
        .doc = "This host's key pair file, mode 0600 (default <root>/etc/msgc.key; made if missing)",
        .support = S::kImplemented});
   add({.name = "curve_public_keys",
@@ -329,17 +341,33 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .scopes = kMsgcBoth,
        .doc = "Wait between bus reconnects",
        .support = S::kPlanned});
+  // Read from msgc_server only (msgc/bus_options.h holds the defaults); msgc_client is parsed
+  // for Momentum configurations and not read.
+  add({.name = "max_backlog",
+       .type = T::kInt,
+       .default_text = "10000",
+       .scopes = kMsgcServer,
+       .reloadable = false,  // a ZeroMQ socket option of the links already open
+       .min = 1,
+       .doc = "Frames queued per peer before sends fail",
+       .support = S::kImplemented});
+  add({.name = "messages_per_iter",
+       .type = T::kInt,
+       .default_text = "1000",
+       .scopes = kMsgcServer,
+       .min = 1,
+       .doc = "Frames handled per event-loop wakeup before other events run",
+       .support = S::kImplemented});
   add({.name = "max_backlog",
        .type = T::kInt,
        .default_text = "5000",
-       .scopes = kMsgcBoth,
+       .scopes = {"msgc_client"},
        .min = 1,
-       .doc = "Messages queued per peer before dropping",
-       .support = S::kPlanned});
+       .doc = "Messages queued per peer before dropping"});
   add({.name = "messages_per_iter",
        .type = T::kInt,
        .default_text = "20",
-       .scopes = kMsgcBoth,
+       .scopes = {"msgc_client"},
        .min = 1,
        .doc = "Messages handled per event-loop turn"});
   add({.name = "tcpbuf_size",
@@ -364,6 +392,11 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .default_text = "127.0.0.1:8081",
        .scopes = {"global"},
        .doc = "eccmgr: address of the HTTP /health and /metrics server (empty: off)",
+       .support = S::kImplemented});
+  add({.name = "status_http_web_root",
+       .type = T::kString,
+       .scopes = {"global"},
+       .doc = "eccmgr: directory of the web dashboard's files (empty: <root>/share/web)",
        .support = S::kImplemented});
 
   // Generic module switches.

@@ -19,21 +19,29 @@ void RegisterListenerOptions(SchemaRegistry* r) {
   const auto kLsnBus = Plus(kLsn, {"msgcserver_listener"});
 
   // Sockets.
-  // In a Peer scope, as in Momentum: enable = false refuses those clients at connect.
+  // In a Peer scope, as in Momentum: enable = false refuses those clients at connect. Read by
+  // mta/server/inbound_config.cc, common/control/listener_config.cc and
+  // mta/logship/eccluster_listener.cc; ecmta opens no ECStream or bus listener of that name.
   add({.name = "enable",
        .type = T::kBool,
        .default_text = "true",
-       .scopes = Plus(kLsnBus, {"peer"}),
-       .doc = "Switch a listener or Listen socket off without deleting it; in a Peer scope, "
+       .scopes = {"esmtp_listener", "control_listener", "eccluster_listener", "listen", "peer"},
+       .doc = "Switch a listener or Listen socket off without deleting it (Control_Listener: its "
+              "unix socket always opens; Control and ECCluster: at start only); in a Peer scope, "
               "false refuses those clients at connect (554 5.7.1)",
        .support = S::kImplemented});
+  add({.name = "enable",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = {"ecstream_listener", "msgcserver_listener"},
+       .doc = "Switch the listener off (ecmta opens no such listener)"});
   add({.name = "listen_backlog",
        .type = T::kInt,
        .default_text = "500",
        .scopes = kLsn,
        .min = 1,
        .max = 65535,
-       .doc = "listen() backlog",
+       .doc = "listen() backlog of ESMTP Listen sockets (other listeners: the system's)",
        .support = S::kImplemented});
   add({.name = "accept_queue_backlog",
        .type = T::kInt,
@@ -201,7 +209,8 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kBool,
        .default_text = "true",
        .scopes = kInG,
-       .doc = "Accept [address-literal] addresses"});
+       .doc = "Accept [address-literal] addresses",
+       .support = S::kImplemented});
   add({.name = "allow_null_envelope_sender",
        .type = T::kBool,
        .default_text = "true",
@@ -287,7 +296,8 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .default_text = "ignore",
        .scopes = kPw,
        .enum_values = {"ignore", "pedantic", "fix"},
-       .doc = "Bare CR/LF in the body: accept, reject or repair"});
+       .doc = "Bare CR/LF in the body: pedantic rejects it; ignore and fix make it CRLF",
+       .support = S::kImplemented});
   add({.name = "rfc2822_lone_lf_in_headers",
        .type = T::kEnum,
        .default_text = "pedantic",
@@ -300,7 +310,9 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .scopes = kPw,
        .min = 78,
        .enum_values = {"ignore", "pedantic", "fix"},
-       .doc = "Long-line handling, or the line length limit itself"});
+       .doc = "Message lines longer than N octets are refused (pedantic: 998); ignore and fix "
+              "accept any length",
+       .support = S::kImplemented});
   add({.name = "rfc2822_max_line_length_policy",
        .type = T::kEnum,
        .default_text = "none",

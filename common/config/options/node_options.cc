@@ -12,7 +12,8 @@ void RegisterNodeOptions(SchemaRegistry* r) {
   add({.name = "hostname",
        .type = T::kString,
        .scopes = kGlobal,
-       .doc = "This node's own name (default: the system host name)",
+       .doc = "This node's own name in the 220 greeting, Received:, EHLO and bounces (default: "
+              "the system host name)",
        .support = S::kImplemented});
   add({.name = "pidfile",
        .type = T::kPath,

@@ -48,7 +48,9 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kString,
        .default_text = "__hostname__",
        .scopes = kOut,
-       .doc = "EHLO name; __message__ = the envelope sender's domain",
+       // A connection carries many senders' mail: __message__ is taken as __hostname__.
+       .doc = "EHLO name; __hostname__ = the node's hostname (__message__, Momentum's sender "
+              "domain, is treated as __hostname__)",
        .support = S::kImplemented});
   add({.name = "delivery_method",
        .type = T::kEnum,
@@ -139,6 +141,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .type = T::kBool,
        .default_text = "false",
        .scopes = kGlobal,
+       .reloadable = false,  // the resolver is made once (MtaDaemon::StartOutbound)
        .doc = "Ask again over TCP when a UDP answer comes back truncated",
        .support = S::kImplemented});
 
@@ -325,6 +328,7 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
   add({.name = "resolv_conf",
        .type = T::kPath,
        .scopes = kGlobal,
+       .reloadable = false,
        .doc = "Resolver file (default /etc/resolv.conf)",
        .support = S::kImplemented});
   add({.name = "min_dns_ttl",

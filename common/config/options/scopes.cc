@@ -23,8 +23,11 @@ void RegisterScopes(SchemaRegistry* r) {
   add({"control_listener", N::kSingleton, kGlobal, true, "The console (ec_console) service"});
   add({"eccluster_listener", N::kSingleton, kGlobal, true,
        "Node-to-node TCP: log pulls and message moves"});
-  add({"ecstream_listener", N::kSingleton, kGlobal, true, "The ECStream service"});
-  add({"msgcserver_listener", N::kSingleton, kGlobal, true, "The cluster bus listener"});
+  // Parsed for Momentum configurations; ecmta opens neither.
+  add({"ecstream_listener", N::kSingleton, kGlobal, true,
+       "The ECStream service (not opened: its options are ignored)"});
+  add({"msgcserver_listener", N::kSingleton, kGlobal, true,
+       "The cluster bus listener (ignored: the bus listens on msgc_server's address and port)"});
   add({"listen", N::kNamed, kListeners, true,
        "One listening socket: \"ip:port\", \":port\", \"[v6]:port\" or a unix path"});
   add({"peer",

@@ -116,13 +116,8 @@ TEST(CheckTest, ShippedNodeConfigurationLoadsAndValidates) {
   o.load = ShippedTree();
   std::ostringstream out;
   EXPECT_EQ(CheckConfigMain(o, out), 0) << out.str();
-  // The one setting the shipped node conf keeps although nothing acts on it yet: the manager
-  // pulls an acctlog journal from every node, so the journal must exist.
-  EXPECT_EQ(out.str(), SourceDir() +
-                           "/conf/default/ecelerity-cluster.conf:20:3: warning: option 'acctlog' "
-                           "is accepted but not acted on yet (docs/config-reference.md: "
-                           "planned)\n"
-                           "configuration OK (3 files, 1 warning(s))\n");
+  // No warning: every option the shipped node conf sets is acted on (acctlog included).
+  EXPECT_EQ(out.str(), "configuration OK (3 files)\n");
   auto c = LoadConfig(o.config_path, o.load);
   ASSERT_TRUE(c.ok()) << c.status().message();
   // The cluster pieces come through the includes.

@@ -40,6 +40,21 @@ TEST(ListenerConfigTest, TcpWithoutAuthLoginParametersIsRefusedWithFileAndLine) 
   EXPECT_NE(out.str().find("t.conf:4:"), std::string::npos) << out.str();
 }
 
+TEST(ListenerConfigTest, ADisabledListenIsNotOpened) {
+  // Disabled TCP: not opened, so no user file is needed; disabled unix path: the default.
+  auto c = Parse(
+      "Control_Listener {\n  Listen \"/run/x.sock\" { enable = false }\n"
+      "  Listen \"127.0.0.1:2025\" { enable = false }\n}\n");
+  auto options = ServerOptionsFromConfig(*c, "/run/default.sock");
+  ASSERT_TRUE(options.ok()) << options.status().message();
+  EXPECT_TRUE(options->tcp_address.empty());
+  EXPECT_EQ(options->unix_path, "/run/default.sock");
+  auto off = Parse("Control_Listener {\n  enable = false\n  Listen \"127.0.0.1:2025\" { }\n}\n");
+  auto listener_off = ServerOptionsFromConfig(*off, "/run/default.sock");
+  ASSERT_TRUE(listener_off.ok()) << listener_off.status().message();
+  EXPECT_TRUE(listener_off->tcp_address.empty());
+}
+
 TEST(ListenerConfigTest, TcpWithAHashedUserFile) {
   TempDir dir;
   std::string users = dir.Write("users", std::string("# console users\nadmin:") + kHash + "\n");

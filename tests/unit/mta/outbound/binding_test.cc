@@ -148,5 +148,18 @@ TEST(BindingPolicyTest, ABindAddressThatIsNotAnAddressIsAnErrorAtStart) {
   EXPECT_EQ(ok->bindings->all().size(), 5u);
 }
 
+TEST(BindingPolicyTest, TheNodesHostnameNamesItInEhloAndBounces) {
+  auto named = BuildGlobalOutbound(Parse(R"(hostname = "mx.example")"), "system-name");
+  ASSERT_TRUE(named.ok()) << named.status().ToString();
+  EXPECT_EQ(named->hostname, "mx.example");
+  auto policy = BuildDomainPolicy(*Parse(R"(hostname = "mx.example")"), "x.test", named->hostname);
+  ASSERT_TRUE(policy.ok()) << policy.status().ToString();
+  EXPECT_EQ((*policy)->ehlo_hostname, "mx.example");
+  EXPECT_EQ((*policy)->mailerdaemon, "mailer-daemon@mx.example");
+  auto unset = BuildGlobalOutbound(Parse(""), "system-name");
+  ASSERT_TRUE(unset.ok()) << unset.status().ToString();
+  EXPECT_EQ(unset->hostname, "system-name");
+}
+
 }  // namespace
 }  // namespace ec::outbound
