@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/base/atomic_file.h"
+#include "common/base/hex.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
@@ -17,22 +18,12 @@ namespace {
 
 constexpr char kScheme[] = "pbkdf2-sha256";
 
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 15]);
-  }
-  return s;
-}
-
 std::string Derive(std::string_view password, std::string_view salt, int iterations) {
   unsigned char out[32];
   PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                     reinterpret_cast<const unsigned char*>(salt.data()),
                     static_cast<int>(salt.size()), iterations, EVP_sha256(), sizeof out, out);
-  return Hex(out, sizeof out);
+  return HexLower(out, sizeof out);
 }
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
@@ -104,7 +95,7 @@ Status PasswordFile::SetPassword(const fs::path& path, std::string_view user,
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   unsigned char salt_bytes[16];
   if (RAND_bytes(salt_bytes, sizeof salt_bytes) != 1) return Internal("no random bytes");
-  std::string salt = Hex(salt_bytes, sizeof salt_bytes);
+  std::string salt = HexLower(salt_bytes, sizeof salt_bytes);
   file.entries_[std::string(user)] = std::string(kScheme) + ":" + std::to_string(iterations) +
                                      ":" + salt + ":" + Derive(password, salt, iterations);
   std::string content;
@@ -128,7 +119,7 @@ Result<std::string> LoadOrCreateSecret(const fs::path& path) {
   if (fs::exists(path, ec)) return ReadSecret(path);
   unsigned char bytes[32];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return Internal("no random bytes");
-  std::string secret = Hex(bytes, sizeof bytes);
+  std::string secret = HexLower(bytes, sizeof bytes);
   EC_RETURN_IF_ERROR(WriteSecretFile(path, secret + "\n"));
   return secret;
 }

@@ -7,20 +7,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "common/base/hex.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
 namespace {
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kDigits[p[i] >> 4]);
-    s.push_back(kDigits[p[i] & 15]);
-  }
-  return s;
-}
 
 bool IsHex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -65,13 +56,13 @@ std::string HashToken(std::string_view token) {
   unsigned char digest[32];
   unsigned int size = 0;
   EVP_Digest(token.data(), token.size(), digest, &size, EVP_sha256(), nullptr);
-  return Hex(digest, size);
+  return HexLower(digest, size);
 }
 
 Result<std::string> NewToken() {
   unsigned char bytes[kEnrolTokenBytes];
   if (RAND_bytes(bytes, sizeof bytes) != 1) return Internal("no random bytes");
-  return Hex(bytes, sizeof bytes);
+  return HexLower(bytes, sizeof bytes);
 }
 
 Result<std::vector<EnrolEntry>> ParseEnrolTokens(std::string_view text) {
