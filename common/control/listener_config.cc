@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "common/config/resolve.h"
+
 namespace ec::control {
 namespace {
 
@@ -62,15 +64,6 @@ Status ReadUsers(const config::Option& o, ServerOptions* options) {
   return Status::Ok();
 }
 
-// `enable = false` on the Listen or the Control_Listener: that socket is not opened.
-Result<bool> Enabled(const config::Scope& listener, const config::Scope& listen) {
-  const config::Option* o = Find(listener, &listen, "enable");
-  if (o == nullptr) return true;
-  Result<bool> on = o->value.AsBool();
-  if (!on.ok()) return InvalidArgument(At(*o) + "enable: " + on.status().message());
-  return on;
-}
-
 }  // namespace
 
 Result<ServerOptions> ServerOptionsFromConfig(const config::Config& config,
@@ -79,8 +72,13 @@ Result<ServerOptions> ServerOptionsFromConfig(const config::Config& config,
   for (const config::Scope* listener : config.root.Children("control_listener")) {
     for (const config::Scope* listen : listener->Children("listen")) {
       const std::string& name = listen->name.value_or("");
-      EC_ASSIGN_OR_RETURN(bool enabled, Enabled(*listener, *listen));
-      if (!enabled) continue;  // a disabled unix Listen leaves the default socket
+      // `enable = false` on the Listen or the Control_Listener: that socket is not opened (a
+      // disabled unix Listen leaves the default socket). Resolved as the ESMTP listener's.
+      bool enabled = true;
+      EC_RETURN_IF_ERROR(ec::config::Optional(
+          ec::config::EvalBool(config, {.listener = "control_listener", .listen = name}, "enable"),
+          &enabled));
+      if (!enabled) continue;
       if (name.find('/') == std::string::npos) {
         const config::Option* auth = Find(*listener, listen, "authloginparameters");
         if (auth == nullptr) {

@@ -1,23 +1,9 @@
 #include "mta/logship/eccluster_listener.h"
 
+#include "common/config/resolve.h"
 #include "common/log/logger.h"
 
 namespace ec::logship {
-namespace {
-
-// `enable = false` on the Listen, else on the ECCluster_Listener: the socket is not opened.
-Result<bool> ListenEnabled(const config::Scope& listener, const config::Scope& listen) {
-  const config::Option* o = listen.FindOption("enable");
-  if (o == nullptr) o = listener.FindOption("enable");
-  if (o == nullptr) return true;
-  Result<bool> on = o->value.AsBool();
-  if (!on.ok()) {
-    return InvalidArgument(o->location.ToString() + ": enable: " + on.status().message());
-  }
-  return on;
-}
-
-}  // namespace
 
 Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::EventBase& base,
                                                                     const config::Config& config,
@@ -37,7 +23,12 @@ Result<std::unique_ptr<EcclusterListener>> EcclusterListener::Start(event::Event
   for (const auto& [name, address] : bus->bus.peers) members.push_back(name);
   for (const config::Scope* scope : scopes) {
     for (const config::Scope* listen : scope->Children("listen")) {
-      EC_ASSIGN_OR_RETURN(bool enabled, ListenEnabled(*scope, *listen));
+      // `enable = false` on the Listen or the ECCluster_Listener: not opened.
+      bool enabled = true;
+      EC_RETURN_IF_ERROR(ec::config::Optional(
+          ec::config::EvalBool(config, {.listener = "eccluster_listener",
+                                    .listen = listen->name.value_or("")}, "enable"),
+          &enabled));
       if (!enabled) continue;
       eccluster::ChannelServerOptions o{
           .listen = {listen->name.value_or("")},
