@@ -12,12 +12,12 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
 from lib import procs
 from lib.cluster import LocalCluster, ManagerNode, console, free_port_on, keygen
+from lib.scratch import scratch_dir
 
 PASSWORD = "correct horse battery"
 
@@ -102,9 +102,7 @@ def test_tcp_console_needs_a_login(tmp_path):
 def test_unix_socket_mode_and_group(tmp_path):
     need_root_tools()
     # The socket lives in a directory `nobody` may traverse (pytest's tmp dirs are 0700).
-    sock_dir = tempfile.mkdtemp(prefix="ectest-console-")
-    try:
-        os.chmod(sock_dir, 0o755)
+    with scratch_dir("ectest-console-", mode=0o755) as sock_dir:
         sock = os.path.join(sock_dir, "eccmgr.sock")
         c = LocalCluster(tmp_path, nodes=1, heartbeat=0.1, dead_timeout=1.0)
         conf = open(c.manager.config_path).read()
@@ -123,8 +121,6 @@ def test_unix_socket_mode_and_group(tmp_path):
             assert rc == 0 and out.startswith("eccmgr "), out
         finally:
             c.manager.stop()
-    finally:
-        shutil.rmtree(sock_dir, ignore_errors=True)
 
 
 def test_relayed_commands_only_from_control_peers(tmp_path):

@@ -4,16 +4,13 @@ net_bind_service, and the VIP's port-25 listener (bound after the election, afte
 answers. Two nodes in network namespaces (lib/netns.py); roots in /tmp/ectest-priv-* (pytest's
 tmp dirs are root-only), removed in every outcome. Needs root, `ip netns` and user nobody."""
 import glob
-import os
 import pwd
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from lib import netns, procs
 from lib.duravip_cluster import NetnsCluster
+from lib.scratch import scratch_dir
 
 VIP = "198.18.0.100"
 CAPS = (1 << 10) | (1 << 12) | (1 << 13)  # net_bind_service, net_admin, net_raw
@@ -35,9 +32,7 @@ def test_duravip_with_dropped_ecmta():
         nobody = pwd.getpwnam("nobody")
     except KeyError:
         pytest.skip("needs the user 'nobody' to drop to")
-    world = Path(tempfile.mkdtemp(prefix="ectest-priv-", dir="/tmp"))
-    os.chmod(world, 0o755)
-    try:
+    with scratch_dir("ectest-priv-", mode=0o755) as world:
         with NetnsCluster(world, nodes=2, vips=[{"address": VIP, "preference": "node1"}],
                           node_extra=lambda name: SECURITY) as c:
             c.wait_single_owner(VIP, "node1", timeout=30)
@@ -54,5 +49,3 @@ def test_duravip_with_dropped_ecmta():
             # The VIP's listener was bound after the election, so after the drop.
             procs.wait_for(lambda: procs.port_open(VIP, 25, c.bed.members["node2"].netns),
                            timeout=15, what=f"{VIP}:25 to answer")
-    finally:
-        shutil.rmtree(world, ignore_errors=True)

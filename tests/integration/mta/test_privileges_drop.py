@@ -11,15 +11,14 @@ import glob
 import os
 import pwd
 import random
-import shutil
 import smtplib
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from lib import procs
+from lib.scratch import scratch_dir
 from lib.mta import MtaNode
 
 NET_BIND_SERVICE = 1 << 10
@@ -38,12 +37,8 @@ def nobody():
 @pytest.fixture
 def world():
     """A directory every user can traverse (pytest's tmp_path is 0700 root)."""
-    d = Path(tempfile.mkdtemp(prefix="ectest-priv-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    try:
+    with scratch_dir("ectest-priv-", mode=0o755) as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def assert_dropped(pid, user, caps_mask):

@@ -13,12 +13,12 @@ import shlex
 import shutil
 import stat
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 import scratch_root
+from lib.scratch import scratch_dir
 
 ACCOUNT = "ecuser"
 BINARIES = ("ecmta", "ec_console", "ec_duravip_keeper", "ec_spool", "ec_conf", "eccfg", "eccmgr",
@@ -42,11 +42,8 @@ def work():
             pytest.skip(f"{tool} is not installed (scripts/install-deps.sh)")
     if not scratch_root.can_mount():
         pytest.skip("cannot bind-mount in a mount namespace here (needs CAP_SYS_ADMIN)")
-    d = Path(tempfile.mkdtemp(prefix="ectest-deb-", dir="/tmp"))
-    try:
+    with scratch_dir("ectest-deb-") as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

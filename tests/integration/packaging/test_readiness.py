@@ -19,12 +19,12 @@ import signal
 import smtplib
 import socket
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from lib import procs
+from lib.scratch import scratch_dir
 from lib.mta import MtaNode
 
 SOURCE = Path(os.environ.get("EC_SOURCE_DIR", Path(__file__).resolve().parents[3]))
@@ -53,12 +53,8 @@ class NotifySocket:
 @pytest.fixture(scope="module")
 def world():
     """A directory every user can traverse (the daemon may run as nobody); removed after."""
-    d = Path(tempfile.mkdtemp(prefix="ectest-notify-", dir="/tmp"))
-    os.chmod(d, 0o755)
-    try:
+    with scratch_dir("ectest-notify-", mode=0o755) as d:
         yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
