@@ -5,6 +5,7 @@
 
 #include "common/base/atomic_file.h"
 #include "ecconfigd/file_lock.h"
+#include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -35,6 +36,13 @@ Result<std::string> EnrolStore::Issue(EnrolEntry entry, std::chrono::seconds ttl
   if (!ValidNodeName(entry.node)) {
     return InvalidArgument("bad node name '" + entry.node +
                            "' (lower case letters, digits, - and _)");
+  }
+  // A bad field would make the whole file unreadable, and with it every pending enrolment.
+  if (!ValidSubclusterName(entry.subcluster)) {
+    return InvalidArgument("bad subcluster name '" + entry.subcluster + "'");
+  }
+  if (!entry.address.empty() && !ValidPeerAddress(entry.address)) {
+    return InvalidArgument("bad bus address '" + entry.address + "'");
   }
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);

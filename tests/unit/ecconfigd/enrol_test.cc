@@ -133,6 +133,21 @@ TEST_F(EnrolStoreTest, IssueCheckRedeemOnce) {
                    .ok());
 }
 
+TEST_F(EnrolStoreTest, BadFieldsAreRefusedAndTheFileStaysReadable) {
+  EnrolStore store(dir_);
+  auto good = store.Issue({"node2", "default", "", "", 0, false}, std::chrono::seconds(60), kNow);
+  ASSERT_TRUE(good.ok());
+  // A subcluster or address with a space or newline would add fields or lines to enrol.tokens.
+  for (EnrolEntry bad : {EnrolEntry{"node3", "a b", "", "", 0, false},
+                         EnrolEntry{"node3", "x\nnode9", "", "", 0, false},
+                         EnrolEntry{"node3", "default", "1.2.3.4 x", "", 0, false}}) {
+    EXPECT_EQ(store.Issue(bad, std::chrono::seconds(60), kNow).status().code(),
+              StatusCode::kInvalidArgument)
+        << bad.subcluster << " " << bad.address;
+  }
+  EXPECT_TRUE(store.Check("node2", *good, kNow).ok());
+}
+
 TEST_F(EnrolStoreTest, ExpiredTokenChangesNothing) {
   EnrolStore store(dir_);
   auto token = store.Issue({"node2", "default", "", "", 0, false}, std::chrono::seconds(5), kNow);
