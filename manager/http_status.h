@@ -41,6 +41,9 @@ class StatusHttpServer {
   // The bound "host:port" (the real port after port 0).
   const std::string& address() const { return address_; }
   uint64_t requests() const { return requests_; }
+  // A reload's new status_http_web_root: the next request reads from it (same thread).
+  const std::string& web_root() const { return routes_.web_root; }
+  void set_web_root(std::string root) { routes_.web_root = std::move(root); }
 
  private:
   explicit StatusHttpServer(HttpRoutes routes) : routes_(std::move(routes)) {}

@@ -235,7 +235,16 @@ void ManagerDaemon::ReloadHttp() {
     EC_LOG(kError, "HTTP listener reload").Field("error", address.status());
     return;
   }
-  if ((address->empty() ? "off" : *address) == http_listen_) return;
+  if ((address->empty() ? "off" : *address) == http_listen_) {
+    auto root = WebRoot(*config_);
+    if (!root.ok()) {
+      EC_LOG(kError, "HTTP web root reload").Field("error", root.status());
+    } else if (http_ && *root != http_->web_root()) {
+      EC_LOG(kInfo, "HTTP web root changed").Field("from", http_->web_root()).Field("to", *root);
+      http_->set_web_root(std::move(root).value());
+    }
+    return;
+  }
   auto old = std::move(http_);
   const std::string old_listen = http_listen_;
   if (Status s = OpenHttp(*config_); !s.ok()) {
@@ -274,15 +283,19 @@ Status ManagerDaemon::OpenHttp(const config::Config& config) {
     if (!log_collector_) return FailedPrecondition("no Logs { } scope: logs are not collected");
     return dashboard::TailJson(log_root_, log_pattern_, q);
   };
-  // Unset (the usual case): the files the package installs under the root.
-  auto web_root = config::EvalString(config, config::ScopePath{}, "status_http_web_root");
-  if (!web_root.ok() && web_root.status().code() != StatusCode::kNotFound) return web_root.status();
-  routes.web_root = web_root.ok() ? *web_root : std::string();
-  if (routes.web_root.empty()) routes.web_root = (layout_.root / "share" / "web").string();
+  EC_ASSIGN_OR_RETURN(routes.web_root, WebRoot(config));
   auto server = StatusHttpServer::Start(*base_, address, std::move(routes));
   if (!server.ok()) return server.status();
   http_ = std::move(server).value();
   return Status::Ok();
+}
+
+Result<std::string> ManagerDaemon::WebRoot(const config::Config& config) const {
+  auto web_root = config::EvalString(config, config::ScopePath{}, "status_http_web_root");
+  if (!web_root.ok() && web_root.status().code() != StatusCode::kNotFound) return web_root.status();
+  // Unset (the usual case): the files the package installs under the root.
+  if (!web_root.ok() || web_root->empty()) return (layout_.root / "share" / "web").string();
+  return std::move(web_root).value();
 }
 
 void ManagerDaemon::RegisterCommands() {
@@ -378,6 +391,12 @@ void ManagerDaemon::RegisterCommands() {
                               [this](const control::Request&) -> Result<std::string> {
                                 EC_RETURN_IF_ERROR(Reload());
                                 return std::string("configuration reloaded");
+                              });
+  // The aggregated files need nothing: the pullers open them for each write.
+  (void)commands.RegisterSync("reopen logs", "reopen eccmgr's --log-file (logrotate)",
+                              [](const control::Request&) -> Result<std::string> {
+                                EC_RETURN_IF_ERROR(log::Logger::Global().Reopen());
+                                return std::string("logs reopened");
                               });
   (void)commands.RegisterSync("shutdown", "stop eccmgr",
                               [this](const control::Request&) -> Result<std::string> {

@@ -60,8 +60,10 @@ class ManagerDaemon {
   // node follows its Manager/Node scopes (only the nodes whose subscribers changed restart).
   void ReloadLogCollection();
   // After a reload: a changed status_http_listen moves the HTTP listener (the old one stays if
-  // the new address cannot be bound).
+  // the new address cannot be bound); a changed status_http_web_root alone serves the new files.
   void ReloadHttp();
+  // status_http_web_root, or the files the package installs when unset.
+  Result<std::string> WebRoot(const config::Config& config) const;
   // `config reload` and SIGHUP: re-reads the config file; the bus follows its peers and keys,
   // removed members leave the health view and fan-out, the log pullers follow the peer list.
   Status Reload();

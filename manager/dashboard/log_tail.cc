@@ -107,15 +107,17 @@ std::string RenderTail(std::string_view tail, size_t max_lines) {
 }
 
 Result<std::string> TailJson(const std::string& log_root, const std::string& pattern,
-                             const LogQuery& query) {
+                             const LogQuery& query, uint64_t* bytes_read) {
   logcollect::TailOptions options;
   options.log_root = log_root;
   options.pattern = pattern;
   options.node = query.node;
   options.log = query.log;
   options.lines = query.lines;
+  options.max_read_per_file = kMaxTailReadPerFile;
+  options.max_read_total = kMaxTailReadTotal;
   std::ostringstream out;
-  Status s = logcollect::RunTail(options, out);
+  Status s = logcollect::RunTail(options, out, bytes_read);
   if (s.code() == StatusCode::kNotFound) return RenderTail("", query.lines);
   EC_RETURN_IF_ERROR(s);
   return RenderTail(out.str(), query.lines);

@@ -1,11 +1,13 @@
 #include "manager/logs/tail.h"
 
+#include <algorithm>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <thread>
+
+#include "manager/logs/last_lines.h"
 
 namespace ec::logcollect {
 namespace fs = std::filesystem;
@@ -43,13 +45,10 @@ void PrintNew(const std::string& path, Followed& f, std::ostream& out) {
   std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   f.offset += chunk.size();
   f.partial += chunk;
-  size_t start = 0, nl;
-  while ((nl = f.partial.find('\n', start)) != std::string::npos) {
-    out << f.name.node << " " << f.name.log << ": "
-        << std::string_view(f.partial).substr(start, nl - start) << "\n";
-    start = nl + 1;
-  }
-  f.partial.erase(0, start);
+  const size_t used = ForEachWholeLine(f.partial, [&](std::string_view line) {
+    out << f.name.node << " " << f.name.log << ": " << line << "\n";
+  });
+  f.partial.erase(0, used);
   out.flush();
 }
 
@@ -85,26 +84,28 @@ Result<TailOptions> ParseTailArgs(const std::vector<std::string>& words) {
   return o;
 }
 
-Status RunTail(const TailOptions& o, std::ostream& out) {
+Status RunTail(const TailOptions& o, std::ostream& out, uint64_t* bytes_read) {
   std::error_code ec;
   if (!fs::is_directory(o.log_root, ec)) {
     return NotFound("no aggregated logs under " + o.log_root);
   }
   std::map<std::string, Followed> files;
+  uint64_t total = 0;
   for (const auto& [path, name] : Matching(o)) {
-    std::ifstream in(path, std::ios::binary);
-    std::deque<std::string> last;
-    std::string line;
-    uint64_t whole = 0;
-    while (std::getline(in, line)) {
-      if (in.eof()) break;  // no newline yet: not a whole line
-      whole += line.size() + 1;
-      last.push_back(line);
-      if (last.size() > o.lines) last.pop_front();
+    uint64_t bound = o.max_read_per_file;
+    if (o.max_read_total > 0) {
+      if (total >= o.max_read_total) break;  // the files left are not read at all
+      const uint64_t left = o.max_read_total - total;
+      bound = bound == 0 ? left : std::min(bound, left);
     }
-    for (const std::string& l : last) out << name.node << " " << name.log << ": " << l << "\n";
-    files[path] = Followed{name, whole, ""};
+    LastLines last = ReadLastLines(path, o.lines, bound);
+    total += last.bytes_read;
+    for (const std::string& l : last.lines) {
+      out << name.node << " " << name.log << ": " << l << "\n";
+    }
+    files[path] = Followed{name, last.end, ""};
   }
+  if (bytes_read) *bytes_read = total;
   out.flush();
   if (!o.follow) return Status::Ok();
   while (!o.keep_going || o.keep_going()) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <ostream>
 #include <string>
@@ -23,11 +24,16 @@ struct TailOptions {
   std::string log;   // empty: every log
   size_t lines = 10;
   bool follow = false;
+  // Bounds on the first read (0: none): bytes read back from the end of each file, and in all.
+  // The dashboard sets both so a poll costs the same whatever the logs' size.
+  uint64_t max_read_per_file = 0;
+  uint64_t max_read_total = 0;
   std::chrono::milliseconds poll{200};
   std::function<bool()> keep_going;  // follow stops when this returns false; null: never
 };
 
-Status RunTail(const TailOptions& options, std::ostream& out);
+// `bytes_read`, when given, receives the bytes the first read took from the files.
+Status RunTail(const TailOptions& options, std::ostream& out, uint64_t* bytes_read = nullptr);
 
 // The filters of `logs tail` from its words: -f/--follow, --node N, --log L, -n/--lines N.
 // Leaves log_root and pattern empty for the caller.

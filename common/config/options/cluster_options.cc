@@ -391,7 +391,8 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kString,
        .default_text = "127.0.0.1:8081",
        .scopes = {"global"},
-       .doc = "eccmgr: address of the HTTP /health and /metrics server (empty: off)",
+       .doc = "eccmgr: address of the HTTP /health, /metrics and web dashboard server, without "
+              "authentication: keep it on loopback or a management network (empty: off)",
        .support = S::kImplemented});
   add({.name = "status_http_web_root",
        .type = T::kString,

@@ -30,6 +30,7 @@ def cluster(tmp_path_factory):
     configure_logs(c)
     with open(c.manager.config_path, "a") as f:
         f.write(f'status_http_web_root = "{os.path.abspath(WEB_ROOT)}"\n')
+    c.manager.extra_args = ["--log-file", os.path.join(c.manager.root, "eccmgr.log")]
     with c:
         c.wait_converged()
         yield c
@@ -135,3 +136,39 @@ def test_json_views(cluster):
     assert status == 200 and ctype == "text/css; charset=utf-8" and "--bad" in body
     assert raw_get(cluster, "/api/logs?lines=0") == 400
     assert raw_get(cluster, "/api/logs?node=..") == 400
+
+
+def test_reload_serves_a_new_web_root(cluster, tmp_path):
+    """status_http_web_root alone changes: after `config reload` the new files are served on
+    the same listener; the original root is put back for the tests after this one."""
+    marker = "webroot" + uuid.uuid4().hex[:10]
+    (tmp_path / "index.html").write_text(f"<html><title>{marker}</title></html>\n")
+    with open(cluster.manager.config_path) as f:
+        original = f.read()
+    line = f'status_http_web_root = "{os.path.abspath(WEB_ROOT)}"\n'
+    assert line in original
+    try:
+        with open(cluster.manager.config_path, "w") as f:
+            f.write(original.replace(line, f'status_http_web_root = "{tmp_path}"\n'))
+        cluster.manager.console("config reload")
+        status, _, body = cluster.manager.http("/index.html")
+        assert status == 200 and marker in body
+    finally:
+        with open(cluster.manager.config_path, "w") as f:
+            f.write(original)
+        cluster.manager.console("config reload")
+    status, _, body = cluster.manager.http("/index.html")
+    assert status == 200 and marker not in body and "eccmgr dashboard" in body
+
+
+def test_reopen_logs_after_logrotate_renamed_the_file(cluster):
+    """What the logrotate snippet does: rename eccmgr's log, send `reopen logs`; eccmgr writes
+    to a new file at the old path (its cluster-health lines keep coming)."""
+    path = os.path.join(cluster.manager.root, "eccmgr.log")
+    procs.wait_for(lambda: os.path.exists(path) and os.path.getsize(path) > 0, timeout=10,
+                   interval=0.1, what="eccmgr's log file")
+    os.rename(path, path + ".1")
+    assert cluster.manager.console("reopen logs").strip() == "logs reopened"
+    procs.wait_for(lambda: os.path.exists(path) and "cluster health" in open(path).read(),
+                   timeout=10, interval=0.1, what="a health line in the reopened log")
+    os.remove(path + ".1")

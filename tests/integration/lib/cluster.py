@@ -91,6 +91,7 @@ class ManagerNode:
                 {extra}
                 """))
         self.process = None
+        self.extra_args = []  # more eccmgr arguments (--log-file ...), set before start()
 
     @property
     def socket_path(self):
@@ -98,7 +99,7 @@ class ManagerNode:
 
     def start(self):
         argv = [procs.find_binary("eccmgr"), "--config", self.config_path, "--root", self.root,
-                "--foreground", "--node-name", self.name]
+                "--foreground", "--node-name", self.name] + list(self.extra_args)
         self.process = procs.Process(argv, os.path.join(self.root, "eccmgr.out"),
                                      netns=self.netns)
         procs.wait_for(lambda: procs.port_open(self.host, self.http_port, self.netns) or

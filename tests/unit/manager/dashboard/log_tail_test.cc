@@ -5,6 +5,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
+
+#include "manager/logs/last_lines.h"
 
 namespace ec::manager::dashboard {
 namespace {
@@ -93,6 +97,53 @@ TEST(LogTail, TailJsonReadsTheAggregatedFiles) {
             "{\"lines\":[{\"node\":\"node2\",\"log\":\"mainlog\",\"text\":\"20@two\"}],"
             "\"truncated\":false}\n");
   fs::remove_all(root);
+}
+
+// A day's file of several MB: only the last lines come back and the read stays bounded by the
+// per-file and per-request limits, not by the files' size.
+TEST(LogTail, TailJsonReadsBoundedBytesFromTheEnd) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("ec_dash_big_" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "mainlog");
+  for (const char* node : {"node1", "node2", "node3", "node4", "node5", "node6"}) {
+    std::ofstream big(root / "mainlog" / node);
+    const std::string pad(400, 'x');
+    for (int i = 0; i < 6000; ++i) big << (1000000 + i) << "@" << node << pad << "\n";
+  }
+  ASSERT_GT(fs::file_size(root / "mainlog" / "node1"), 2u * 1024 * 1024);
+  uint64_t read = 0;
+  auto one = TailJson(root.string(), "%{l}/%{n}", LogQuery{"node1", "mainlog", 3}, &read);
+  ASSERT_TRUE(one.ok());
+  EXPECT_NE(one->find("\"text\":\"1005999@node1"), std::string::npos);
+  EXPECT_NE(one->find("\"text\":\"1005997@node1"), std::string::npos);
+  EXPECT_EQ(one->find("\"text\":\"1005996@node1"), std::string::npos);
+  EXPECT_GT(read, 0u);
+  EXPECT_LE(read, 64u * 1024);  // three lines fit the first block read back
+  auto all = TailJson(root.string(), "%{l}/%{n}", LogQuery{"", "", kMaxTailLines}, &read);
+  ASSERT_TRUE(all.ok());
+  // 1000 lines of 410 bytes are more than a file's bound, six bounds more than the total.
+  EXPECT_EQ(read, kMaxTailReadTotal);
+  EXPECT_NE(all->find("\"text\":\"1005999@node"), std::string::npos);
+  fs::remove_all(root);
+}
+
+TEST(LastLines, WholeLinesWithinTheBound) {
+  namespace fs = std::filesystem;
+  const fs::path file = fs::temp_directory_path() / ("ec_last_lines_" + std::to_string(getpid()));
+  std::ofstream(file) << "aaaa\nbbbb\ncccc\ndd";  // "dd" is not finished yet
+  auto all = logcollect::ReadLastLines(file.string(), 10, 0);
+  EXPECT_EQ(all.lines, (std::vector<std::string>{"aaaa", "bbbb", "cccc"}));
+  EXPECT_EQ(all.end, 15u);
+  // 9 bytes back reach into "bbbb": it is left out, not returned cut.
+  auto bounded = logcollect::ReadLastLines(file.string(), 10, 9);
+  EXPECT_EQ(bounded.lines, (std::vector<std::string>{"cccc"}));
+  EXPECT_EQ(bounded.bytes_read, 9u);
+  EXPECT_EQ(bounded.end, 15u);
+  auto last = logcollect::ReadLastLines(file.string(), 1, 0);
+  EXPECT_EQ(last.lines, (std::vector<std::string>{"cccc"}));
+  EXPECT_TRUE(logcollect::ReadLastLines((file.string() + ".none"), 5, 0).lines.empty());
+  fs::remove(file);
 }
 
 }  // namespace
