@@ -30,9 +30,9 @@
 #  - ctest runs one process per gtest suite, not per case (cmake/EcGtestSuites.cmake); the
 #    number of gtest cases that ran is printed after the suite.
 #  - ASan's quarantine is 32 MB instead of 256 (see whole_suite).
-#  - Fuzzers run EC_FUZZ_SECONDS=5 each (config_fuzzer twice that): a smoke test that replays
-#    the corpus and explores a little (each fuzzer holds a core for its seconds: at 10 s the
-#    21 of them were a quarter of the suite's CPU); bench/fuzz/run.sh fuzzes for minutes.
+#  - Fuzzers run EC_FUZZ_SECONDS=2 each (config_fuzzer twice that): a smoke test that replays
+#    the corpus and explores a little (each fuzzer holds a core for its seconds: at 5 s the 25
+#    of them took 70 s of the suite's 610 s of CPU); bench/fuzz/run.sh fuzzes for minutes.
 #  - The sanitizer build's executables are not position-independent (-no-pie): an ASan
 #    binary of 40-130 MB then starts in 0.10 s of CPU instead of 0.15 (no relocations to
 #    apply), and the suite starts thousands of them (daemons, ec_console, eccfg, test suites).
@@ -65,7 +65,7 @@ stage() {
 
 sanitizer_build() {
   CC=clang CXX=clang++ cmake -S . -B build/test -DCMAKE_BUILD_TYPE=Debug \
-    -DEC_SANITIZE=ON -DEC_FUZZ=ON -DEC_FUZZ_SECONDS="${EC_FUZZ_SECONDS:-5}" \
+    -DEC_SANITIZE=ON -DEC_FUZZ=ON -DEC_FUZZ_SECONDS="${EC_FUZZ_SECONDS:-2}" \
     -DCMAKE_CXX_FLAGS_DEBUG=-gline-tables-only -DCMAKE_EXE_LINKER_FLAGS="-fuse-ld=lld -no-pie" \
     -DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=12 >/dev/null
   cmake --build build/test -j"$jobs"
