@@ -5,6 +5,8 @@
 #include <set>
 #include <utility>
 
+#include "common/base/split.h"
+
 namespace ec::replication {
 namespace {
 
@@ -31,18 +33,6 @@ bool ParseNumber(std::string_view s, uint64_t* out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-std::vector<std::string_view> Split(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i <= line.size()) {
-    size_t j = line.find(' ', i);
-    if (j == std::string_view::npos) j = line.size();
-    out.push_back(line.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
 Status Bad(std::string why) { return InvalidArgument("bad shared-limits message: " + why); }
 Status BadLine(size_t index, std::string why) {
   return Bad("line " + std::to_string(index + 1) + ": " + why);
@@ -63,7 +53,7 @@ Result<Message> DecodeReport(const std::vector<std::string_view>& lines) {
   bool have_sent = false, have_leader = false, have_full = false;
   std::set<std::string_view> keys;
   for (size_t n = 1; n < lines.size(); ++n) {
-    const std::vector<std::string_view> f = Split(lines[n]);
+    const std::vector<std::string_view> f = SplitFields(lines[n]);
     if (f[0] == "sent") {
       if (have_sent || f.size() != 2 || !ParseNumber(f[1], &r.sent_ms)) {
         return BadLine(n, "want one 'sent <ms>'");
@@ -108,7 +98,7 @@ Result<Message> DecodeGrants(const std::vector<std::string_view>& lines) {
   bool have_sent = false;
   std::set<std::pair<std::string_view, std::string_view>> seen;  // (key, node)
   for (size_t n = 1; n < lines.size(); ++n) {
-    const std::vector<std::string_view> f = Split(lines[n]);
+    const std::vector<std::string_view> f = SplitFields(lines[n]);
     if (f[0] == "sent") {
       if (have_sent || f.size() != 2 || !ParseNumber(f[1], &g.sent_ms)) {
         return BadLine(n, "want one 'sent <ms>'");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/base/atomic_file.h"
+#include "common/base/split.h"
 
 namespace ec::mmove {
 namespace {
@@ -22,18 +23,6 @@ template <typename T>
 bool MovedInNumber(std::string_view word, T* out) {
   auto [ptr, ec] = std::from_chars(word.data(), word.data() + word.size(), *out);
   return !word.empty() && ec == std::errc() && ptr == word.data() + word.size();
-}
-
-std::vector<std::string_view> MovedInFields(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i <= line.size()) {
-    size_t j = line.find(' ', i);
-    if (j == std::string_view::npos) j = line.size();
-    out.push_back(line.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
 }
 
 bool ValidNode(std::string_view node) {
@@ -61,7 +50,7 @@ std::map<MoveKey, MovedInEntry> ReplayMovedIn(std::string_view text) {
   while (pos < text.size()) {
     size_t nl = text.find('\n', pos);
     if (nl == std::string_view::npos) break;  // torn last line: never acknowledged
-    std::vector<std::string_view> f = MovedInFields(text.substr(pos, nl - pos));
+    std::vector<std::string_view> f = SplitFields(text.substr(pos, nl - pos));
     pos = nl + 1;
     if (f.size() < 3 || !ValidNode(f[1])) continue;
     MoveKey key{std::string(f[1]), 0};
