@@ -6,6 +6,7 @@
 
 #include "ecconfigd/enrol_tokens.h"
 #include "ecconfigd/protocol.h"
+#include "msgc/curve_keys.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -56,6 +57,9 @@ Result<std::string> ParseEnrolBody(std::string_view body) {
       return InvalidArgument("the public key holds a character outside Z85");
     }
   }
+  // Z85 characters that do not decode (a group above 2^32) would be committed as a key no
+  // member can load.
+  if (!msgc::IsValidZ85Key(body)) return InvalidArgument("the public key is not valid Z85");
   return std::string(body);
 }
 

@@ -68,6 +68,22 @@ Result<git_oid> WriteTreeRecursive(git_repository* repo, const fs::path& dir, bo
   return tree_id;
 }
 
+// A commit and its tree: what reading a file at a revision and committing on top of it share.
+struct CommitTree {
+  CommitPtr commit;
+  TreePtr tree;
+};
+
+Result<CommitTree> LookupCommitTree(git_repository* repo, const git_oid& id) {
+  git_commit* commit_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_lookup(&commit_raw, repo, &id), "reading the head");
+  CommitTree out{CommitPtr(commit_raw), nullptr};
+  git_tree* tree_raw = nullptr;
+  EC_GIT_RETURN_IF_ERROR(git_commit_tree(&tree_raw, out.commit.get()), "reading the head's tree");
+  out.tree = TreePtr(tree_raw);
+  return out;
+}
+
 std::string RandomSuffix() {
   std::random_device rd;
   return std::to_string(::getpid()) + "." + std::to_string(rd() % 1000000);
@@ -208,15 +224,10 @@ Result<git_oid> Repo::AdvanceBranch(const git_oid& expected_head, const git_oid&
 
 Result<std::optional<std::string>> Repo::ReadFile(std::string_view path) const {
   EC_ASSIGN_OR_RETURN(git_oid head, Head());
-  git_commit* commit_raw = nullptr;
-  EC_GIT_RETURN_IF_ERROR(git_commit_lookup(&commit_raw, repo_.get(), &head), "reading the head");
-  CommitPtr commit(commit_raw);
-  git_tree* tree_raw = nullptr;
-  EC_GIT_RETURN_IF_ERROR(git_commit_tree(&tree_raw, commit.get()), "reading the head's tree");
-  TreePtr tree(tree_raw);
+  EC_ASSIGN_OR_RETURN(CommitTree at, LookupCommitTree(repo_.get(), head));
   git_tree_entry* entry_raw = nullptr;
   std::string p(path);
-  int rc = git_tree_entry_bypath(&entry_raw, tree.get(), p.c_str());
+  int rc = git_tree_entry_bypath(&entry_raw, at.tree.get(), p.c_str());
   if (rc == GIT_ENOTFOUND) return std::optional<std::string>();
   EC_GIT_RETURN_IF_ERROR(rc, "looking up " + p);
   git_blob* blob_raw = nullptr;
@@ -238,12 +249,7 @@ Result<git_oid> Repo::CommitFiles(const git_oid& expected_head,
   if (!git_oid_equal(&current, &expected_head)) {
     return FailedPrecondition(StaleHeadMessage(expected_head, current));
   }
-  git_commit* parent_raw = nullptr;
-  EC_GIT_RETURN_IF_ERROR(git_commit_lookup(&parent_raw, repo_.get(), &current), "reading the head");
-  CommitPtr parent(parent_raw);
-  git_tree* base_raw = nullptr;
-  EC_GIT_RETURN_IF_ERROR(git_commit_tree(&base_raw, parent.get()), "reading the head's tree");
-  TreePtr base(base_raw);
+  EC_ASSIGN_OR_RETURN(CommitTree parent, LookupCommitTree(repo_.get(), current));
   std::vector<git_tree_update> updates;
   for (const auto& [path, content] : files) {
     git_tree_update u{};
@@ -257,7 +263,8 @@ Result<git_oid> Repo::CommitFiles(const git_oid& expected_head,
   }
   git_oid tree_id;
   EC_GIT_RETURN_IF_ERROR(
-      git_tree_create_updated(&tree_id, repo_.get(), base.get(), updates.size(), updates.data()),
+      git_tree_create_updated(&tree_id, repo_.get(), parent.tree.get(), updates.size(),
+                              updates.data()),
       "writing the new tree");
   git_tree* tree_raw = nullptr;
   EC_GIT_RETURN_IF_ERROR(git_tree_lookup(&tree_raw, repo_.get(), &tree_id), "reading a tree");
@@ -269,7 +276,7 @@ Result<git_oid> Repo::CommitFiles(const git_oid& expected_head,
   SignaturePtr sig(sig_raw);
   std::string msg(message);
   msg += "\n";
-  const git_commit* parents[] = {parent.get()};
+  const git_commit* parents[] = {parent.commit.get()};
   git_oid commit_id;
   EC_GIT_RETURN_IF_ERROR(git_commit_create(&commit_id, repo_.get(), nullptr, sig.get(), sig.get(),
                                            nullptr, msg.c_str(), tree.get(), 1, parents),

@@ -144,14 +144,19 @@ class Cluster:
         return sorted(p.name for p in etc.iterdir() if p.name.startswith("conf."))
 
     def stop(self):
-        if self.daemon is not None and self.daemon.poll() is None:
-            self.daemon.terminate()
-            try:
-                self.daemon.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.daemon.kill()
-                self.daemon.wait()
-        self.log.close()
+        stop_daemon(self.daemon, self.log)
+
+
+def stop_daemon(daemon, log):
+    """Stops ecconfigd (SIGTERM, SIGKILL after 10 s) if it still runs, and closes its log."""
+    if daemon is not None and daemon.poll() is None:
+        daemon.terminate()
+        try:
+            daemon.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+    log.close()
 
 
 def conf(c, node, rel="default/ecelerity.conf"):

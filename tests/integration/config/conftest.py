@@ -1,8 +1,5 @@
 import os
-import shutil
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -11,12 +8,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.dirname(__file__))
 
 from config_env import Cluster  # noqa: E402
+from lib.scratch import scratch_dir  # noqa: E402
 
 
 @pytest.fixture
 def cluster():
-    root = Path(tempfile.mkdtemp(prefix="ec_config_it."))
-    c = Cluster(root)
-    yield c
-    c.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with scratch_dir("ec_config_it.") as root:
+        c = Cluster(root)
+        yield c
+        c.stop()

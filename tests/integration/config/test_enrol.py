@@ -6,20 +6,18 @@ with one token: exactly one wins; failed tokens count as failed logins (429). Ea
 from its own 127.0.0.x so that the per-address throttle of one does not touch the others.
 """
 import http.client
-import os
 import re
-import shutil
 import ssl
 import subprocess
 import tarfile
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from config_env import ECCFG, ECCONFIGD, ECMTA, needs_ecmta, wait_for
+from config_env import ECCFG, ECCONFIGD, needs_ecmta, stop_daemon, wait_for
+from lib.scratch import scratch_dir
 
 pytestmark = needs_ecmta
 PEERS = """msgc_server {
@@ -84,22 +82,15 @@ class Manager:
         return out
 
     def stop(self):
-        self.daemon.terminate()
-        try:
-            self.daemon.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.daemon.kill()
-            self.daemon.wait()
-        self.log.close()
+        stop_daemon(self.daemon, self.log)
 
 
 @pytest.fixture(scope="module")
 def manager():
-    root = Path(tempfile.mkdtemp(prefix="ec_enrol_it."))
-    m = Manager(root)
-    yield m
-    m.stop()
-    shutil.rmtree(root, ignore_errors=True)
+    with scratch_dir("ec_enrol_it.") as root:
+        m = Manager(root)
+        yield m
+        m.stop()
 
 
 def run_printed(manager, command, node_root):
@@ -216,3 +207,28 @@ def test_bad_tokens_are_throttled_like_logins(manager):
     assert status == 429, body
     status, _ = manager.request("GET", "/clone/node8?token=" + token, "127.0.0.42")
     assert status == 200
+
+
+def test_oversized_and_malformed_enrolments_change_nothing(manager):
+    source = "127.0.0.51"
+    token, _ = manager.enroll("node9")
+    head = manager.head()
+    # A body far above the 256-byte limit is refused from its Content-Length.
+    status, body = manager.request("POST", "/enrol/node9", source, token, "k" * 65536)
+    assert status == 413, body
+    # Z85 characters that do not decode to a key ("#####" is beyond 32 bits).
+    status, body = manager.request("POST", "/enrol/node9", source, token, "#" * 40)
+    assert status == 400 and b"not valid Z85" in body, body
+    # A request head above 16 KiB.
+    ctx = ssl.create_default_context(cafile=str(manager.state / "server.crt"))
+    ctx.check_hostname = False
+    conn = http.client.HTTPSConnection("127.0.0.1", manager.port, context=ctx, timeout=30,
+                                       source_address=(source, 0))
+    conn.request("GET", "/clone/node9?token=" + token, headers={"X-Fill": "a" * 20000})
+    assert conn.getresponse().status == 431
+    conn.close()
+    assert manager.head() == head
+    assert "node9" not in manager.git("show", "main:global/msgc_server.conf")
+    # None of it spent the token: the clone package is still served for it.
+    status, body = manager.request("GET", "/clone/node9?token=" + token, source)
+    assert status == 200, body

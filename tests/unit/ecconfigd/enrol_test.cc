@@ -251,6 +251,8 @@ TEST(EnrolRequestTest, ParsesTargetsAndBodies) {
   EXPECT_EQ(ParseEnrolBody(key + "\n").value(), key);
   EXPECT_FALSE(ParseEnrolBody(key.substr(1)).ok());
   EXPECT_FALSE(ParseEnrolBody(key.substr(1) + "\"").ok());
+  // Every character is Z85, but "#####" is 85^5 - 1, beyond the 32 bits a group encodes.
+  EXPECT_FALSE(ParseEnrolBody(std::string(40, '#')).ok());
   EXPECT_TRUE(ParseHostHeader("manager.example:2027").ok());
   EXPECT_FALSE(ParseHostHeader("a\nrepo=/x").ok());
 }
