@@ -228,6 +228,7 @@ std::string HealthRecordToJson(const HealthRecord& r) {
   num("queue_size", r.queue_size);
   list("duravips", r.duravips);
   num("duravip_takeovers", r.duravip_takeovers);
+  if (!r.config_revision.empty()) str("config_revision", r.config_revision);
   num("time", r.time);
   out += '}';
   return out;
@@ -240,7 +241,8 @@ Result<HealthRecord> ParseHealthRecord(std::string_view json) {
   }
   HealthRecord r;
   const std::map<std::string_view, std::string*> strings = {
-      {"member", &r.member}, {"role", &r.role}, {"endpoint", &r.endpoint}, {"state", &r.state}};
+      {"member", &r.member}, {"role", &r.role}, {"endpoint", &r.endpoint}, {"state", &r.state},
+      {"config_revision", &r.config_revision}};
   const std::map<std::string_view, uint64_t*> numbers = {{"incarnation", &r.incarnation},
                                                          {"view_id", &r.view_id},
                                                          {"view_stable_ms", &r.view_stable_ms},

@@ -37,6 +37,10 @@ struct HealthRecord {
   uint64_t queue_size = 0;
   std::vector<std::string> duravips;  // DuraVIP addresses this node holds now
   uint64_t duravip_takeovers = 0;     // addresses it has taken since it started
+  // MTA nodes: the 12-hex config revision of the eccfg checkout its configuration was last
+  // loaded from; empty when not known (no eccfg working copy). Written only when non-empty, so
+  // records of older members and of other roles stay as they were.
+  std::string config_revision;
   uint64_t time = 0;  // unix seconds when made
 
   bool operator==(const HealthRecord&) const = default;

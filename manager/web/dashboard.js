@@ -40,6 +40,23 @@ function age(ms) {
 }
 
 // --- members -----------------------------------------------------------------------------
+// The config revision most members report (reports without one left out), or null when two
+// revisions tie for most: then every member reporting one is marked. eccmgr does not know the
+// repository's head, and a 12-hex revision says nothing of which one is newer.
+function referenceRevision(members) {
+  const counts = new Map();
+  for (const m of members) {
+    const rev = m.report && m.report.config_revision;
+    if (rev) counts.set(rev, (counts.get(rev) || 0) + 1);
+  }
+  let best = null, bestCount = 0, tie = false;
+  for (const [rev, n] of counts) {
+    if (n > bestCount) { best = rev; bestCount = n; tie = false; }
+    else if (n === bestCount) tie = true;
+  }
+  return tie ? null : best;
+}
+
 function renderHealth(health) {
   $("manager-name").textContent = health.manager;
   $("summary").textContent =
@@ -48,6 +65,7 @@ function renderHealth(health) {
       ` for ${age(health.view_stable_ms)}`;
   const body = $("members").tBodies[0];
   body.textContent = "";
+  const reference = referenceRevision(health.members);
   for (const m of health.members) {
     const r = m.report || {};
     const row = body.insertRow();
@@ -63,6 +81,11 @@ function renderHealth(health) {
     cell(row, m.report ? r.delivered : "-", "num");
     cell(row, m.report ? r.failed : "-", "num");
     cell(row, m.report ? r.queue_size : "-", "num");
+    const rev = r.config_revision || "";
+    const lags = rev !== "" && rev !== reference;
+    row.dataset.configLag = lags ? "true" : "false";
+    cell(row, rev || "-", "config" + (lags ? " lag" : "")).title = !lags ? "" : reference
+        ? `differs from ${reference}, which most members run` : "members disagree, no majority";
     cell(row, age(m.report_age_ms), "num");
   }
   renderDuravip(health.duravip || {}, health.duravip_conflicts || 0);

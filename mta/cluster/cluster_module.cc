@@ -7,6 +7,7 @@
 #include "common/log/logger.h"
 #include "msgc/bus_report.h"
 #include "msgc/health_record.h"
+#include "mta/cluster/config_revision.h"
 
 namespace ec::mta::cluster {
 namespace {
@@ -77,6 +78,7 @@ Result<std::unique_ptr<ClusterModule>> ClusterModule::Create(event::EventBase& b
 }
 
 Status ClusterModule::Start(const config::Config& config) {
+  config_revision_ = ConfigRevisionOf(config.files);
   std::string self = options_.node_name;
   std::string eccfg = options_.eccfg_path;
   for (const config::Scope* cluster : config.root.Children("cluster")) {
@@ -187,6 +189,7 @@ void ClusterModule::AttachReplication(SharedReplication* replication) {
 }
 
 Status ClusterModule::Apply(const config::Config& config) {
+  config_revision_ = ConfigRevisionOf(config.files);  // whatever DuraVIP makes of it below
   EC_ASSIGN_OR_RETURN(duravip::DuravipConfig d, duravip::ReadDuravipConfig(config));
   if (!duravip_) return StartDuravip(config);
   duravip_->Apply(std::move(d));
@@ -238,6 +241,7 @@ void ClusterModule::RegisterCommands() {
 
 msgc::HealthRecord ClusterModule::Health() const {
   msgc::HealthRecord r = msgc::BusHealth(*bus_, "mta");
+  r.config_revision = config_revision_;
   if (options_.counters) {
     const NodeCounters c = options_.counters();
     r.received = c.received;

@@ -102,6 +102,7 @@ class ClusterModule {
   // Replies to relayed commands may come after we are gone; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   uint64_t relayed_commands_ = 0;
+  std::string config_revision_;  // of the configuration last started or applied
 };
 
 // The DuraVIP part of `config`, checked as start and reload would check it: the problems of

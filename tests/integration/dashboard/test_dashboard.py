@@ -2,7 +2,9 @@
 (chromium, chromium-driver, python3-selenium) against a real eccmgr and three real ecmta nodes
 that journal their logs to it. Members appear; a node killed -9 turns red (the time it takes is
 printed); a mail's reception line appears in the log tail; paths leaving the web root are
-refused. One cluster and one browser for the whole file."""
+refused; each node's config revision (from the eccfg checkout its config is read through) is
+shown and one differing from the others marked. One cluster and one browser for the whole
+file."""
 import os
 import shutil
 import smtplib
@@ -22,6 +24,21 @@ from selenium.webdriver.common.by import By  # noqa: E402
 
 WEB_ROOT = os.path.join(os.environ.get("EC_SOURCE_DIR", "."), "manager", "web")
 RED = "rgb(207, 34, 46)"  # --bad in dashboard.css
+# node1 starts on an older revision than the others (checkout names as eccfg makes them).
+REV_OLD, REV_NEW = "0a1b2c3d4e5f", "f5e4d3c2b1a0"
+
+
+def use_checkout(node, rev, tag):
+    """Moves the node's config into etc/conf.<rev>.<tag>/ and points etc/conf at it, as
+    `eccfg pull` leaves a working copy; the node reads its config through the link."""
+    etc = os.path.join(node.root, "etc")
+    checkout = os.path.join(etc, f"conf.{rev}.{tag}")
+    os.makedirs(checkout)
+    shutil.copy(node.config_path, os.path.join(checkout, "ecelerity.conf"))
+    swap = os.path.join(etc, ".conf.swap." + tag)
+    os.symlink(os.path.basename(checkout), swap)
+    os.replace(swap, os.path.join(etc, "conf"))
+    node.config_path = os.path.join(etc, "conf", "ecelerity.conf")
 
 
 @pytest.fixture(scope="module")
@@ -31,6 +48,8 @@ def cluster(tmp_path_factory):
     with open(c.manager.config_path, "a") as f:
         f.write(f'status_http_web_root = "{os.path.abspath(WEB_ROOT)}"\n')
     c.manager.extra_args = ["--log-file", os.path.join(c.manager.root, "eccmgr.log")]
+    for name, node in c.nodes.items():
+        use_checkout(node, REV_OLD if name == "node1" else REV_NEW, "aaaa0000")
     with c:
         c.wait_converged()
         yield c
@@ -75,6 +94,31 @@ def test_members_appear_healthy(cluster, browser):
     # The browser console saw no error (a blocked or missing file, a script exception).
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+def config_cells(browser):
+    """{member: (revision shown, data-config-lag)}."""
+    return {m: (t, lag) for m, t, lag in browser.execute_script("""
+        return Array.from(document.querySelectorAll('#members tbody tr.member')).map(r =>
+            [r.dataset.member, r.querySelector('td.config').textContent, r.dataset.configLag]);
+        """)}
+
+
+def test_config_revisions_and_the_lagging_node(cluster, browser):
+    expected = {"node1": (REV_OLD, "true"), "node2": (REV_NEW, "false"),
+                "node3": (REV_NEW, "false")}
+    procs.wait_for(lambda: all(config_cells(browser).get(n) == v for n, v in expected.items()),
+                   timeout=10, interval=0.1, what="each node's revision, node1 marked")
+    health = cluster.manager.health()
+    revs = {m["member"]: m.get("report", {}).get("config_revision") for m in health["members"]}
+    assert revs["node1"] == REV_OLD and revs["node2"] == REV_NEW, revs
+    assert config_cells(browser).get("manager", ("-", "false")) == ("-", "false")
+    # node1 is switched to the others' revision; `config reload` makes it report that one.
+    node1 = cluster.nodes["node1"]
+    use_checkout(node1, REV_NEW, "bbbb1111")
+    assert node1.console("config reload").strip() == "configuration reloaded"
+    procs.wait_for(lambda: config_cells(browser).get("node1") == (REV_NEW, "false"),
+                   timeout=10, interval=0.1, what="node1's new revision, no longer marked")
 
 
 def test_mail_appears_in_the_log_tail(cluster, browser):

@@ -37,6 +37,22 @@ TEST(HealthRecord, RoundTrips) {
   EXPECT_EQ(*back, r);
 }
 
+TEST(HealthRecord, ConfigRevisionRoundTripsAndIsLeftOutWhenEmpty) {
+  HealthRecord r = Sample();
+  EXPECT_EQ(HealthRecordToJson(r).find("config_revision"), std::string::npos);
+  r.config_revision = "0123456789ab";
+  const std::string json = HealthRecordToJson(r);
+  EXPECT_NE(json.find(",\"config_revision\":\"0123456789ab\","), std::string::npos) << json;
+  auto back = ParseHealthRecord(json);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  // A record of an older member (no such key) decodes with an empty revision.
+  auto old = ParseHealthRecord("{\"member\":\"n\",\"received\":3}");
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->config_revision, "");
+  EXPECT_FALSE(ParseHealthRecord("{\"member\":\"n\",\"config_revision\":12}").ok());
+}
+
 TEST(HealthRecord, EscapesStrings) {
   HealthRecord r = Sample();
   r.state = "a\"b\\c\n\x01";
