@@ -62,6 +62,12 @@ function(ec_add_test)
   endif()
   if(NOT TARGET ${target})
     add_executable(${target})
+    # ec_unit_tests builds every test binary and what they need, and nothing else (no daemons
+    # or benchmarks they do not run): scripts/test.sh's g++ pass builds only this.
+    if(NOT TARGET ec_unit_tests)
+      add_custom_target(ec_unit_tests)
+    endif()
+    add_dependencies(ec_unit_tests ${target})
     set_target_properties(${target} PROPERTIES
       RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests/unit)
     target_link_libraries(${target} PRIVATE ec_build_flags ec_warnings
