@@ -30,6 +30,7 @@ std::string Join(const std::vector<std::string>& words) {
 std::string TypeText(const OptionSpec& o) {
   std::string t(OptionTypeName(o.type));
   if (o.type == OptionType::kEnum) t += ": " + Join(o.enum_values);
+  if (!o.values_not_acted_on.empty()) t += " (not acted on: " + Join(o.values_not_acted_on) + ")";
   if (o.type == OptionType::kInt && !o.enum_values.empty()) t += " or " + Join(o.enum_values);
   if (o.min || o.max) {
     t += " [" + (o.min ? std::to_string(*o.min) : std::string()) + ".." +

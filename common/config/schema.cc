@@ -149,6 +149,11 @@ void SchemaRegistry::AddOption(OptionSpec spec) {
       EC_PANIC(("default of " + spec.name + " fails its own type: " + s.message()).c_str());
     spec.default_value = std::move(v).value();
   }
+  for (const std::string& v : spec.values_not_acted_on) {
+    if (std::find(spec.enum_values.begin(), spec.enum_values.end(), v) == spec.enum_values.end())
+      EC_PANIC(("option " + spec.name + ": value not acted on is not one of its values: " + v)
+                   .c_str());
+  }
   for (const OptionSpec* other : FindOptions(spec.name)) {
     for (const std::string& sc : spec.scopes) {
       if (std::find(other->scopes.begin(), other->scopes.end(), sc) != other->scopes.end()) {

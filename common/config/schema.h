@@ -46,6 +46,9 @@ struct OptionSpec {
   std::optional<int64_t> min;       // for kInt, kBytes, kSeconds
   std::optional<int64_t> max;
   std::vector<std::string> enum_values;
+  // Enum values accepted for Momentum's configurations but not acted on by an option that is
+  // otherwise implemented: --check-config warns when one is set.
+  std::vector<std::string> values_not_acted_on;
   std::string doc;  // one line
   Support support = Support::kAccepted;
 

@@ -121,10 +121,20 @@ class Validator {
 
   // An operator must not believe a setting is in force when our code ignores it.
   void NotActedOn(const Option& o, const OptionSpec& spec) {
-    if (spec.support == Support::kImplemented) return;
-    Warning(o.location, "option '" + o.spelling +
-                            "' is accepted but not acted on yet (docs/config-reference.md: " +
-                            std::string(SupportName(spec.support)) + ")");
+    if (spec.support != Support::kImplemented) {
+      Warning(o.location, "option '" + o.spelling +
+                              "' is accepted but not acted on yet (docs/config-reference.md: " +
+                              std::string(SupportName(spec.support)) + ")");
+      return;
+    }
+    if (spec.values_not_acted_on.empty() || !o.value.is_scalar()) return;
+    const std::string value = ToLower(o.value.text());
+    for (const std::string& v : spec.values_not_acted_on) {
+      if (v != value) continue;
+      Warning(o.value.location(), "option '" + o.spelling + "': value '" + o.value.text() +
+                                      "' is accepted but not acted on yet "
+                                      "(docs/config-reference.md)");
+    }
   }
 
   void UnknownScope(const config::Scope& c) {

@@ -51,8 +51,19 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "enable_duravip",
        .type = T::kBool,
        .default_text = "false",
-       .scopes = {"binding", "listen"},
-       .doc = "Keep this address alive on some live node",
+       .scopes = {"binding"},
+       .doc = "Keep this address alive on some live node (the node's first DuraVIP after it "
+              "dropped root needs a restart: the keeper is forked before the drop)",
+       .support = S::kImplemented});
+  // Only the DuraVIP addresses known at start are withheld from binding (MtaDaemon::
+  // BindAndDropPrivileges); a reload's new one is bound at once and refused (EADDRNOTAVAIL).
+  add({.name = "enable_duravip",
+       .type = T::kBool,
+       .default_text = "false",
+       .scopes = {"listen"},
+       .reloadable = false,
+       .doc = "Keep this listener address alive on some live node; read at start (a reload "
+              "that adds a DuraVIP Listen is refused: restart)",
        .support = S::kImplemented});
   add({.name = "duravip_preference",
        .type = T::kString,
@@ -62,7 +73,8 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "duravip_follow",
        .type = T::kString,
        .scopes = {"listen"},
-       .doc = "Listener address follows the node owning this binding",
+       .reloadable = false,  // as enable_duravip on a Listen
+       .doc = "Listener address follows the node owning this binding; read at start",
        .support = S::kImplemented});
 
   // cluster { }.
@@ -208,6 +220,10 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .enum_values = {"inbound_cidr", "outbound_cidr", "outbound_domains",
                        "outbound_binding_domains", "shared_named_throttles", "obtm", "obtc",
                        "cache", "metrics", "eccmgr_metrics"},
+       // Replicated by nothing yet: no inbound cluster limits, no named throttles (Momentum's
+       // come from policy scripts), no shared cache or metrics series.
+       .values_not_acted_on = {"inbound_cidr", "shared_named_throttles", "cache", "metrics",
+                               "eccmgr_metrics"},
        .doc = "What is replicated (default: the scope's name, any case)",
        .support = S::kImplemented});
   add({.name = "class", .type = T::kString, .scopes = kReplicate, .doc = "Replication class"});
@@ -259,7 +275,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = kMsgcServer,
        .doc = "Every bus peer: [ nodename = \"address\" ... ] (lower-case names); ecmta and "
-              "eccmgr follow a reload, ecconfigd reads it at start",
+              "eccmgr follow a reload, ecconfigd a SIGHUP",
        .support = S::kImplemented});
   add({.name = "port",
        .type = T::kInt,

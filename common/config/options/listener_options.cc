@@ -20,15 +20,23 @@ void RegisterListenerOptions(SchemaRegistry* r) {
 
   // Sockets.
   // In a Peer scope, as in Momentum: enable = false refuses those clients at connect. Read by
-  // mta/server/inbound_config.cc, common/control/listener_config.cc and
-  // mta/logship/eccluster_listener.cc; ecmta opens no ECStream or bus listener of that name.
+  // mta/server/inbound_config.cc at every reload; common/control/listener_config.cc and
+  // mta/logship/eccluster_listener.cc read it once, when the console and ECCluster open.
   add({.name = "enable",
        .type = T::kBool,
        .default_text = "true",
-       .scopes = {"esmtp_listener", "control_listener", "eccluster_listener", "listen", "peer"},
-       .doc = "Switch a listener or Listen socket off without deleting it (Control_Listener: its "
-              "unix socket always opens; Control and ECCluster: at start only); in a Peer scope, "
-              "false refuses those clients at connect (554 5.7.1)",
+       .scopes = {"esmtp_listener", "listen", "peer"},
+       .doc = "Switch the ESMTP listener or a Listen socket off without deleting it (a Listen of "
+              "Control_Listener or ECCluster_Listener: at start only); in a Peer scope, false "
+              "refuses those clients at connect (554 5.7.1)",
+       .support = S::kImplemented});
+  add({.name = "enable",
+       .type = T::kBool,
+       .default_text = "true",
+       .scopes = {"control_listener", "eccluster_listener"},
+       .reloadable = false,
+       .doc = "Switch the listener's Listen sockets off (Control_Listener: its unix socket "
+              "always opens); read when it opens (restart)",
        .support = S::kImplemented});
   add({.name = "enable",
        .type = T::kBool,
@@ -39,9 +47,11 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kInt,
        .default_text = "500",
        .scopes = kLsn,
+       .reloadable = false,  // an open socket is kept as it is (EsmtpListener::OpenSockets)
        .min = 1,
        .max = 65535,
-       .doc = "listen() backlog of ESMTP Listen sockets (other listeners: the system's)",
+       .doc = "listen() backlog of ESMTP Listen sockets (other listeners: the system's); set when "
+              "the socket opens, so a reload applies it only to a Listen it adds",
        .support = S::kImplemented});
   add({.name = "accept_queue_backlog",
        .type = T::kInt,
@@ -201,10 +211,12 @@ void RegisterListenerOptions(SchemaRegistry* r) {
        .type = T::kDict,
        .scopes = kIn,
        .doc = "Preset connection-context pairs"});
+  // common/config/resolve.cc (InboundChain) puts the named Pathway in every inbound lookup.
   add({.name = "pathway",
        .type = T::kString,
        .scopes = {"esmtp_listener", "listen", "peer"},
-       .doc = "Attach this Pathway's options to the listener, Listen or Peer"});
+       .doc = "Attach this Pathway's options to the listener, Listen or Peer",
+       .support = S::kImplemented});
   add({.name = "allow_ip_literal",
        .type = T::kBool,
        .default_text = "true",
@@ -342,12 +354,20 @@ void RegisterListenerOptions(SchemaRegistry* r) {
   // AUTH.
   const std::vector<std::string> kAuthLogin = {"control_listener", "esmtp_listener", "listen",
                                                "pathway", "pathway_group"};
+  // ESMTP builds its AUTH settings again at each reload (mta/server/inbound_config.cc); the
+  // console reads its user file once (common/control/listener_config.cc).
   add({.name = "authloginparameters",
        .type = T::kDict,
-       .scopes = kAuthLogin,
-       .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ]; on Control_Listener the "
-              "user file TCP consoles log in against (crypt(3) hashes only), required for TCP, "
-              "read when the console opens (restart)",
+       .scopes = {"esmtp_listener", "listen", "pathway", "pathway_group"},
+       .doc = "AUTH LOGIN backend: [ uri = \"file:///...\" ], the file read again at each "
+              "reload (a Listen of Control_Listener: as on Control_Listener)",
+       .support = S::kImplemented});
+  add({.name = "authloginparameters",
+       .type = T::kDict,
+       .scopes = {"control_listener"},
+       .reloadable = false,
+       .doc = "The user file TCP consoles log in against: [ uri = \"file:///...\" ] (crypt(3) "
+              "hashes only), required for a TCP Listen; read when the console opens (restart)",
        .support = S::kImplemented});
   add({.name = "authcrammd5parameters",
        .type = T::kDict,

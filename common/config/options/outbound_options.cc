@@ -38,11 +38,12 @@ void RegisterOutboundOptions(SchemaRegistry* r) {
        .scopes = assign_scopes,
        .doc = "Send this mail through one of the named Binding_Group's bindings",
        .support = S::kImplemented});
+  // Read into each DomainPolicy, which a reload builds again (Scheduler::Apply).
   add({.name = "bind_address",
        .type = T::kString,
        .scopes = kBindings,
-       .reloadable = false,
-       .doc = "Source address of outbound connections (global: the default binding)",
+       .doc = "Source address of outbound connections (global: the default binding); after a "
+              "reload, new connections use the new one",
        .support = S::kImplemented});
   add({.name = "ehlo_hostname",
        .type = T::kString,

@@ -20,9 +20,12 @@ void RegisterScopes(SchemaRegistry* r) {
   add({"role", N::kNamed, {"authorization"}, true, "A console role: allow = ( regex ... )"});
   // Listeners (inbound).
   add({"esmtp_listener", N::kSingleton, kGlobal, true, "The SMTP service"});
-  add({"control_listener", N::kSingleton, kGlobal, true, "The console (ec_console) service"});
+  // Both open once at start: a reload leaves their sockets as they are (MtaDaemon::Reload).
+  add({"control_listener", N::kSingleton, kGlobal, true,
+       "The console (ec_console) service; opened at start (restart to change it)"});
   add({"eccluster_listener", N::kSingleton, kGlobal, true,
-       "Node-to-node TCP: log pulls and message moves"});
+       "Node-to-node TCP: log pulls and message moves; its Listen sockets open at start, a "
+       "reload changes only the bus peers and managers it trusts"});
   // Parsed for Momentum configurations; ecmta opens neither.
   add({"ecstream_listener", N::kSingleton, kGlobal, true,
        "The ECStream service (not opened: its options are ignored)"});
@@ -54,7 +57,9 @@ void RegisterScopes(SchemaRegistry* r) {
   add({"cluster", N::kSingleton, kGlobal, true, "The cluster module"});
   add({"replicate", N::kNamed, {"cluster"}, true, "Cluster-replicated data"});
   add({"topology", N::kNamed, {"cluster"}, true, "How DuraVIP plumbs addresses in a CIDR"});
-  add({"msgc_server", N::kSingleton, kGlobal, true, "The cluster bus peers (msgc_server.conf)"});
+  add({"msgc_server", N::kSingleton, kGlobal, true,
+       "The cluster bus peers (msgc_server.conf); ecmta joins the bus only if it is there at "
+       "start"});
   add({"msgc_client", N::kSingleton, kGlobal, true, "How this process joins the cluster bus"});
   add({"ec_logger", N::kOptionalName, kGlobal, true, "A logger instance: mainlog, rejectlog ..."});
   add({"bounce_logger", N::kOptionalName, kGlobal, true, "A bounce logger instance"});
