@@ -10,6 +10,7 @@
 #include <regex>
 
 #include "ecconfigd/enrol_tokens.h"
+#include "msgc/node_name.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -119,7 +120,7 @@ Result<std::string> BuildTarGz(const std::vector<PackageFile>& files) {
 
 Result<std::string> AddBusPeer(std::string_view conf, std::string_view node,
                                std::string_view address) {
-  if (!ValidNodeName(node) || !ValidPeerAddress(address)) {
+  if (!msgc::IsValidNodeName(node) || !ValidPeerAddress(address)) {
     return InvalidArgument("bad node name or address for the peers list");
   }
   const std::string text(conf);

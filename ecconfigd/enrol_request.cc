@@ -7,6 +7,7 @@
 #include "ecconfigd/enrol_tokens.h"
 #include "ecconfigd/protocol.h"
 #include "msgc/curve_keys.h"
+#include "msgc/node_name.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -32,7 +33,7 @@ Result<EnrolTarget> ParseEnrolTarget(std::string_view uri) {
     query = rest.substr(q + 1);
     rest = rest.substr(0, q);
   }
-  if (!ValidNodeName(rest)) return InvalidArgument("bad node name");
+  if (!msgc::IsValidNodeName(rest)) return InvalidArgument("bad node name");
   target.node = std::string(rest);
   EC_ASSIGN_OR_RETURN(auto params, ParseQueryString(query));
   if (target.kind == EnrolTarget::Kind::kClone) {

@@ -6,6 +6,7 @@
 #include "common/base/atomic_file.h"
 #include "ecconfigd/file_lock.h"
 #include "ecconfigd/protocol.h"
+#include "msgc/node_name.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -33,9 +34,9 @@ Result<std::vector<EnrolEntry>> EnrolStore::Load() const {
 }
 
 Result<std::string> EnrolStore::Issue(EnrolEntry entry, std::chrono::seconds ttl, int64_t now) {
-  if (!ValidNodeName(entry.node)) {
-    return InvalidArgument("bad node name '" + entry.node +
-                           "' (lower case letters, digits, - and _)");
+  if (!msgc::IsValidNodeName(entry.node)) {
+    return InvalidArgument("bad node name '" + entry.node + "' (" +
+                           std::string(msgc::kNodeNameRule) + ")");
   }
   // A bad field would make the whole file unreadable, and with it every pending enrolment.
   if (!ValidSubclusterName(entry.subcluster)) {

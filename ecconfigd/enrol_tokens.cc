@@ -9,6 +9,7 @@
 
 #include "common/base/hex.h"
 #include "ecconfigd/protocol.h"
+#include "msgc/node_name.h"
 
 namespace ec::ecconfigd {
 namespace {
@@ -36,14 +37,6 @@ std::vector<std::string_view> Fields(std::string_view line) {
 Status Denied(std::string why) { return Status(StatusCode::kPermissionDenied, std::move(why)); }
 
 }  // namespace
-
-bool ValidNodeName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  if (!std::isalnum(static_cast<unsigned char>(name[0]))) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-  });
-}
 
 bool ValidPeerAddress(std::string_view address) {
   if (address.empty() || address.size() > 255) return false;
@@ -84,7 +77,7 @@ Result<std::vector<EnrolEntry>> ParseEnrolTokens(std::string_view text) {
     e.subcluster = std::string(f[1]);
     e.address = f[2] == "-" ? "" : std::string(f[2]);
     e.hash = std::string(f[3]);
-    if (!ValidNodeName(e.node)) return bad("bad node name");
+    if (!msgc::IsValidNodeName(e.node)) return bad("bad node name");
     if (!ValidSubclusterName(e.subcluster)) return bad("bad subcluster name");
     if (!e.address.empty() && !ValidPeerAddress(e.address)) return bad("bad address");
     if (!IsHex64(e.hash)) return bad("bad token hash");

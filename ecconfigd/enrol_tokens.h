@@ -28,9 +28,7 @@ struct EnrolEntry {
   bool spent = false;
 };
 
-// Node names as the bus takes them: lower case letters, digits, '-' and '_', 1..64, a letter
-// or digit first (they become file names: global/msgc_keys/<node>.pub).
-bool ValidNodeName(std::string_view name);
+// Node names: msgc::IsValidNodeName, the bus's rule (msgc/node_name.h).
 // A bus address in the peers list: letters, digits, '.', ':', '-', 1..255 (no quotes, spaces).
 bool ValidPeerAddress(std::string_view address);
 

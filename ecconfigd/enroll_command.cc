@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "ecconfigd/enrol_store.h"
+#include "ecconfigd/enroll_shell.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
@@ -68,9 +69,11 @@ int RunEnroll(const EnrollOptions& o, std::ostream& out, std::ostream& err) {
   std::string manager = o.manager.find(':') == std::string::npos ? o.manager + ":2027" : o.manager;
   out << "Enrolment of " << o.node << " registered: one use, expires " << when << ".\n"
       << "Run this on the new host, as root (the token is shown only now):\n"
-      << "T=" << *token << "; curl --fail -sS -k --pinnedpubkey '" << *pin << "' \"https://"
-      << manager << "/clone/" << o.node << "?token=$T\" | tar xz -C " << o.node_root
-      << " && ECCFG_ENROL_TOKEN=$T " << o.node_root << "/bin/eccfg enrol --root " << o.node_root
+      << FormatEnrolShellCommand({.token = *token,
+                                  .pin = *pin,
+                                  .manager = manager,
+                                  .node = o.node,
+                                  .node_root = o.node_root})
       << "\n";
   return 0;
 }

@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "msgc/subcluster.h"
+
 namespace ec::ecconfigd {
 namespace {
 
@@ -56,12 +58,8 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 }  // namespace
 
-bool ValidSubclusterName(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-  });
-}
+// The bus's rule (ec_sc_<name> must be a group name), so every repository's nodes can join.
+bool ValidSubclusterName(std::string_view name) { return msgc::IsValidSubclusterName(name); }
 
 Result<RequestTarget> ParseRequestTarget(std::string_view uri) {
   if (uri.size() > 4096) return InvalidArgument("request target too long");

@@ -28,7 +28,8 @@ struct RequestTarget {
   std::map<std::string, std::string> params;
 };
 
-// Parses "/config/<subcluster>/<operation>?k=v&...". Subcluster names are [A-Za-z0-9_-]+.
+// Parses "/config/<subcluster>/<operation>?k=v&...". Subcluster names are 1..58 of
+// [A-Za-z0-9_-] (msgc::IsValidSubclusterName).
 Result<RequestTarget> ParseRequestTarget(std::string_view uri);
 bool ValidSubclusterName(std::string_view name);
 // "k=v&k2=v2" (%-escapes and '+' decoded; at most 16 parameters).

@@ -1,20 +1,21 @@
 #include "msgc/bus_options.h"
 
 #include "msgc/codec.h"
+#include "msgc/node_name.h"
 
 namespace ec::msgc {
 
 Status ValidateBusOptions(const BusOptions& options) {
   if (!IsValidNodeName(options.self)) {
-    return InvalidArgument("node name `" + options.self + "` is not 1..64 of [a-z0-9_.-]");
+    return InvalidArgument("node name `" + options.self + "` is not " + std::string(kNodeNameRule));
   }
   if (options.peers.count(options.self) == 0) {
     return InvalidArgument("node `" + options.self + "` is not listed in msgc_server peers");
   }
   for (const auto& [name, address] : options.peers) {
     if (!IsValidNodeName(name)) {
-      return InvalidArgument("peer name `" + name +
-                             "` is not 1..64 of [a-z0-9_.-] (msgc needs lowercase names)");
+      return InvalidArgument("peer name `" + name + "` is not " + std::string(kNodeNameRule) +
+                             " (msgc needs lowercase names)");
     }
     if (address.empty() || address.find_first_of(" ;/*") != std::string::npos) {
       return InvalidArgument("peer `" + name + "` has no usable address `" + address + "`");

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "msgc/node_name.h"
+
 namespace ec::msgc {
 namespace {
 
@@ -76,13 +78,6 @@ std::string_view MessageTypeName(MessageType type) {
   return "UNKNOWN";
 }
 
-bool IsValidNodeName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxNameLength) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
-  });
-}
-
 bool IsValidGroupName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameLength) return false;
   return std::all_of(name.begin(), name.end(), [](char c) { return c > ' ' && c < 0x7f; });
@@ -95,7 +90,7 @@ Status Validate(const Frame& frame) {
                            std::to_string(static_cast<unsigned>(frame.type)));
   }
   if (!IsValidNodeName(frame.sender)) {
-    return InvalidArgument(type_name + ": sender name is not 1..64 of [a-z0-9_.-]");
+    return InvalidArgument(type_name + ": sender name is not " + std::string(kNodeNameRule));
   }
   if (frame.payload.size() > kMaxPayload) {
     return InvalidArgument(type_name + ": payload of " + std::to_string(frame.payload.size()) +

@@ -54,8 +54,6 @@ struct Frame {
   bool operator==(const Frame&) const = default;
 };
 
-// A node name: 1..64 of [a-z0-9_.-] (Momentum: lowercase, or msgc will not start).
-bool IsValidNodeName(std::string_view name);
 // A group name: 1..64 printable ASCII characters other than space.
 bool IsValidGroupName(std::string_view name);
 

@@ -94,11 +94,16 @@ void Server::Accept(int fd, const event::SocketAddress& peer, bool tcp) {
     EC_LOG(kWarn, "console session refused: too many sessions").Field("peer", peer_name);
     return;
   }
-  auto session = std::make_shared<Session>(this, next_session_id_++,
-                                           Session::Peer{.name = peer_name,
-                                                         .host = tcp ? peer.host() : std::string(),
-                                                         .principal = std::move(principal),
-                                                         .needs_login = tcp});
+  std::string listener = options_.unix_path;
+  if (tcp) listener = tcp_address() ? tcp_address()->ToString() : options_.tcp_address;
+  auto session =
+      std::make_shared<Session>(this, next_session_id_++,
+                                Session::Peer{.name = peer_name,
+                                              .host = tcp ? peer.host() : std::string(),
+                                              .principal = std::move(principal),
+                                              .needs_login = tcp,
+                                              .listener = std::move(listener),
+                                              .address = tcp ? peer.ToString() : std::string()});
   if (!session->Open(fd)) return;
   sessions_.emplace(session.get(), std::move(session));
 }

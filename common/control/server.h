@@ -22,6 +22,7 @@
 #include "common/auth/failure_limiter.h"
 #include "common/auth/password_file.h"
 #include "common/auth/password_verifier.h"
+#include "common/control/accounting.h"
 #include "common/control/commands.h"
 #include "common/event/event_base.h"
 #include "common/event/listener.h"
@@ -47,6 +48,8 @@ struct ServerOptions {
   std::chrono::milliseconds login_failure_delay{1000};  // before a failed login is answered
   std::string version;       // the `version` reply; empty: "ec <project version>"
   bool log_commands = true;  // each command at info level (else debug)
+  // Logins and command authorizations, for the acctlog; unset: not reported.
+  AccountingFn on_accounting;
 };
 
 class Session;

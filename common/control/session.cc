@@ -26,6 +26,8 @@ Session::Session(Server* server, uint64_t id, Peer peer)
       id_(id),
       peer_(std::move(peer.name)),
       peer_host_(std::move(peer.host)),
+      listener_(std::move(peer.listener)),
+      address_(std::move(peer.address)),
       needs_login_(peer.needs_login),
       principal_(std::move(peer.principal)),
       framer_(server->options_.max_request_line) {}
@@ -126,6 +128,7 @@ void Session::Dispatch(const std::string& line) {
     EC_LOG(kInfo, "console command before login refused")
         .Field("session", id_)
         .Field("peer", peer_);
+    if (match) Account(AccountingEvent::Kind::kAuthorization, "", false, match->request.command);
     Write({false, "not logged in: send \"login <user> <password>\" first"});
     return;
   }
@@ -134,6 +137,10 @@ void Session::Dispatch(const std::string& line) {
     EC_LOG(kInfo, "unknown console command").Field("session", id_).Field("line", line);
     Write({false, "unknown command \"" + word + "\"; \"help\" lists the commands"});
     return;
+  }
+  // Every session that got here may run every command (there are no console roles).
+  if (match->request.command != "quit") {
+    Account(AccountingEvent::Kind::kAuthorization, principal_, true, match->request.command);
   }
   // An operator's command is worth a line; a machine's polling (log shipping) is not.
   auto level = server_->options_.log_commands ? log::Level::kInfo : log::Level::kDebug;
@@ -187,6 +194,7 @@ void Session::Login(std::string_view line) {
         .Field("session", id_)
         .Field("peer", peer_)
         .Field("user", login->user);
+    Account(AccountingEvent::Kind::kAuthentication, login->user, false);
     Write({false, "too many failed logins from " + peer_host_ + "; try again later"});
     CloseAfterWrite();
     return;
@@ -206,6 +214,7 @@ void Session::Login(std::string_view line) {
 
 void Session::OnLoginChecked(const std::string& user, bool ok) {
   if (closing_ || !busy_) return;
+  Account(AccountingEvent::Kind::kAuthentication, user, ok);
   if (ok) {
     principal_ = "user:" + user;
     EC_LOG(kInfo, "console login").Field("session", id_).Field("peer", peer_).Field("user", user);
@@ -229,6 +238,21 @@ void Session::OnLoginChecked(const std::string& user, bool ok) {
         {false, last ? "login failed; too many failures, closing the session" : "login failed"});
   });
   login_delay_->Start(options.login_failure_delay);
+}
+
+void Session::Account(AccountingEvent::Kind kind, const std::string& user, bool allowed,
+                      const std::string& command) {
+  const AccountingFn& report = server_->options_.on_accounting;
+  if (!report) return;
+  // The acctlog names the user as it logged in ("user:alice" is the principal of alice).
+  constexpr std::string_view kUserPrefix = "user:";
+  std::string name = user.starts_with(kUserPrefix) ? user.substr(kUserPrefix.size()) : user;
+  report({.kind = kind,
+          .listener = listener_,
+          .peer = address_,
+          .user = std::move(name),
+          .allowed = allowed,
+          .command = command});
 }
 
 void Session::Deliver(Response response) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/control/accounting.h"
 #include "common/control/commands.h"
 #include "common/control/protocol.h"
 #include "common/event/handles.h"
@@ -28,6 +29,8 @@ class Session : public std::enable_shared_from_this<Session> {
     std::string host;       // the client IP (login throttling); empty on the unix socket
     std::string principal;  // "uid:<n>" on the unix socket; empty until login on TCP
     bool needs_login = false;
+    std::string listener;  // for the acctlog: the socket path or the bound "ip:port"
+    std::string address;   // for the acctlog: "ip:port"; empty on the unix socket
   };
   Session(Server* server, uint64_t id, Peer peer);
   ~Session();
@@ -43,6 +46,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Dispatch(const std::string& line);
   void Login(std::string_view line);
   void OnLoginChecked(const std::string& user, bool ok);
+  // To the server's on_accounting, if set.
+  void Account(AccountingEvent::Kind kind, const std::string& user, bool allowed,
+               const std::string& command = "");
   void Deliver(Response response);
   void Write(const Response& response);
   // Stops reading and closes once the output has drained.
@@ -53,6 +59,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const uint64_t id_;
   const std::string peer_;
   const std::string peer_host_;
+  const std::string listener_;
+  const std::string address_;
   const bool needs_login_;
   std::string principal_;  // Request::principal of every command this session runs
   int login_failures_ = 0;

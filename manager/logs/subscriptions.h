@@ -17,6 +17,7 @@
 
 #include "common/base/status.h"
 #include "common/config/tree.h"
+#include "msgc/subcluster.h"
 
 namespace ec::logcollect {
 
@@ -26,17 +27,9 @@ Result<std::vector<std::string>> SubscribersFor(const config::Config& config,
                                                 const std::string& manager,
                                                 const std::string& node);
 
-// Momentum's bus group naming: a node of subcluster "east" joins "ec_sc_east". The subcluster
-// of a member with these groups; "default" when it names none.
-inline constexpr std::string_view kSubclusterGroupPrefix = "ec_sc_";
-template <typename Groups>
-std::string SubclusterOf(const Groups& groups) {
-  for (const std::string& g : groups) {
-    if (g.size() > kSubclusterGroupPrefix.size() && g.rfind(kSubclusterGroupPrefix, 0) == 0) {
-      return g.substr(kSubclusterGroupPrefix.size());
-    }
-  }
-  return "default";
-}
+// Momentum's bus group naming: a node of subcluster "east" joins "ec_sc_east" (ecmta does, from
+// its cluster.boot); the manager files that node's lines under %{s} = SubclusterOf(its groups).
+using msgc::kSubclusterGroupPrefix;
+using msgc::SubclusterOf;
 
 }  // namespace ec::logcollect

@@ -7,6 +7,8 @@
 #include "common/log/logger.h"
 #include "msgc/bus_report.h"
 #include "msgc/health_record.h"
+#include "msgc/subcluster.h"
+#include "msgc/subcluster_file.h"
 #include "mta/cluster/config_revision.h"
 
 namespace ec::mta::cluster {
@@ -92,6 +94,12 @@ Status ClusterModule::Start(const config::Config& config) {
         "the cluster bus needs a node name (--node-name or cluster { nodename })");
   }
   if (eccfg.empty()) eccfg = DefaultEccfgPath();
+  // Momentum's ec_sc_<subcluster> (cluster.boot's cluster_name): eccmgr files our logs under it.
+  std::string subcluster(msgc::kDefaultSubcluster);
+  if (!options_.root.empty()) {
+    EC_ASSIGN_OR_RETURN(subcluster, msgc::ReadSubcluster(options_.root + "/etc/cluster.boot"));
+  }
+  EC_ASSIGN_OR_RETURN(const std::string subcluster_group, msgc::SubclusterGroup(subcluster));
   const std::string default_key = options_.root + "/etc/msgc.key";
   auto bus_config = msgc::BusConfigFromConfig(config, self, default_key);
   if (!bus_config.ok()) return bus_config.status().WithContext("msgc_server");
@@ -142,8 +150,9 @@ Status ClusterModule::Start(const config::Config& config) {
       EC_LOG(kDebug, "cluster message ignored").Field("from", m.sender);
     }
   });
+  // The subcluster first: eccmgr starts pulling our logs when we join the control group.
   for (const std::string& group :
-       {config_.control_group, std::string(kConfigGroup), cluster_group_}) {
+       {subcluster_group, config_.control_group, std::string(kConfigGroup), cluster_group_}) {
     EC_RETURN_IF_ERROR(bus_->Join(group));
   }
   RegisterCommands();
@@ -152,6 +161,7 @@ Status ClusterModule::Start(const config::Config& config) {
   health_timer_->StartRepeating(config_.health_interval);
   EC_LOG(kInfo, "cluster module started")
       .Field("node", self)
+      .Field("subcluster", subcluster)
       .Field("endpoint", bus_->endpoint())
       .Field("peers", config_.bus.peers.size())
       .Field("curve", config_.bus.curve.enabled());
@@ -265,8 +275,20 @@ void ClusterModule::ReportHealth() {
 
 void ClusterModule::OnConsoleRequest(const msgc::Message& request) {
   if (request.type != msgc::MessageType::kRequest) return;  // commands come as requests only
+  auto match = options_.commands->Find(request.payload);
   // A CURVE key proves who sent it, not that they may run commands: only the manager role may.
-  if (!config_.control_peers.contains(request.sender)) {
+  const bool allowed = config_.control_peers.contains(request.sender);
+  if (options_.on_accounting && match) {  // the acctlog's Z record
+    const auto address = config_.bus.peers.find(request.sender);
+    options_.on_accounting(
+        {.kind = control::AccountingEvent::Kind::kAuthorization,
+         .listener = "msgc:" + config_.control_group,
+         .peer = address == config_.bus.peers.end() ? std::string() : address->second,
+         .user = "msgc:" + request.sender,
+         .allowed = allowed,
+         .command = match->request.command});
+  }
+  if (!allowed) {
     EC_LOG(kWarn, "relayed command refused: sender is not a control peer")
         .Field("from", request.sender)
         .Field("command", Trim(request.payload));
@@ -274,7 +296,6 @@ void ClusterModule::OnConsoleRequest(const msgc::Message& request) {
                                         " is not a control peer (cluster { control_peers })");
     return;
   }
-  auto match = options_.commands->Find(request.payload);
   if (!match) {
     (void)bus_->ReplyError(request, "unknown command: " + Trim(request.payload));
     return;

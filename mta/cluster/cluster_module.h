@@ -24,6 +24,7 @@
 
 #include "common/base/status.h"
 #include "common/config/tree.h"
+#include "common/control/accounting.h"
 #include "common/control/commands.h"
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
@@ -55,6 +56,9 @@ struct ClusterModuleOptions {
   // plumbs them (default: the keeper process, ec_duravip_keeper beside our executable).
   DuravipHooks duravip_hooks;
   std::function<Result<std::unique_ptr<VipPlumbing>>()> make_plumbing;
+  // Each relayed console command, allowed (a control peer) or refused, for the acctlog's Z
+  // records: listener "msgc:<control group>", user "msgc:<sender>", peer its bus address.
+  control::AccountingFn on_accounting;
 };
 
 class ClusterModule {

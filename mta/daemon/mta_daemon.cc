@@ -13,6 +13,7 @@
 #include "common/daemon/run_as.h"
 #include "common/log/logger.h"
 #include "msgc/bus_config.h"
+#include "mta/logs/console_accounting.h"
 #include "mta/version.h"
 
 namespace ec::mta {
@@ -127,6 +128,9 @@ Status MtaDaemon::Start() {
     cluster.root = options_.root;
     cluster.commands = &control_->commands();
     cluster.make_plumbing = [this] { return TakeKeeperPlumbing(); };
+    cluster.on_accounting = [this](const control::AccountingEvent& e) {
+      if (logs_) LogConsoleAccounting(*logs_, e, std::time(nullptr));
+    };
     cluster.duravip_hooks.set_listen_addresses = [this](const std::set<std::string>& managed,
                                                         const std::set<std::string>& held) {
       (void)listener_->SetDuravips(managed, held);
@@ -285,6 +289,10 @@ Status MtaDaemon::OpenControl(const config::Config& config) {
   EC_ASSIGN_OR_RETURN(control::ServerOptions options,
                       control::ServerOptionsFromConfig(config, layout_.ConsoleSocket().string()));
   options.version = VersionString();
+  // Console logins and commands: Momentum's acctlog N and Z records (logs_ outlives control_).
+  options.on_accounting = [this](const control::AccountingEvent& e) {
+    if (logs_) LogConsoleAccounting(*logs_, e, std::time(nullptr));
+  };
   EC_ASSIGN_OR_RETURN(control_, control::Server::Start(*base_, std::move(options)));
   return Status::Ok();
 }

@@ -94,6 +94,15 @@ std::string FormatAuthentication(const AuthenticationRecord& r) {
          (r.accepted ? "1" : "0");
 }
 
+std::string FormatAuthorization(const AuthorizationRecord& r) {
+  std::string line = std::to_string(static_cast<long long>(r.time)) + "@Z@" +
+                     AcctField(r.listener) + "@" + AcctField(r.peer) + "@" + AcctField(r.user) +
+                     "@" + std::to_string(r.result) + "@" + AcctField(r.command);
+  // Momentum writes the matched role only for an allowed command.
+  if (r.result == 1) line += "@" + AcctField(r.role);
+  return line;
+}
+
 std::string FormatReception(const ReceptionRecord& r) {
   return AtLine(r.time)
       .Add(r.message_id).Add(r.batch_id).Add(r.connection_id).Add(std::string("R"))

@@ -4,7 +4,7 @@
 //
 // mainlog is '@'-separated with the record type at offset 4 (R reception, D delivery, X transfer,
 // T transient failure, P permanent failure, M heartbeat); rejectlog is space-separated key=value;
-// acctlog is '@'-separated with the type at offset 1 (N authentication).
+// acctlog is '@'-separated with the type at offset 1 (N authentication, Z authorization).
 // A field can never break a line: CR and LF inside a field become spaces (acctlog: escaped).
 #pragma once
 
@@ -108,6 +108,21 @@ std::string FormatFailure(const FailureRecord& r);
 // @stage@class@size@ip@response
 std::string FormatBounce(const BounceRecord& r);
 std::string FormatAuthentication(const AuthenticationRecord& r);
+
+// acctlog: a console command a session asked to run, Momentum's
+//   ts@Z@<listener>@<peer ip:port>@<user>@1@<command>@<role>   (allowed)
+//   ts@Z@<listener>@<peer ip:port>@<user>@0@<command>          (refused; -1: an error)
+// escaped as the N record. ecmta has no console roles: an allowed command's role is empty.
+struct AuthorizationRecord {
+  std::time_t time = 0;
+  std::string listener;  // the console socket's path, or "127.0.0.1:2025"
+  std::string peer;      // "ip:port"; empty for a unix socket
+  std::string user;      // empty: the session had not logged in
+  int result = 0;        // 1 allowed, 0 refused, -1 error
+  std::string command;
+  std::string role;
+};
+std::string FormatAuthorization(const AuthorizationRecord& r);
 std::string FormatMainlogHeartbeat(std::time_t time);
 std::string FormatRejection(const RejectionRecord& r);
 std::string FormatRejectlogHeartbeat(std::time_t time);

@@ -34,6 +34,9 @@ class MtaLogs {
   void Authentication(const AuthenticationRecord& r) {
     Write(acctlog_.get(), "acctlog", FormatAuthentication(r));
   }
+  void Authorization(const AuthorizationRecord& r) {
+    Write(acctlog_.get(), "acctlog", FormatAuthorization(r));
+  }
   void Panic(const std::string& text) { Write(paniclog_.get(), "paniclog", FormatPanic(std::time(nullptr), text)); }
   void Heartbeat(std::time_t now);
 

@@ -7,6 +7,7 @@
 
 #include "ecconfigd/enrol_request.h"
 #include "ecconfigd/enrol_tokens.h"
+#include "msgc/node_name.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -17,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view host = rest.substr(0, b);
   std::string_view body = b == std::string_view::npos ? "" : rest.substr(b + 1);
   if (auto t = ec::ecconfigd::ParseEnrolTarget(target); t.ok()) {
-    if (!ec::ecconfigd::ValidNodeName(t->node)) std::abort();
+    if (!ec::msgc::IsValidNodeName(t->node) || t->node.front() == '.') std::abort();
   }
   if (auto h = ec::ecconfigd::ParseHostHeader(host); h.ok()) {
     if (h->find('\n') != std::string::npos) std::abort();

@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "common/control/client.h"
 #include "common/control/server.h"
@@ -71,6 +73,20 @@ class ServerAuthTest : public ::testing::Test {
     return client.ok() ? std::move(client).value() : nullptr;
   }
 
+  // Collects what the server reports for the acctlog (called on the loop thread).
+  void RecordAccounting() {
+    options_.on_accounting = [this](const AccountingEvent& e) {
+      std::lock_guard<std::mutex> lock(accounting_mu_);
+      accounting_.push_back(e);
+    };
+  }
+  std::vector<AccountingEvent> Accounted() {
+    std::lock_guard<std::mutex> lock(accounting_mu_);
+    return accounting_;
+  }
+
+  std::mutex accounting_mu_;
+  std::vector<AccountingEvent> accounting_;
   std::filesystem::path dir_;
   ServerOptions options_;
   std::unique_ptr<event::EventBase> base_;
@@ -157,6 +173,67 @@ TEST_F(ServerAuthTest, UnixSocketGetsItsModeAndGroup) {
   ASSERT_EQ(stat(options_.unix_path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 07777, 0640u);
   EXPECT_EQ(st.st_gid, group);
+}
+
+// What the acctlog gets: every TCP login (N) and every command a session asked to run (Z), with
+// the listener, the client's address and the user.
+TEST_F(ServerAuthTest, LoginsAndCommandsAreReportedForTheAcctlog) {
+  RecordAccounting();
+  Start();
+  auto client = Connect();
+  ASSERT_NE(client, nullptr);
+  EXPECT_FALSE(client->Send("shutdown", kTimeout)->ok);
+  EXPECT_EQ(client->Login("admin", "wrong", kTimeout).code(), StatusCode::kPermissionDenied);
+  ASSERT_TRUE(client->Login("admin", "s3cret", kTimeout).ok());
+  EXPECT_TRUE(client->Send("whoami", kTimeout)->ok);
+  EXPECT_TRUE(client->Send("quit", kTimeout)->ok);  // not an authorization
+  EXPECT_EQ(*RunCommand(options_.unix_path, "whoami", kTimeout),
+            "uid:" + std::to_string(getuid()) + "\n");
+
+  using Kind = AccountingEvent::Kind;
+  std::vector<AccountingEvent> events = Accounted();
+  ASSERT_EQ(events.size(), 5u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(events[i].listener, tcp_) << i;
+    EXPECT_EQ(events[i].peer.rfind("127.0.0.1:", 0), 0u) << events[i].peer;
+    EXPECT_NE(events[i].peer, tcp_);
+  }
+  EXPECT_EQ(events[0].kind, Kind::kAuthorization);
+  EXPECT_EQ(events[0].user, "");
+  EXPECT_FALSE(events[0].allowed);
+  EXPECT_EQ(events[0].command, "shutdown");
+  EXPECT_EQ(events[1].kind, Kind::kAuthentication);
+  EXPECT_EQ(events[1].user, "admin");
+  EXPECT_FALSE(events[1].allowed);
+  EXPECT_EQ(events[2].kind, Kind::kAuthentication);
+  EXPECT_EQ(events[2].user, "admin");
+  EXPECT_TRUE(events[2].allowed);
+  EXPECT_EQ(events[3].kind, Kind::kAuthorization);
+  EXPECT_EQ(events[3].user, "admin");
+  EXPECT_TRUE(events[3].allowed);
+  EXPECT_EQ(events[3].command, "whoami");
+  EXPECT_EQ(events[4].kind, Kind::kAuthorization);
+  EXPECT_EQ(events[4].listener, options_.unix_path);
+  EXPECT_EQ(events[4].peer, "");
+  EXPECT_EQ(events[4].user, "uid:" + std::to_string(getuid()));
+  EXPECT_TRUE(events[4].allowed);
+  EXPECT_EQ(shutdowns_.load(), 0);
+}
+
+// A login refused because the address has failed too often is reported as refused too.
+TEST_F(ServerAuthTest, ABlockedLoginIsReportedAsRefused) {
+  options_.login_failures_per_peer = 1;
+  RecordAccounting();
+  Start();
+  EXPECT_FALSE(RunCommand(tcp_, "whoami", kTimeout, {"admin", "guess"}).ok());
+  EXPECT_FALSE(RunCommand(tcp_, "whoami", kTimeout, {"admin", "s3cret"}).ok());
+  std::vector<AccountingEvent> events = Accounted();
+  ASSERT_EQ(events.size(), 2u);
+  for (const AccountingEvent& e : events) {
+    EXPECT_EQ(e.kind, AccountingEvent::Kind::kAuthentication);
+    EXPECT_EQ(e.user, "admin");
+    EXPECT_FALSE(e.allowed);
+  }
 }
 
 TEST(ServerAuthStart, TcpWithoutUsersIsRefused) {

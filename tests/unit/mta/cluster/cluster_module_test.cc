@@ -40,11 +40,9 @@ class ClusterModuleTest : public ::testing::Test {
         " heartbeat_interval = 0.1 dead_timeout = 0.6 health_report_interval = 0.2"
         " curve = false }\ncluster { control_peers = ( n0 ) eccfg_path = \"" +
         eccfg.string() + "\" }\n";
-    config::LoadOptions load;
-    load.allow_includes = false;
-    config::Diagnostics diags;
-    config_ = config::ParseConfigString(text, "test.conf", load, &diags);
-    ASSERT_FALSE(config::HasErrors(diags));
+    config_text_ = text;
+    config_ = Parse(text);
+    ASSERT_NE(config_, nullptr);
 
     ASSERT_TRUE(
         commands_
@@ -69,12 +67,7 @@ class ClusterModuleTest : public ::testing::Test {
       if (r.ok()) records_.push_back(*r);
     });
 
-    ClusterModuleOptions options;
-    options.node_name = "n1";
-    options.root = (dir_ / "root").string();
-    options.commands = &commands_;
-    options.counters = [] { return NodeCounters{.received = 5, .queue_size = 2}; };
-    auto module = ClusterModule::Create(*base_, *config_, options);
+    auto module = ClusterModule::Create(*base_, *config_, Options());
     ASSERT_TRUE(module.ok()) << module.status().ToString();
     module_ = std::move(module).value();
     ASSERT_TRUE(base_->RunUntil(
@@ -90,6 +83,24 @@ class ClusterModuleTest : public ::testing::Test {
     peer_.reset();
     later_.reset();
     std::filesystem::remove_all(dir_);
+  }
+
+  static std::shared_ptr<const config::Config> Parse(const std::string& text) {
+    config::LoadOptions load;
+    load.allow_includes = false;
+    config::Diagnostics diags;
+    auto config = config::ParseConfigString(text, "test.conf", load, &diags);
+    return config::HasErrors(diags) ? nullptr : config;
+  }
+  ClusterModuleOptions Options() {
+    ClusterModuleOptions options;
+    options.node_name = "n1";
+    options.root = (dir_ / "root").string();
+    options.commands = &commands_;
+    options.counters = [] { return NodeCounters{.received = 5, .queue_size = 2}; };
+    // Called on base_'s loop, which runs on the test's thread.
+    options.on_accounting = [this](const control::AccountingEvent& e) { accounted_.push_back(e); };
+    return options;
   }
 
   Result<std::string> Ask(const std::string& group, const std::string& payload) {
@@ -114,6 +125,8 @@ class ClusterModuleTest : public ::testing::Test {
   std::unique_ptr<ClusterModule> module_;
   std::unique_ptr<event::Timer> later_;
   std::vector<msgc::HealthRecord> records_;
+  std::string config_text_;
+  std::vector<control::AccountingEvent> accounted_;
 };
 
 TEST_F(ClusterModuleTest, RunsRelayedCommandsThroughTheRegistry) {
@@ -134,6 +147,48 @@ TEST_F(ClusterModuleTest, RunsRelayedCommandsThroughTheRegistry) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(r.status().message().find("unknown command: no such thing"), std::string::npos);
+}
+
+// Each relayed command is reported for the acctlog's Z record: allowed from a control peer,
+// refused from any other member.
+TEST_F(ClusterModuleTest, RelayedCommandsAreReportedForTheAcctlog) {
+  ASSERT_TRUE(Ask("ec_console", "echo hi").ok());
+  ASSERT_EQ(accounted_.size(), 1u);
+  EXPECT_EQ(accounted_[0].kind, control::AccountingEvent::Kind::kAuthorization);
+  EXPECT_EQ(accounted_[0].listener, "msgc:ec_console");
+  EXPECT_EQ(accounted_[0].peer, "127.0.0.2");
+  EXPECT_EQ(accounted_[0].user, "msgc:n0");
+  EXPECT_TRUE(accounted_[0].allowed);
+  EXPECT_EQ(accounted_[0].command, "echo");
+  EXPECT_FALSE(Ask("ec_console", "no such thing").ok());
+  EXPECT_EQ(accounted_.size(), 1u) << "an unknown command is no authorization";
+
+  // Now n0 is not a control peer: refused, and reported as refused.
+  module_.reset();
+  ASSERT_TRUE(base_->RunUntil([this] { return !peer_->IsAlive("n1"); }, milliseconds(5000)));
+  const std::string from = "control_peers = ( n0 )";
+  std::string text = config_text_;
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "control_peers = ( n1 )");
+  config_ = Parse(text);  // kept for the module's lifetime, as SetUp's
+  ASSERT_NE(config_, nullptr);
+  auto module = ClusterModule::Create(*base_, *config_, Options());
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  module_ = std::move(module).value();
+  ASSERT_TRUE(base_->RunUntil(
+      [this] {
+        const msgc::Member* m = peer_->view().Find("n1");
+        return peer_->LinkUp("n1") && m && m->groups.count("ec_console");
+      },
+      milliseconds(5000)));
+  auto refused = Ask("ec_console", "echo hi");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("not a control peer"), std::string::npos)
+      << refused.status().ToString();
+  ASSERT_EQ(accounted_.size(), 2u);
+  EXPECT_EQ(accounted_[1].user, "msgc:n0");
+  EXPECT_FALSE(accounted_[1].allowed);
+  EXPECT_EQ(accounted_[1].command, "echo");
 }
 
 TEST_F(ClusterModuleTest, ReportsHealthPeriodicallyAndOnRequest) {
@@ -168,6 +223,33 @@ TEST_F(ClusterModuleTest, ConfigNoticeRunsEccfgPull) {
         return i.ok() && i->find("Config pulls: started 1, ok 1, failed 0\n") != std::string::npos;
       },
       milliseconds(5000)));
+}
+
+// Momentum's subcluster group, from <root>/etc/cluster.boot ("default" without one): what the
+// manager reads back for the aggregated logs' %{s}.
+TEST_F(ClusterModuleTest, JoinsItsSubclusterGroup) {
+  auto groups_of_n1 = [this] {
+    const msgc::Member* m = peer_->view().Find("n1");
+    return m ? m->groups : std::set<std::string>{};
+  };
+  EXPECT_TRUE(groups_of_n1().count("ec_sc_default"));
+  module_.reset();
+  std::filesystem::create_directories(dir_ / "root" / "etc");
+  std::ofstream(dir_ / "root" / "etc" / "cluster.boot") << "cluster_name=east\nnode_name=n1\n";
+  const ClusterModuleOptions options = Options();
+  auto module = ClusterModule::Create(*base_, *config_, options);
+  ASSERT_TRUE(module.ok()) << module.status().ToString();
+  module_ = std::move(module).value();
+  ASSERT_TRUE(
+      base_->RunUntil([&] { return groups_of_n1().count("ec_sc_east") == 1; }, milliseconds(5000)));
+  EXPECT_EQ(groups_of_n1().count("ec_sc_default"), 0u);
+
+  // A cluster.boot naming no valid subcluster stops the module with the file's name.
+  module_.reset();
+  std::ofstream(dir_ / "root" / "etc" / "cluster.boot") << "cluster_name=no such\n";
+  auto bad = ClusterModule::Create(*base_, *config_, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cluster.boot"), std::string::npos);
 }
 
 }  // namespace

@@ -103,6 +103,32 @@ TEST(Acctlog, FieldsAreEscaped) {
   EXPECT_EQ(FormatAuthentication(r), "1@N@l@p@a\\@b\\\\c\\nd\\x01@0");
 }
 
+TEST(Acctlog, AuthorizationMatchesMomentum) {
+  // Momentum's examples: 1160172223@Z@*:2025@10.80.116.126:37162@ec-user@1@summary@users
+  //                      1160504707@Z@/tmp/2025@@ec-user@0@shutdown
+  EXPECT_EQ(FormatAuthorization({.time = 1160172223,
+                                 .listener = "*:2025",
+                                 .peer = "10.80.116.126:37162",
+                                 .user = "ec-user",
+                                 .result = 1,
+                                 .command = "summary",
+                                 .role = "users"}),
+            "1160172223@Z@*:2025@10.80.116.126:37162@ec-user@1@summary@users");
+  EXPECT_EQ(FormatAuthorization({.time = 1160504707,
+                                 .listener = "/tmp/2025",
+                                 .user = "ec-user",
+                                 .result = 0,
+                                 .command = "shutdown",
+                                 .role = "not written when refused"}),
+            "1160504707@Z@/tmp/2025@@ec-user@0@shutdown");
+  EXPECT_EQ(FormatAuthorization({.time = 1, .result = -1, .command = "x"}), "1@Z@@@@-1@x");
+  // Our allowed commands carry an empty role (no console roles): still eight fields.
+  EXPECT_EQ(FormatAuthorization(
+                {.time = 1, .listener = "l", .user = "u", .result = 1, .command = "config reload"}),
+            "1@Z@l@@u@1@config reload@");
+  EXPECT_EQ(FormatAuthorization({.time = 1, .result = 0, .command = "a@b\n"}), "1@Z@@@@0@a\\@b\\n");
+}
+
 TEST(Logs, HostileFieldsStayOnOneLine) {
   RejectionRecord r;
   r.text = "evil\r\n1234@@@@M";

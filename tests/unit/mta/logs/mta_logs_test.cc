@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "mta/logs/console_accounting.h"
+
 namespace ec::mta {
 namespace {
 
@@ -41,6 +43,51 @@ TEST(MtaLogs, WritesEachLogAndSurvivesRotation) {
   (*logs)->Heartbeat(300);
   EXPECT_EQ(Slurp(paths.mainlog), "300@@@@M\n");
   EXPECT_EQ(Slurp(paths.mainlog + ".1"), FormatReception(r) + "\n200@@@@M\n");
+  std::filesystem::remove_all(dir);
+}
+
+// The console's accounting events land in the acctlog as N and Z records.
+TEST(MtaLogs, ConsoleLoginsAndCommandsGoToTheAcctlog) {
+  char tmpl[] = "/tmp/mta_logs.XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  MtaLogPaths paths{.acctlog = dir + "/acctlog.ec"};
+  auto logs = MtaLogs::Open(paths);
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  using Kind = control::AccountingEvent::Kind;
+  LogConsoleAccounting(**logs,
+                       {.kind = Kind::kAuthentication,
+                        .listener = "127.0.0.1:2025",
+                        .peer = "127.0.0.1:4000",
+                        .user = "alice",
+                        .allowed = false},
+                       10);
+  LogConsoleAccounting(**logs,
+                       {.kind = Kind::kAuthentication,
+                        .listener = "127.0.0.1:2025",
+                        .peer = "127.0.0.1:4000",
+                        .user = "alice",
+                        .allowed = true},
+                       11);
+  LogConsoleAccounting(**logs,
+                       {.kind = Kind::kAuthorization,
+                        .listener = "127.0.0.1:2025",
+                        .peer = "127.0.0.1:4000",
+                        .user = "alice",
+                        .allowed = true,
+                        .command = "summary"},
+                       12);
+  LogConsoleAccounting(**logs,
+                       {.kind = Kind::kAuthorization,
+                        .listener = "/run/ec_console.sock",
+                        .user = "",
+                        .allowed = false,
+                        .command = "shutdown"},
+                       13);
+  EXPECT_EQ(Slurp(paths.acctlog),
+            "10@N@127.0.0.1:2025@127.0.0.1:4000@alice@0\n"
+            "11@N@127.0.0.1:2025@127.0.0.1:4000@alice@1\n"
+            "12@Z@127.0.0.1:2025@127.0.0.1:4000@alice@1@summary@\n"
+            "13@Z@/run/ec_console.sock@@@0@shutdown\n");
   std::filesystem::remove_all(dir);
 }
 
