@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "eccfg/cluster_boot.h"
@@ -240,24 +241,44 @@ int Pull(Context& c) {
   auto remote = MakeRemote(c, false);
   if (!remote.ok()) return Fail(c.err, remote.status());
   PullOptions pull = MakePullOptions(c);
-  int code = ReportPull(c, wc.Pull(**remote, pull));
+  Result<PullReport> initial = wc.Pull(**remote, pull);
+  int code = ReportPull(c, initial);
   if (!o.watch) return code;
   // Watch mode: wait on the long poll and pull as soon as a revision lands. Errors are reported
-  // and retried after the next wait, so a restarting manager does not end the watch.
+  // and retried after the next wait, so a restarting manager does not end the watch. A head
+  // this node refused (invalid, or conflicting with local edits) is waited past, not pulled
+  // again at once: else every watcher would spin on it until the next commit. It is tried again
+  // when a poll times out on it (a validator that failed for a passing reason).
+  std::optional<git_oid> refused;
+  if (initial.ok() && (initial->outcome == PullReport::Outcome::kInvalid ||
+                       initial->outcome == PullReport::Outcome::kConflict)) {
+    refused = initial->revision;
+  }
   for (int pulls = 1; o.watch_limit == 0 || pulls < o.watch_limit;) {
     c.out.flush();
     auto rev = wc.Revision();
     if (!rev.ok()) return Fail(c.err, rev.status());
-    auto head = (*remote)->Wait(*rev, std::chrono::seconds(o.wait_seconds));
+    auto head = (*remote)->Wait(refused.value_or(*rev), std::chrono::seconds(o.wait_seconds));
     if (!head.ok()) {
       c.err << "eccfg: " << head.status().message() << "\n";
       // Do not spin against a dead server.
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
-    if (git_oid_equal(&*head, &*rev)) continue;
-    code = ReportPull(c, wc.Pull(**remote, pull));
+    if (git_oid_equal(&*head, &*rev)) {
+      refused.reset();
+      continue;
+    }
+    auto result = wc.Pull(**remote, pull);
+    code = ReportPull(c, result);
     ++pulls;
+    refused.reset();
+    if (result.ok() && (result->outcome == PullReport::Outcome::kInvalid ||
+                        result->outcome == PullReport::Outcome::kConflict)) {
+      refused = result->revision;
+    } else if (!result.ok()) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // a disk or pack error: no spin
+    }
   }
   return code;
 }

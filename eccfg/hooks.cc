@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <system_error>
 
 #include "common/config/loader.h"
 #include "common/control/client.h"
+#include "eccfg/check_server.h"
 #include "ecconfigd/git_handles.h"
 
 namespace ec::eccfg {
@@ -61,10 +63,26 @@ Validator EcmtaValidator(EcmtaCheck check) {
   // It runs in the checkout: a relative path must not change meaning there.
   std::error_code ec;
   check.ecmta = fs::absolute(check.ecmta, ec);
-  return [check = std::move(check)](const fs::path& checkout) -> Result<CommandOutcome> {
+  std::shared_ptr<CheckServer> server;
+  if (check.keep_server) {
+    server = std::make_shared<CheckServer>(check.ecmta);
+    server->Warm();
+  }
+  return [check = std::move(check),
+          server = std::move(server)](const fs::path& checkout) -> Result<CommandOutcome> {
     std::string search;
     for (const std::string& dir : SearchPathOver(check, checkout)) {
       search += (search.empty() ? "" : ":") + dir;
+    }
+    if (server) {
+      auto served = server->Check({.cwd = checkout.string(),
+                                   .conf_dir = checkout.string(),
+                                   .config = check.config,
+                                   .root = check.root.string(),
+                                   .node_name = check.node_name,
+                                   .search_path = search});
+      if (served.ok()) return served;
+      // No server for this ecmta (or it died): the same check the slow way.
     }
     std::vector<std::string> argv = {
         check.ecmta.string(), "--check-config", "--root",        check.root.string(),

@@ -36,12 +36,17 @@ struct EcmtaCheck {
   std::filesystem::path wc;     // the working-copy path the node's search path names
   std::string node_name;        // empty: ecmta's own default
   std::string config = "ecelerity.conf";
+  // Check through one kept `ecmta --check-config-server` (check_server.h; a fork per check
+  // instead of a fork+exec of ecmta), falling back to running `ecmta --check-config` when that
+  // server cannot answer. For pull --watch, which checks many revisions in one process.
+  bool keep_server = false;
 };
 // The search path ecmta would use on this node (EC_CONF_SEARCH_PATH, else the default one over
 // `check.root`), with every entry inside `check.wc` moved into `checkout`.
 std::vector<std::string> SearchPathOver(const EcmtaCheck& check,
                                         const std::filesystem::path& checkout);
-// ecmta --check-config --root R --node-name N --config C --search-path <SearchPathOver>.
+// ecmta --check-config --root R --node-name N --config C --search-path <SearchPathOver>, in the
+// checkout with EC_CONF_DIR=<checkout>; the same check in the kept server with `keep_server`.
 Validator EcmtaValidator(EcmtaCheck check);
 
 // Sends `config reload` to `endpoint` (a control socket path or host:port, see

@@ -24,6 +24,7 @@ PullOptions MakePullOptionsFor(const CliOptions& o, const ClusterBoot& boot, con
     check.root = root;
     check.wc = o.wc;
     check.node_name = daemon::NodeNameOrEnvironment(boot.node_name);
+    check.keep_server = o.watch;
     std::string ecmta = o.ecmta.value_or(boot.ecmta);
     Result<fs::path> found = ecmta.empty() ? FindEcmta() : Result<fs::path>(fs::path(ecmta));
     if (found.ok()) {

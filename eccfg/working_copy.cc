@@ -131,7 +131,6 @@ Result<PullReport> WorkingCopy::PullLocked(Remote& remote, const PullOptions& op
   }
   report.outcome = PullReport::Outcome::kApplied;
   report.conflicts = std::move(marked);
-  if (current) fs::remove_all(*current, ec);
 
   report.reload_deferred = deferred;
   if (options.reloader && !deferred) {
@@ -139,6 +138,9 @@ Result<PullReport> WorkingCopy::PullLocked(Remote& remote, const PullOptions& op
     report.reload_failed = !run.ok() || !run->ok();
     report.reload_output = run.ok() ? run->output : run.status().ToString();
   }
+  // Removed after the reload, so ecmta runs the new revision sooner; a kill before this leaves
+  // debris that the next pull removes.
+  if (current) fs::remove_all(*current, ec);
   return report;
 }
 

@@ -4,8 +4,11 @@
 
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "common/config/loader.h"
 #include "common/control/listener_config.h"
+#include "common/daemon/process_setup.h"
 #include "mta/cluster/cluster_module.h"
 #include "mta/cluster/shared_limits_config.h"
 #include "mta/outbound/domain_policy.h"
@@ -66,6 +69,17 @@ int CheckConfigMain(const config::CheckOptions& options, std::ostream& out) {
   if (int rc = CheckDaemonConfig(options, out); rc != 0) return rc;
   out << ok_line;
   return 0;
+}
+
+int CheckConfigCommand(const std::string& config, const std::string& root,
+                       const std::string& node_name, const std::string& search_path,
+                       std::ostream& out) {
+  std::vector<std::string> path;
+  if (!search_path.empty()) path = config::SplitSearchPath(search_path);
+  return mta::CheckConfigMain(
+      config::DaemonCheckOptions(config, root, daemon::NodeNameOrEnvironment(node_name),
+                                 std::move(path)),
+      out);
 }
 
 }  // namespace ec::mta

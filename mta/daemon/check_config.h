@@ -5,6 +5,7 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include "common/config/check.h"
 
@@ -12,5 +13,12 @@ namespace ec::mta {
 
 // Returns the process exit code: 0 when the node could start on this configuration, else 1.
 int CheckConfigMain(const config::CheckOptions& options, std::ostream& out);
+
+// `ecmta --check-config` from its option values (`search_path` ':'-separated, empty: the
+// default; `node_name` empty: $EC_NODE_NAME, else the host's). The command line and
+// --check-config-server (check_config_server.h) both run this.
+int CheckConfigCommand(const std::string& config, const std::string& root,
+                       const std::string& node_name, const std::string& search_path,
+                       std::ostream& out);
 
 }  // namespace ec::mta

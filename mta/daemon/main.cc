@@ -9,6 +9,7 @@
 #include "common/daemon/process_setup.h"
 #include "common/log/logger.h"
 #include "mta/daemon/check_config.h"
+#include "mta/daemon/check_config_server.h"
 #include "mta/daemon/mta_daemon.h"
 #include "mta/version.h"
 
@@ -36,6 +37,8 @@ int main(int argc, char** argv) {
      "<root>/etc, <root>/etc/conf/global, <root>/etc/conf/<node>, <root>/etc/conf/default)")
     ("check-config", "parse and validate the configuration, print every problem with "
      "file:line, exit non-zero on error")
+    ("check-config-server", "for eccfg pull --watch: read check requests on stdin, run each "
+     "as --check-config with the request's options in a forked child, reply on stdout")
     ("foreground,f", "stay in the foreground (do not detach)")
     ("log-level", po::value(&log_level)->default_value("info"),
      "process log level: error, warn, info, debug, trace")
@@ -50,11 +53,10 @@ int main(int argc, char** argv) {
   if (!search_path.empty()) options.search_path = ec::config::SplitSearchPath(search_path);
 
   if (vm.count("check-config")) {
-    return ec::mta::CheckConfigMain(
-        ec::config::DaemonCheckOptions(options.config_path, options.root, options.node_name,
-                                       options.search_path),
-        std::cout);
+    return ec::mta::CheckConfigCommand(options.config_path, options.root, options.node_name,
+                                       search_path, std::cout);
   }
+  if (vm.count("check-config-server")) return ec::mta::CheckConfigServerMain(0, 1);
 
   return ec::daemon::RunDaemon({.program = "ecmta",
                                 .root = options.root,

@@ -238,6 +238,54 @@ def test_watch_mode_applies_a_commit_within_a_second(cluster):
         wait_for(lambda: conf(cluster, "n3").startswith("option1 = watched\n"), timeout=10,
                  what="the watcher to apply the commit")
         print("commit to applied on a watching node: %.3f s" % (time.monotonic() - committed))
+        # The watch checks through its kept `ecmta --check-config-server`, exactly as strictly:
+        # an invalid revision is refused with ecmta's file:line, and nothing changes.
+        kids = Path("/proc/%d/task/%d/children" % (watch.pid, watch.pid)).read_text().split()
+        assert any(b"--check-config-server" in Path("/proc/%s/cmdline" % k).read_bytes()
+                   for k in kids), kids
+        link = os.readlink(cluster.wc("n3"))
+        edit_line(cluster, "n1", 2, "no_such_option = 1")
+        cluster.commit("n1")
+        wait_for(lambda: "refused by the validator" in (cluster.root / "watch.out").read_text(),
+                 timeout=10, what="the watcher to refuse the invalid revision")
+        refusal = (cluster.root / "watch.out").read_text()
+        assert "default/ecelerity.conf:3" in refusal and "no_such_option" in refusal, refusal
+        assert os.readlink(cluster.wc("n3")) == link
+        edit_line(cluster, "n1", 2, "option3 = fixed")
+        cluster.commit("n1")
+        wait_for(lambda: "option3 = fixed\n" in conf(cluster, "n3"), timeout=10,
+                 what="the watcher to apply the fixed revision")
+        # The refused head was waited past, not pulled again and again until the fix came.
+        refusals = (cluster.root / "watch.out").read_text().count("refused by the validator")
+        assert refusals == 1, (cluster.root / "watch.out").read_text()
+    finally:
+        watch.terminate()
+        watch.wait(timeout=10)
+        out.close()
+
+
+def test_watch_retries_a_refused_revision_only_when_a_poll_times_out(cluster):
+    # A validator that fails for a passing reason (here: until a file appears). The watch does
+    # not spin on the refused head; it tries it again when its 1 s long poll times out.
+    ok = cluster.root / "validator-ok"
+    out_path = cluster.root / "watch-retry.out"
+    out = open(out_path, "w")
+    watch = subprocess.Popen([str(ECCFG), "pull", "--watch", "--wait", "1", "--validate",
+                              "test -e %s || { echo not yet; exit 1; }" % ok,
+                              "--wc", str(cluster.wc("n3"))], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: out_path.read_text().startswith("Already"), what="the first pull")
+        edit_line(cluster, "n1", 0, "option1 = retried")
+        cluster.commit("n1")
+        wait_for(lambda: "refused by the validator" in out_path.read_text(), timeout=10,
+                 what="the refusal")
+        refused_at = time.monotonic()
+        ok.write_text("")
+        wait_for(lambda: conf(cluster, "n3").startswith("option1 = retried\n"), timeout=10,
+                 what="the retry after the poll timed out")
+        # One refusal, then the retry that applied it: at most one per poll period between.
+        refusals = out_path.read_text().count("refused by the validator")
+        assert refusals <= 1 + int(time.monotonic() - refused_at) + 1, out_path.read_text()
     finally:
         watch.terminate()
         watch.wait(timeout=10)
