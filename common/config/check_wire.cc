@@ -79,7 +79,10 @@ Result<std::optional<CheckRequest>> CheckFrameParser::PopRequest() {
   if (!header) return std::optional<CheckRequest>();
   const auto& [words, body_start] = *header;
   std::optional<size_t> length = words.size() == 1 ? CheckNumber<size_t>(words[0]) : std::nullopt;
-  if (!length || *length > kMaxCheckRequest) return InvalidArgument("bad check request length");
+  // The whole frame, as the encoder counts it.
+  if (!length || *length > kMaxCheckRequest - body_start) {
+    return InvalidArgument("bad check request length");
+  }
   if (buffer_.size() - body_start < *length) return std::optional<CheckRequest>();
   std::string_view body(buffer_.data() + body_start, *length);
   std::array<std::string, kCheckRequestFields> fields;
