@@ -417,6 +417,22 @@ void DuravipModule::UpdateHooks() {
   if (hooks_.set_held_bindings) hooks_.set_held_bindings(held_bindings);
 }
 
+std::map<std::string, std::string> DuravipModule::BindingHolders() const {
+  std::map<std::string, std::string> out;
+  for (const duravip::VipEntry& e : config_.vips) {
+    if (e.vip.kind != "binding") continue;
+    std::set<std::string> holders;
+    if (held_.count(e.vip.address)) holders.insert(bus_.name());
+    for (const auto& [node, report] : reports_) {
+      if (node != bus_.name() && bus_.IsAlive(node) && report.held.count(e.vip.address)) {
+        holders.insert(node);
+      }
+    }
+    out[e.vip.name] = holders.size() == 1 ? *holders.begin() : "";
+  }
+  return out;
+}
+
 bool DuravipModule::OnMessage(const msgc::Message& message) {
   auto decoded = duravip::DecodeMessage(message.payload);
   if (!decoded.ok()) {

@@ -83,6 +83,9 @@ class DuravipModule {
   void RegisterCommands(control::CommandRegistry* commands);
 
   std::set<std::string> held() const { return held_; }
+  // #mmove: each DuraVIP binding -> the one live member holding its address now (self
+  // included), "" while none or several do (mta/mmove/move_decision.h OwnershipView).
+  std::map<std::string, std::string> BindingHolders() const;
   uint64_t takeovers() const { return takeovers_; }
 
   // Console output, exposed for tests.

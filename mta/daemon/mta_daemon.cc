@@ -30,6 +30,15 @@ bool IsLocalPath(const std::string& value) {
   return !value.empty() && value.find("://") == std::string::npos;
 }
 
+// The bus members (not self) allowed to move mail here.
+std::set<std::string> BusMembers(const msgc::BusConfig& bus) {
+  std::set<std::string> out;
+  for (const auto& [name, address] : bus.bus.peers) {
+    if (name != bus.bus.self) out.insert(name);
+  }
+  return out;
+}
+
 std::string Duration(std::chrono::seconds s) {
   long long t = s.count();
   char buf[96];
@@ -46,6 +55,9 @@ MtaDaemon::MtaDaemon(MtaDaemonOptions options)
 MtaDaemon::~MtaDaemon() {
   // Order matters: connections hold pointers into services_, the spool posts to the loop.
   control_.reset();
+  mmove_mover_.reset();  // joins its worker; uses the scheduler, spool and logs
+  eccluster_.reset();    // its servers dispatch to the mmove receiver
+  mmove_receiver_.reset();
   scheduler_.reset();  // its connections and timers live on base_; it uses spool_ and logs_
   resolver_.reset();
   cluster_.reset();  // after control_: its commands live in control_'s registry
@@ -102,6 +114,12 @@ Status MtaDaemon::Start() {
   EC_LOG(kInfo, "spool opened").Field("spoolbase", spool_->spoolbase())
       .Field("messages", spool_->size());
 
+  // #mmove: the moved-in record settles its open intents before the scheduler recovers the
+  // spool, so nothing is delivered before its intent is settled (docs/mmove.md).
+  if (msgc::HasBusConfig(*config_) && !config_->root.Children("eccluster_listener").empty()) {
+    EC_ASSIGN_OR_RETURN(mmove_receiver_, mmove::Receiver::Open(*spool_));
+  }
+
   services_.base = base_.get();
   services_.spool = spool_.get();
   services_.logs = logs_.get();
@@ -137,6 +155,10 @@ Status MtaDaemon::Start() {
     };
     cluster.duravip_hooks.set_held_bindings = [this](const std::set<std::string>& bindings) {
       if (scheduler_) scheduler_->SetHeldBindings(bindings);
+      // The DuraVIP view changed: a binding's queue may go to the address's new holder.
+      base_->RunInLoop([this] {
+        if (mmove_mover_) mmove_mover_->Round();
+      });
     };
     cluster.counters = [this] {
       cluster::NodeCounters c{.received = stats_.messages_received.load(),
@@ -165,6 +187,7 @@ Status MtaDaemon::Start() {
       EC_LOG(kInfo, "eccluster listening").Field("address", a);
     }
   }
+  EC_RETURN_IF_ERROR(StartMmove());
 
   EC_ASSIGN_OR_RETURN(signals_, daemon::DaemonSignals::Install(
                                     *base_, {.on_stop = [this] { BeginShutdown(); },
@@ -180,6 +203,45 @@ Status MtaDaemon::Start() {
   EC_LOG(kInfo, "ecmta started").Field("version", VersionString())
       .Field("node", options_.node_name).Field("config", options_.config_path);
   daemon::NotifyReady();  // every listener above is bound and listening
+  return Status::Ok();
+}
+
+Status MtaDaemon::StartMmove() {
+  if (!mmove_receiver_ || !eccluster_ || !cluster_) return Status::Ok();
+  const msgc::BusConfig& bus = cluster_->bus_config();
+  mmove_receiver_->Start(
+      *eccluster_, logs_.get(),
+      [this](spool::QueueId id, const spool::Envelope& e) {
+        std::vector<std::string> rcpts;
+        rcpts.reserve(e.rcpts.size());
+        for (const spool::Recipient& r : e.rcpts) rcpts.push_back(r.address);
+        if (scheduler_) scheduler_->Add(id, rcpts, {}, {e.binding, e.binding_group});
+      },
+      BusMembers(bus));
+  EC_ASSIGN_OR_RETURN(bool rebind, mmove::UnconditionalRebind(*config_));
+  mmove::MoverOptions o{.base = base_.get(),
+                        .spool = spool_.get(),
+                        .logs = logs_.get(),
+                        .scheduler = scheduler_.get(),
+                        .self = bus.bus.self,
+                        .peers = mmove::PeersFor(bus, eccluster_->addresses()),
+                        .unconditional_rebind = rebind};
+  o.holders = [this] {
+    const cluster::DuravipModule* d = cluster_ ? cluster_->duravip() : nullptr;
+    return d ? d->BindingHolders() : std::map<std::string, std::string>();
+  };
+  o.alive = [this](const std::string& node) { return cluster_ && cluster_->bus().IsAlive(node); };
+  EC_ASSIGN_OR_RETURN(mmove_mover_, mmove::Mover::Start(std::move(o)));
+  (void)control_->commands().RegisterSync(
+      "cluster mmove stats", "#mmove: messages moved out and in",
+      [this](const control::Request&) -> Result<std::string> {
+        const mmove::Mover::Stats out = mmove_mover_->stats();
+        const mmove::MoveService::Stats in = mmove_receiver_->stats();
+        return "moved out: " + std::to_string(out.moved) + ", duplicates " +
+               std::to_string(out.duplicates) + ", failed " + std::to_string(out.failed) +
+               ", in doubt " + std::to_string(mmove_mover_->in_doubt()) + "\nmoved in: " + std::to_string(in.stored) + ", duplicates " +
+               std::to_string(in.duplicates) + ", refused " + std::to_string(in.refused) + "\n";
+      });
   return Status::Ok();
 }
 
@@ -346,9 +408,15 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", s);
     return s;
   }
+  auto rebind = mmove::UnconditionalRebind(**config);
+  if (!rebind.ok()) {
+    EC_LOG(kError, "config reload refused").Field("error", rebind.status());
+    return rebind.status();
+  }
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
   limits_->Apply(config_);
+  if (mmove_mover_) mmove_mover_->SetUnconditionalRebind(rebind.value());
   replication_->SetSpecs(cluster::ReadReplicateScopes(*config_));
   scheduler_->Apply(config_, std::move(global).value());
   Status bus = Status::Ok();  // msgc peers and keys; refused alone, the rest still applies
@@ -356,6 +424,12 @@ Status MtaDaemon::Reload() {
     bus = cluster_->Reload(*config_);
     if (!bus.ok()) EC_LOG(kError, "msgc reload refused").Field("error", bus);
     if (bus.ok() && eccluster_) bus = eccluster_->Reload(cluster_->bus_config());
+    if (bus.ok() && mmove_receiver_) {
+      mmove_receiver_->SetMembers(BusMembers(cluster_->bus_config()));
+    }
+    if (bus.ok() && mmove_mover_) {
+      mmove_mover_->SetPeers(mmove::PeersFor(cluster_->bus_config(), eccluster_->addresses()));
+    }
     Status s = cluster_->Apply(*config_);
     if (!s.ok()) EC_LOG(kError, "duravip reload").Field("error", s);
   }

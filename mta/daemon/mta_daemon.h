@@ -26,6 +26,8 @@
 #include "mta/logs/mta_logs.h"
 #include "mta/logship/eccluster_listener.h"
 #include "mta/logship/log_journals.h"
+#include "mta/mmove/mover.h"
+#include "mta/mmove/receiver.h"
 #include "mta/outbound/scheduler.h"
 #include "mta/server/esmtp_listener.h"
 #include "mta/server/inbound_context.h"
@@ -67,6 +69,8 @@ class MtaDaemon {
   // The cluster module's DuraVIP plumbing: the keeper forked before the drop.
   Result<std::unique_ptr<cluster::VipPlumbing>> TakeKeeperPlumbing();
   void RegisterCommands();
+  // After the ECCluster listener and the cluster module: serves and starts moving mail.
+  Status StartMmove();
   // A path option: its setting if the operator gave one, else `fallback` under our root.
   std::string PathOption(const config::Config& config, const char* option,
                          const std::string& fallback) const;
@@ -92,6 +96,10 @@ class MtaDaemon {
   std::unique_ptr<outbound::Scheduler> scheduler_;   // outbound delivery
   std::unique_ptr<cluster::ClusterModule> cluster_;  // when msgc_server has peers
   std::unique_ptr<logship::EcclusterListener> eccluster_;  // journals for the manager
+  // #mmove (docs/mmove.md), with an ECCluster listener and a cluster bus: mail moved in
+  // (receiver_, opened before the spool's recovery) and held DuraVIP mail moved out (mover_).
+  std::unique_ptr<mmove::Receiver> mmove_receiver_;
+  std::unique_ptr<mmove::Mover> mmove_mover_;
   std::unique_ptr<event::Timer> heartbeat_;
   std::unique_ptr<cluster::VipPlumbing> keeper_plumbing_;  // until the cluster module takes it
   std::chrono::steady_clock::time_point started_;

@@ -58,6 +58,11 @@ Status EcclusterListener::Reload(const msgc::BusConfig& bus) {
   return Status::Ok();
 }
 
+void EcclusterListener::RegisterCommands(
+    const std::function<void(control::CommandRegistry&)>& add) {
+  for (auto& server : servers_) add(server->commands());
+}
+
 std::vector<std::string> EcclusterListener::addresses() const {
   std::vector<std::string> out;
   for (const auto& s : servers_)

@@ -1,9 +1,11 @@
 // EcclusterListener: the node's `ECCluster_Listener { Listen "*:4802" { } }`: an ECCluster
 // channel server (eccluster/channel_server.h: ZeroMQ, CURVE with the bus keys) on each Listen
 // address that answers only the log-shipping commands of JournalService, and those only to the
-// members in the manager role (cluster { control_peers }). Loop thread only.
+// members in the manager role (cluster { control_peers }); ecmta adds #mmove's commands for bus
+// members (RegisterCommands). Loop thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +31,9 @@ class EcclusterListener {
                                                           LogJournals& journals,
                                                           const msgc::BusConfig* bus);
   JournalService& service() { return *service_; }
+  // Another service on the same channel (#mmove's MoveService, mta/mmove/receiver.h): `add`
+  // registers its commands in each server's registry. The service must outlive the servers.
+  void RegisterCommands(const std::function<void(control::CommandRegistry&)>& add);
   // Config reload: the managers (control_peers) and the members' keys as the reloaded bus
   // has them, for requests and handshakes from now on.
   Status Reload(const msgc::BusConfig& bus);

@@ -18,11 +18,19 @@ std::string PayloadFor(const spool::SpooledMessage& message, std::string_view bo
 }
 
 Result<MoveOutcome> SendMove(eccluster::ChannelClient& client, spool::QueueId id,
-                             std::string_view payload, std::chrono::milliseconds timeout) {
+                             std::string_view payload, std::chrono::milliseconds timeout,
+                             const std::function<Status()>& before_commit, bool* commit_sent) {
   bool begun = false;
+  if (commit_sent) *commit_sent = false;
   for (const MoveCommand& c : CommandsFor(id, payload)) {
-    auto r = client.Send(EncodeCommand(c), timeout);
     Status failure;
+    if (c.op == MoveOp::kCommit && before_commit) failure = before_commit();
+    if (!failure.ok()) {
+      (void)client.Send(EncodeCommand({.op = MoveOp::kAbort, .sender_id = id}), timeout);
+      return failure;
+    }
+    if (c.op == MoveOp::kCommit && commit_sent) *commit_sent = true;
+    auto r = client.Send(EncodeCommand(c), timeout);
     if (!r.ok()) {
       failure = r.status();
     } else if (!r->ok) {
@@ -52,7 +60,7 @@ Result<MoveOutcome> SendMove(eccluster::ChannelClient& client, spool::QueueId id
 
 Status FinishMoved(spool::Spool& spool, mta::MtaLogs* logs, const spool::SpooledMessage& message,
                    uint64_t body_size, const std::string& moved_for, const std::string& to,
-                   const MoveOutcome& outcome) {
+                   const MoveOutcome& outcome, spool::Spool::DoneCallback durable) {
   if (logs) {
     std::set<std::string> domains;
     for (size_t i = 0; i < message.envelope.rcpts.size(); ++i) {
@@ -81,7 +89,7 @@ Status FinishMoved(spool::Spool& spool, mta::MtaLogs* logs, const spool::Spooled
       logs->Delivery(rec);
     }
   }
-  return spool.Remove(message.id);
+  return spool.Remove(message.id, std::move(durable));
 }
 
 }  // namespace ec::mmove

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -30,14 +31,19 @@ struct MoveOutcome {
 
 // begin, chunks, commit; each request waits at most `timeout`. Any failure leaves the
 // message with the sender (an abort is sent when the receiver may hold a staged payload).
+// `before_commit` (if given) runs just before the commit goes out (the sender's durable note,
+// MovedOutLog); its failure ends the move there. `commit_sent` (if given) says whether the commit
+// went out: after a failure with it set the receiver may have stored the message (in doubt).
 Result<MoveOutcome> SendMove(eccluster::ChannelClient& client, spool::QueueId id,
-                             std::string_view payload, std::chrono::milliseconds timeout);
+                             std::string_view payload, std::chrono::milliseconds timeout,
+                             const std::function<Status()>& before_commit = nullptr,
+                             bool* commit_sent = nullptr);
 
 // After SendMove succeeded (loop thread): one X line per moved recipient in the mainlog
-// (`logs` may be null), then the spool removal. `to`: the receiving node, logged as the
-// remote address field.
+// (`logs` may be null), then the spool removal (`durable`, if given, once it is synced). `to`:
+// the receiving node, logged as the remote address field.
 Status FinishMoved(spool::Spool& spool, mta::MtaLogs* logs, const spool::SpooledMessage& message,
                    uint64_t body_size, const std::string& moved_for, const std::string& to,
-                   const MoveOutcome& outcome);
+                   const MoveOutcome& outcome, spool::Spool::DoneCallback durable = nullptr);
 
 }  // namespace ec::mmove

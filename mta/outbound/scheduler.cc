@@ -809,6 +809,62 @@ void Scheduler::SetHeldBindings(std::set<std::string> bindings) {
   }
 }
 
+std::vector<std::pair<spool::QueueId, std::string>> Scheduler::HeldMessages(size_t max) const {
+  struct Seen {
+    const std::string* binding = nullptr;
+    size_t entries = 0;
+    bool mixed = false;  // open in two held bindings: not one move
+  };
+  std::map<spool::QueueId, Seen> seen;
+  auto note = [&seen](const Domain& d, spool::QueueId id) {
+    Seen& s = seen[id];
+    if (s.binding && *s.binding != d.binding.name) s.mixed = true;
+    s.binding = &d.binding.name;
+    ++s.entries;
+  };
+  for (const auto& [key, d] : domains_) {
+    if (!held_bindings_.count(d.binding.name)) continue;
+    for (spool::QueueId id : d.ready) note(d, id);
+  }
+  for (const auto& [at, entry] : delayed_) {
+    if (held_bindings_.count(entry.first->binding.name)) note(*entry.first, entry.second);
+  }
+  std::vector<std::pair<spool::QueueId, std::string>> out;
+  for (const auto& [id, s] : seen) {
+    if (out.size() >= max) break;
+    auto open = open_domains_.find(id);
+    const size_t domains = open == open_domains_.end() ? 1 : open->second;
+    auto owed = owed_bounces_.lower_bound({id, nullptr});
+    const bool owes = owed != owed_bounces_.end() && owed->first.first == id;
+    // Fewer entries than open domains: another domain is in a delivery attempt or not held.
+    if (s.mixed || owes || s.entries != domains) continue;
+    out.emplace_back(id, *s.binding);
+  }
+  return out;
+}
+
+void Scheduler::Withdraw(const std::set<spool::QueueId>& ids) {
+  if (ids.empty()) return;
+  for (auto& [key, d] : domains_) {
+    const size_t before = d.ready.size();
+    std::erase_if(d.ready, [&ids](spool::QueueId id) { return ids.count(id) > 0; });
+    if (d.ready.size() != before) ReportBacklog(d);
+  }
+  for (auto it = delayed_.begin(); it != delayed_.end();) {
+    if (ids.count(it->second.second)) {
+      it->second.first->delayed--;
+      it = delayed_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (spool::QueueId id : ids) {
+    open_domains_.erase(id);
+    forced_.erase(id);
+  }
+  ArmWake();
+}
+
 Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
   std::string name = config::ToLower(domain);
   size_t n = 0;

@@ -26,6 +26,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "common/base/sliding_window.h"
@@ -91,9 +92,16 @@ class Scheduler {
   // The commands below act on the domain's queues in every binding.
   size_t RetryNow(const std::string& domain);  // "" = every domain; returns messages moved
   Status Suspend(const std::string& domain, bool suspended);
-  // DuraVIP: bindings whose address another node owns now; their mail waits here (the mail
-  // move to the owner, Momentum's #mmove, is not built yet).
+  // DuraVIP: bindings whose address another node owns now; their mail waits here until the
+  // mover (mta/mmove/mover.h) hands it to the holder, or the address comes back.
   void SetHeldBindings(std::set<std::string> bindings);
+  // #mmove: up to `max` messages whose every open domain waits in one held binding's queue
+  // (ready or delayed; none in a delivery attempt or owing a DSN), with that binding, by id.
+  std::vector<std::pair<spool::QueueId, std::string>> HeldMessages(size_t max) const;
+  // #mmove: takes messages out of every queue (ready or delayed), to move them: ones
+  // HeldMessages gave in this same loop turn, or (at start) ones whose move is in doubt. The
+  // spool copy is the caller's. Add() queues one again (a move that failed).
+  void Withdraw(const std::set<spool::QueueId>& ids);
   // Drops a domain's queued messages (bounce: with a DSN to each sender); returns how many.
   Result<size_t> Drop(const std::string& domain, bool bounce);
 

@@ -184,7 +184,10 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .type = T::kBool,
        .default_text = "true",
        .scopes = kCluster,
-       .doc = "Full set_binding logic on message moves"});
+       .doc = "Full set_binding logic on message moves (#mmove): the moved message keeps its "
+              "set_binding/set_binding_group and the receiver resolves it; false pins it to the "
+              "binding it moved for",
+       .support = S::kImplemented});
   add({.name = "log_group",
        .type = T::kString,
        .scopes = kCluster,
