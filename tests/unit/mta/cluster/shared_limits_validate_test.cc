@@ -95,7 +95,7 @@ TEST(ValidateClusterLimitsTest, TypeDefaultsToTheNameInAnyCaseOrIsGiven) {
   EXPECT_TRUE(Problems(text).empty());
   // A Replicate named like a type but typed otherwise does not carry that type.
   EXPECT_THAT(Problems(std::string(kEveryLimit) + R"(cluster {
-  Replicate "outbound_domains" { type = "cache" }
+  Replicate "outbound_domains" { type = "obtc" }
   Replicate "outbound_binding_domains" { }
   Replicate "OBTM" { }
   Replicate "outbound_cidr" { }
