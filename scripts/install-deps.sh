@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every package the build, the tests and the benchmarks need on Debian 12.
+# Installs every package the build, the tests and the benchmarks need on Debian 12 (with
+# --bench, also the profilers of bench/relay/profile.sh and bench/queue/million.sh).
 # Idempotent: apt-get skips what is already there. Run as root.
 set -euo pipefail
 
@@ -28,6 +29,12 @@ packages=(
   # the enrolment command `ecconfigd enroll` prints runs curl (tests/integration/config/test_enrol*.py)
   curl
 )
+# --bench adds the profilers only benchmarks use, kept out of the test command's installs:
+#  bench/relay/profile.sh (where ecmta's CPU and system calls go per relayed message) and
+#  bench/queue/million.sh (heap in use read with gdb's malloc_stats, PERF=/HEAPTRACK= runs).
+if [[ ${1:-} == --bench ]]; then
+  packages+=(linux-perf strace gdb heaptrack)
+fi
 
 # The account the daemons run as after dropping root (conf/default: Security { user }).
 bash "$(dirname "$0")/install-user.sh"
