@@ -5,10 +5,12 @@
 // Each message has one recipient u<n>@d<n % DOMAINS>.bench.test and a body of a few headers plus
 // text, MIN_BYTES..MAX_BYTES long (deterministic per message; MIN_BYTES >= 512, room for the
 // headers). At most kWindow submits are in flight; the committer takes what is pending as one
-// batch. Bounded by N and by TIME_LIMIT_S.
+// batch. Bounded by N and by TIME_LIMIT_S. DEFERRED_PCT percent of the messages (every one whose
+// number n has n % 100 < DEFERRED_PCT) then get an update record, as after a failed attempt:
+// retried once, next attempt in a day, so ecmta queues them as delayed, not ready.
 //
 // Usage: spool_fill SPOOL_DIR [N=1000000] [DOMAINS=1000] [MIN_BYTES=1024] [MAX_BYTES=2048]
-//                   [TIME_LIMIT_S=600]
+//                   [TIME_LIMIT_S=600] [DEFERRED_PCT=0]
 // Prints one line of key=value results; exits 1 if any submit failed or the limit was hit.
 #include <sys/stat.h>
 
@@ -37,6 +39,7 @@ struct Args {
   long long min_bytes = 1024;
   long long max_bytes = 2048;
   long long time_limit_s = 600;
+  long long deferred_pct = 0;
 };
 
 bool ParseCount(const char* text, long long lo, long long hi, long long* out) {
@@ -48,13 +51,14 @@ bool ParseCount(const char* text, long long lo, long long hi, long long* out) {
 }
 
 bool ParseArgs(int argc, char** argv, Args* a) {
-  if (argc < 2 || argc > 7) return false;
+  if (argc < 2 || argc > 8) return false;
   a->dir = argv[1];
   return (argc <= 2 || ParseCount(argv[2], 1, 100000000, &a->n)) &&
          (argc <= 3 || ParseCount(argv[3], 1, 1000000, &a->domains)) &&
          (argc <= 4 || ParseCount(argv[4], 512, 1 << 20, &a->min_bytes)) &&
          (argc <= 5 || ParseCount(argv[5], a->min_bytes, 1 << 20, &a->max_bytes)) &&
-         (argc <= 6 || ParseCount(argv[6], 1, 86400, &a->time_limit_s));
+         (argc <= 6 || ParseCount(argv[6], 1, 86400, &a->time_limit_s)) &&
+         (argc <= 7 || ParseCount(argv[7], 0, 100, &a->deferred_pct));
 }
 
 // A plausible RFC 5322 message of exactly `size` bytes (headers, blank line, text lines).
@@ -92,7 +96,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &a)) {
     std::fprintf(stderr,
                  "usage: %s SPOOL_DIR [N=1000000] [DOMAINS=1000] [MIN_BYTES=1024] "
-                 "[MAX_BYTES=2048] [TIME_LIMIT_S=600]\n",
+                 "[MAX_BYTES=2048] [TIME_LIMIT_S=600] [DEFERRED_PCT=0]\n",
                  argv[0]);
     return 2;
   }
@@ -127,6 +131,9 @@ int main(int argc, char** argv) {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   const long long span = a.max_bytes - a.min_bytes + 1;
+  // As after one failed attempt: the next one in a day.
+  const ec::spool::RecipientState deferred{ec::spool::RecipientState::Kind::kPending, 1,
+                                           now_us + 86400LL * 1000000};
   unsigned long long body_bytes = 0;
   long long submitted = 0;
   bool timed_out = false;
@@ -154,7 +161,15 @@ int main(int argc, char** argv) {
     const size_t size = static_cast<size_t>(a.min_bytes) + static_cast<size_t>(spread);
     std::string body = MakeBody(n, rcpt, size);
     body_bytes += body.size();
-    spool->Submit(std::move(env), std::move(body), on_done);
+    if (n % 100 < a.deferred_pct) {
+      // Runs on the committer thread, which takes the update into a later batch.
+      spool->Submit(std::move(env), std::move(body), [&](ec::Result<ec::spool::QueueId> r) {
+        if (r.ok()) (void)spool->Update(*r, {{0, deferred}});
+        on_done(std::move(r));
+      });
+    } else {
+      spool->Submit(std::move(env), std::move(body), on_done);
+    }
     if (Clock::now() > deadline) {
       ++submitted;
       timed_out = true;

@@ -107,6 +107,7 @@ Status MtaDaemon::Start() {
   spool_options.spoolbase = PathOption(*config_, "spoolbase", layout_.spool.string());
   event::EventBase* base = base_.get();
   spool_options.post = [base](std::function<void()> fn) { base->RunInLoop(std::move(fn)); };
+  spool_options.keep_routes = true;  // for the scheduler's Recover: envelopes are read once
   spool_options.log = [](std::string_view line) {
     EC_LOG(kInfo, "spool").Field("event", line);
   };

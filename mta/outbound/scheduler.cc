@@ -127,12 +127,21 @@ void Scheduler::Apply(std::shared_ptr<const config::Config> config, GlobalOutbou
 void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
                     const std::vector<spool::RecipientState>& states,
                     const BindingAssignment& assigned) {
+  std::vector<std::string> domains;
+  domains.reserve(rcpts.size());
+  for (const std::string& r : rcpts) domains.emplace_back(spool::AddressDomain(r));
+  AddByDomain(id, domains, states, assigned);
+}
+
+void Scheduler::AddByDomain(spool::QueueId id, std::span<const std::string> rcpt_domains,
+                            std::span<const spool::RecipientState> states,
+                            const BindingAssignment& assigned) {
   std::map<std::string, int64_t> due;  // domain -> earliest pending recipient
-  for (size_t i = 0; i < rcpts.size(); ++i) {
+  for (size_t i = 0; i < rcpt_domains.size(); ++i) {
     spool::RecipientState st = i < states.size() ? states[i] : spool::RecipientState{};
     if (st.kind != spool::RecipientState::Kind::kPending) continue;
-    std::string domain = DomainOf(rcpts[i]);
-    auto [it, inserted] = due.try_emplace(domain, st.next_attempt_us);
+    std::string domain = config::ToLower(rcpt_domains[i]);
+    auto [it, inserted] = due.try_emplace(std::move(domain), st.next_attempt_us);
     if (!inserted) it->second = std::min(it->second, st.next_attempt_us);
   }
   if (due.empty()) {
@@ -156,17 +165,16 @@ void Scheduler::Add(spool::QueueId id, const std::vector<std::string>& rcpts,
 Status Scheduler::Recover() {
   recovering_ = true;
   std::vector<spool::QueueId> final_ids;
-  Status s = s_.spool->ForEachMessage([&](spool::SpooledMessage&& m) {
-    std::vector<std::string> rcpts;
-    rcpts.reserve(m.envelope.rcpts.size());
+  // The routes come from the spool's own recovery scan: no envelope is read a second time.
+  Status s = s_.spool->ForEachRoute([&](spool::QueueId id, const spool::MessageRoute& route,
+                                        std::span<const spool::RecipientState> states) {
     bool pending = false;
-    for (const auto& r : m.envelope.rcpts) rcpts.push_back(r.address);
-    for (const auto& st : m.states) pending |= st.kind == spool::RecipientState::Kind::kPending;
+    for (const auto& st : states) pending |= st.kind == spool::RecipientState::Kind::kPending;
     if (!pending) {
-      final_ids.push_back(m.id);
+      final_ids.push_back(id);
       return;
     }
-    Add(m.id, rcpts, m.states, {m.envelope.binding, m.envelope.binding_group});
+    AddByDomain(id, route.rcpt_domains, states, {route.binding, route.binding_group});
   });
   recovering_ = false;
   for (spool::QueueId id : final_ids) {
@@ -399,7 +407,9 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
     RetryBounce(d, id, owed->second);  // its DSN comes first; the entry returns after it
     return false;
   }
-  auto msg = s_.spool->ReadMessage(id);
+  // The body comes with the envelope in one read: it is nearly always sent next.
+  std::string body;
+  auto msg = s_.spool->ReadMessage(id, &body);
   if (!msg.ok()) {
     // Deleted meanwhile (console), or unreadable: it stays on disk and comes back at restart.
     if (msg.status().code() != StatusCode::kNotFound) {
@@ -443,13 +453,6 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
     }
     return false;
   }
-  auto body = s_.spool->ReadBody(id);
-  if (!body.ok()) {
-    EC_LOG(kError, "cannot read queued message body")
-        .Field("id", id.ToString())
-        .Field("error", body.status());
-    return false;
-  }
   tx->id = id;
   tx->mail_from = message->envelope.mail_from;
   tx->eightbit = message->envelope.body_type != spool::BodyType::k7Bit;
@@ -457,7 +460,7 @@ bool Scheduler::BuildTransaction(Domain& d, spool::QueueId id, Transaction* tx, 
     tx->rcpts.push_back(message->envelope.rcpts[i].address);
     tx->rcpt_index.push_back(i);
   }
-  tx->data = std::move(body).value();
+  tx->data = std::move(body);
   tx->message = std::move(message);
   // Past its lifetime after at least one failed attempt: fail it without another try.
   const DomainPolicy* policy = d.policy.get();

@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -153,6 +154,10 @@ class Scheduler {
   };
   class HostLease;
 
+  // Add, given each recipient's domain as its address spells it (spool::AddressDomain).
+  void AddByDomain(spool::QueueId id, std::span<const std::string> rcpt_domains,
+                   std::span<const spool::RecipientState> states,
+                   const BindingAssignment& assigned);
   Domain& GetDomain(const BindingRef& binding, const std::string& name);
   bool Suspended(const Domain& d) const;
   bool BindingFull(const Domain& d) const;

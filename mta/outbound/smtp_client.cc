@@ -11,6 +11,7 @@
 #include "common/log/logger.h"
 #include "common/tls/tls_context.h"
 #include "mta/bounce/dsn.h"
+#include "mta/server/eager_write.h"
 #include "mta/smtp/command.h"
 #include "mta/smtp/xtext.h"
 
@@ -51,16 +52,15 @@ ServerReply Synthesized(int code, std::string text) {
   return r;
 }
 
-// Appends `data` dot-stuffed and CRLF-terminated, then the end-of-data line.
+// Sends `data` dot-stuffed and CRLF-terminated, then the end-of-data line, in one write where
+// the socket takes it: the pieces point into `data` (never copied here), with a "." before every
+// line that starts with one. Returns the bytes sent or queued.
 uint64_t WriteBody(bufferevent* bev, const std::string& data) {
-  evbuffer* out = bufferevent_get_output(bev);
-  uint64_t bytes = 0;
+  static constexpr char kDot[] = ".", kCrlf[] = "\r\n", kEnd[] = ".\r\n";
+  std::vector<struct iovec> pieces;
+  auto add = [&](const char* p, size_t n) { pieces.push_back({const_cast<char*>(p), n}); };
   size_t start = 0;
-  auto add = [&](const char* p, size_t n) {
-    evbuffer_add(out, p, n);
-    bytes += n;
-  };
-  if (!data.empty() && data[0] == '.') add(".", 1);
+  if (!data.empty() && data[0] == '.') add(kDot, 1);
   while (start < data.size()) {
     size_t nl = data.find("\n.", start);
     if (nl == std::string::npos) {
@@ -68,12 +68,12 @@ uint64_t WriteBody(bufferevent* bev, const std::string& data) {
       break;
     }
     add(data.data() + start, nl + 1 - start);
-    add(".", 1);
+    add(kDot, 1);
     start = nl + 1;
   }
-  if (data.size() < 2 || data.compare(data.size() - 2, 2, "\r\n") != 0) add("\r\n", 2);
-  add(".\r\n", 3);
-  return bytes;
+  if (data.size() < 2 || data.compare(data.size() - 2, 2, "\r\n") != 0) add(kCrlf, 2);
+  add(kEnd, 3);
+  return mta::EagerWrite(bev, pieces);
 }
 
 }  // namespace
@@ -281,8 +281,7 @@ void SmtpClient::OnRead() {
 }
 
 void SmtpClient::SendLine(const std::string& line) {
-  std::string wire = line + "\r\n";
-  bufferevent_write(bev_.get(), wire.data(), wire.size());
+  mta::EagerWrite(bev_.get(), line + "\r\n");
 }
 
 void SmtpClient::Arm(std::chrono::milliseconds timeout) {
@@ -479,16 +478,23 @@ void SmtpClient::Send(Transaction tx) {
         .Field("dropped", dropped);
   }
   if (ext_.pipelining) {
-    while (next_command_ < commands_.size()) SendNextCommand();
+    // The whole group in one write (RFC 2920 lets a client send it at once).
+    std::string group;
+    while (next_command_ < commands_.size()) SendNextCommand(&group);
+    mta::EagerWrite(bev_.get(), group);
   } else {
     SendNextCommand();
   }
   Arm(policy_->timeouts.mailfrom);
 }
 
-void SmtpClient::SendNextCommand() {
+void SmtpClient::SendNextCommand(std::string* group) {
   size_t i = next_command_++;
-  SendLine(commands_[i]);
+  if (group != nullptr) {
+    group->append(commands_[i]).append("\r\n");
+  } else {
+    SendLine(commands_[i]);
+  }
   if (i == 0) {
     expects_.emplace_back(Expect::kMail, 0);
   } else if (i == commands_.size() - 1) {

@@ -132,7 +132,8 @@ class SmtpClient {
   void HandleReply(ServerReply reply);
   void HandleTransactionReply(ServerReply reply);
   void SendLine(const std::string& line);
-  void SendNextCommand();
+  // Sends the next command, or only appends it (CRLF-terminated) to `group` when given.
+  void SendNextCommand(std::string* group = nullptr);
   void SendBody();
   void Arm(std::chrono::milliseconds timeout);
   void BecomeReady();

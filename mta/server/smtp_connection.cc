@@ -12,6 +12,7 @@
 #include "common/log/logger.h"
 #include "common/tls/tls_context.h"
 #include "mta/logs/log_records.h"
+#include "mta/server/eager_write.h"
 
 namespace ec::mta {
 namespace {
@@ -65,7 +66,17 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
   bufferevent_setcb(conn->bev_.get(), &OnRead, &OnWrite, &OnEvent, conn.get());
   // The write callback comes when our output drained to the low mark (resume reading).
   bufferevent_setwatermark(conn->bev_.get(), EV_WRITE, kOutputLowWater, 0);
-  bufferevent_enable(conn->bev_.get(), EV_READ | EV_WRITE);
+  // A body arriving faster than we read is taken in up to kMaxSingleRead at a time (libevent's
+  // default, 16 KB, costs a read, an ioctl and a loop turn per 16 KB of a large message). What
+  // is read is consumed at once, so this is all the input a connection holds.
+  bufferevent_set_max_single_read(conn->bev_.get(), kMaxSingleRead);
+  // While the session waits (storing a message, checking a password) the read event stays
+  // armed, and libevent stops reading at this mark: disarming and re-arming it around every
+  // message cost two epoll_ctl calls each time.
+  bufferevent_setwatermark(conn->bev_.get(), EV_READ, 0, kMaxSingleRead);
+  // Writing is enabled from creation; enabling it again here would arm the write event (two
+  // epoll_ctl calls per connection) for the greeting, which EagerWrite sends at once anyway.
+  bufferevent_enable(conn->bev_.get(), EV_READ);
 
   smtp::ConnectionInfo info;
   info.client_ip = peer.host();
@@ -205,8 +216,10 @@ void SmtpConnection::HandleRead() {
     evbuffer_drain(input, consumed);
     Flush();
   }
-  // Backpressure: while the session waits (storing, TLS) stop reading the socket.
-  if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead()) {
+  // Backpressure: while the session waits (storing, checking a password) a plain socket is read
+  // only up to the read high-water mark (set in Start); a TLS filter is not read at all.
+  if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead() &&
+      bufferevent_get_underlying(bev_.get()) != nullptr) {
     bufferevent_disable(bev_.get(), EV_READ);
   }
 }
@@ -252,7 +265,7 @@ void SmtpConnection::Flush() {
   if (closed_) return;
   if (session_->HasOutput()) {
     std::string out = session_->TakeOutput();
-    bufferevent_write(bev_.get(), out.data(), out.size());
+    EagerWrite(bev_.get(), out);
   }
   if (tls_requested_ && !closing_) {
     SwitchToTls();
@@ -402,16 +415,20 @@ void SmtpConnection::StoreMessage(smtp::ReceivedMessage message) {
     // The spool calls back on its committer thread unless told to post; hop to our loop.
     base->RunInLoop([weak, on_queued, binding, group, r = std::move(r),
                      message = std::move(message)]() mutable {
+      // The client's 250 goes first: handing the message to the scheduler (which reads it and
+      // starts sending it) is not on the client's way. Nothing served by this loop can see
+      // the two in the other order.
+      if (auto self = weak.lock()) self->OnStored(r, message);
       // Stored mail is delivered even if its client has gone meanwhile.
       if (r.ok() && on_queued) on_queued(*r, message.envelope.rcpts, binding, group);
-      if (auto self = weak.lock()) self->OnStored(std::move(r), std::move(message));
     });
   };
   services_.spool->Submit(id.value_or(spool::QueueId()), std::move(env), std::move(headers),
                           std::move(body), std::move(done));
 }
 
-void SmtpConnection::OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message) {
+void SmtpConnection::OnStored(const Result<spool::QueueId>& result,
+                              const smtp::ReceivedMessage& message) {
   if (closed_) return;
   if (!result.ok()) {
     services_.stats->store_failures++;

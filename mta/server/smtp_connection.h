@@ -40,6 +40,8 @@ class SmtpConnection : public smtp::SessionHooks,
   static constexpr size_t kOutputHighWater = 64 << 10;
   static constexpr size_t kOutputLowWater = 16 << 10;
   static constexpr size_t kTlsSocketHighWater = 32 << 10;
+  // At most this much is read from the socket at once.
+  static constexpr size_t kMaxSingleRead = 128 << 10;
 
   // Takes ownership of `fd` and sends the greeting. `on_closed` runs (from the loop, never
   // inside a call into this object) once the connection is finished.
@@ -100,7 +102,7 @@ class SmtpConnection : public smtp::SessionHooks,
   // Sends what the session produced; starts TLS or closes when the session asks.
   void Flush();
   void SwitchToTls();
-  void OnStored(Result<spool::QueueId> result, smtp::ReceivedMessage message);
+  void OnStored(const Result<spool::QueueId>& result, const smtp::ReceivedMessage& message);
   // The auth::PasswordVerifier's answer, on the loop thread.
   void OnCredentialsChecked(const std::string& user, bool ok);
   void LogReceptions(const smtp::ReceivedMessage& message, const std::string& queue_id);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -21,6 +22,11 @@ void IncomingBody::Append(std::string_view bytes) {
   crc_ = Crc32c(crc_, bytes.data(), bytes.size());
   if (!spilled()) {
     if (pending_.size() + bytes.size() <= kMemoryBytes) {
+      // Past the first kGrowBytes, room for the whole in-memory part at once: growing by
+      // doubling would copy a 100 KB body about once more on its way in.
+      if (pending_.size() + bytes.size() > std::max(pending_.capacity(), kGrowBytes)) {
+        pending_.reserve(kMemoryBytes);
+      }
       pending_.append(bytes);
       return;
     }

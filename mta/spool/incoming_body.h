@@ -24,6 +24,7 @@ class IncomingBody {
  public:
   static constexpr size_t kMemoryBytes = 128 << 10;  // kept in memory before spilling to a file
   static constexpr size_t kWriteBytes = 64 << 10;    // then written in pieces of about this size
+  static constexpr size_t kGrowBytes = 16 << 10;     // beyond this, kMemoryBytes is reserved
 
   // `dir` is where the temporary file goes (the spoolbase, so the copy stays on one file
   // system); `io` as in SpoolOptions (tests inject write failures through it).

@@ -16,19 +16,33 @@
 namespace ec::spool {
 namespace {
 
-Result<std::string> PreadExact(int fd, size_t size, uint64_t offset, const std::string& what) {
-  std::string out(size, '\0');
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out.data() + done, size - done, static_cast<off_t>(offset + done));
+// Fills `first` and then `second` (may be null) from `offset`, with one preadv where it can.
+Status PreadExact(int fd, std::string* first, std::string* second, uint64_t offset,
+                  const std::string& what) {
+  struct iovec iov[2] = {{first->data(), first->size()},
+                         {second ? second->data() : nullptr, second ? second->size() : 0}};
+  int at = 0;
+  while (at < 2) {
+    if (iov[at].iov_len == 0) {
+      ++at;
+      continue;
+    }
+    ssize_t n = ::preadv(fd, &iov[at], 2 - at, static_cast<off_t>(offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       return ErrnoStatus("reading " + what, errno);
     }
     if (n == 0) return Internal("reading " + what + ": unexpected end of file");
-    done += static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+    for (size_t left = static_cast<size_t>(n); left > 0;) {
+      const size_t step = std::min(left, iov[at].iov_len);
+      iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + step;
+      iov[at].iov_len -= step;
+      left -= step;
+      if (iov[at].iov_len == 0) ++at;
+    }
   }
-  return out;
+  return Status::Ok();
 }
 
 // An upper bound of the encoded meta size (see AppendMessageRecord).
@@ -124,7 +138,7 @@ Status Spool::Update(QueueId id, std::vector<RecipientUpdate> updates, DoneCallb
                                std::to_string(u.index));
       }
     }
-    for (const RecipientUpdate& u : updates) it->second.states[u.index] = u.state;
+    for (const RecipientUpdate& u : updates) it->second.states.Set(u.index, u.state);
   }
   op.update = UpdateMeta{id, std::move(updates)};
   op.done = std::move(durable);
@@ -142,6 +156,7 @@ Status Spool::Remove(QueueId id, DoneCallback durable) {
     if (it == index_.end()) return NotFound("no message " + id.ToString() + " in spool");
     if (segments_.at(it->second.segment)->Drop(it->second)) gc_wanted_ = true;
     index_.erase(it);
+    if (recovered_) recovered_->removed.insert(id);
   }
   return Enqueue(std::move(op));
 }
@@ -156,10 +171,11 @@ Status Spool::Enqueue(Op op) {
   return Status::Ok();
 }
 
-Result<std::string> Spool::ReadAt(const Segment& seg, const Entry& e, bool body) {
+Result<std::string> Spool::ReadAt(const Segment& seg, const Entry& e, std::string* body) {
   const std::string what = seg.path + " at " + std::to_string(e.offset);
-  EC_ASSIGN_OR_RETURN(std::string head,
-                      PreadExact(seg.fd.get(), kRecordHeaderSize + e.meta_len, e.offset, what));
+  std::string head(kRecordHeaderSize + e.meta_len, '\0');
+  if (body) body->assign(e.body_len, '\0');
+  EC_RETURN_IF_ERROR(PreadExact(seg.fd.get(), &head, body, e.offset, what));
   auto header = DecodeRecordHeader(head);
   if (!header.ok()) return header.status().WithContext(what);
   const std::string_view meta = std::string_view(head).substr(kRecordHeaderSize);
@@ -167,18 +183,21 @@ Result<std::string> Spool::ReadAt(const Segment& seg, const Entry& e, bool body)
       !MetaCrcMatches(*header, head, meta)) {
     return Internal("spool record " + what + " does not match its index entry");
   }
-  if (!body) return head;
-  EC_ASSIGN_OR_RETURN(
-      std::string bytes,
-      PreadExact(seg.fd.get(), e.body_len, e.offset + kRecordHeaderSize + e.meta_len, what));
-  if (Crc32c(bytes) != header->body_crc) {
+  if (body && Crc32c(*body) != header->body_crc) {
     return Internal("spool body " + what + " fails its checksum (disk damage?)");
   }
+  return head;
+}
+
+Result<std::string> Spool::ReadAt(const Segment& seg, const Entry& e, bool body) {
+  if (!body) return ReadAt(seg, e, nullptr);
+  std::string bytes;
+  EC_RETURN_IF_ERROR(ReadAt(seg, e, &bytes).status());
   return bytes;
 }
 
 // Looks `id` up and reads its record (see ReadAt); the index entry is copied to `entry_out`.
-Result<std::string> Spool::ReadRecord(QueueId id, bool with_body, Entry* entry_out) const {
+Result<std::string> Spool::ReadRecord(QueueId id, std::string* body, Entry* entry_out) const {
   std::shared_ptr<Segment> seg;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -187,21 +206,23 @@ Result<std::string> Spool::ReadRecord(QueueId id, bool with_body, Entry* entry_o
     *entry_out = it->second;
     seg = segments_.at(it->second.segment);
   }
-  return ReadAt(*seg, *entry_out, with_body);
+  return ReadAt(*seg, *entry_out, body);
 }
 
 Result<std::string> Spool::ReadBody(QueueId id) const {
   Entry entry;
-  return ReadRecord(id, /*with_body=*/true, &entry);
+  std::string body;
+  EC_RETURN_IF_ERROR(ReadRecord(id, &body, &entry).status());
+  return body;
 }
 
-Result<SpooledMessage> Spool::ReadMessage(QueueId id) const {
+Result<SpooledMessage> Spool::ReadMessage(QueueId id, std::string* body) const {
   Entry entry;
-  EC_ASSIGN_OR_RETURN(std::string head, ReadRecord(id, /*with_body=*/false, &entry));
+  EC_ASSIGN_OR_RETURN(std::string head, ReadRecord(id, body, &entry));
   EC_ASSIGN_OR_RETURN(MessageMeta meta,
                       DecodeMessageMeta(std::string_view(head).substr(kRecordHeaderSize)));
   if (meta.id != id) return Internal("spool record for " + id.ToString() + " holds another id");
-  return SpooledMessage{id, std::move(meta.envelope), std::move(entry.states)};
+  return SpooledMessage{id, std::move(meta.envelope), entry.states.ToVector()};
 }
 
 Status Spool::ForEachMessage(const std::function<void(SpooledMessage&&)>& visit) const {
@@ -212,6 +233,46 @@ Status Spool::ForEachMessage(const std::function<void(SpooledMessage&&)>& visit)
       return msg.status();
     }
     visit(std::move(msg).value());
+  }
+  return Status::Ok();
+}
+
+Status Spool::ForEachRoute(const RouteVisitor& visit) {
+  std::unique_ptr<Recovered> kept;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept = std::move(recovered_);
+  }
+  std::vector<std::pair<QueueId, uint32_t>> routed;
+  if (kept) {
+    routed.swap(kept->messages);
+    // By id; of two records with one id (a copy moved by compaction, or an id used again after
+    // a removal) the later one, which the index holds, stays last.
+    std::stable_sort(routed.begin(), routed.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+  std::vector<RecipientState> states;  // reused: no allocation per message
+  size_t r = 0;
+  for (QueueId id : ListIds()) {
+    while (r < routed.size() && routed[r].first < id) ++r;
+    while (r + 1 < routed.size() && routed[r + 1].first == id) ++r;
+    if (r < routed.size() && routed[r].first == id && !kept->removed.contains(id)) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = index_.find(id);
+        if (it == index_.end()) continue;  // removed meanwhile
+        const auto current = it->second.states.span();
+        states.assign(current.begin(), current.end());
+      }
+      visit(id, kept->routes.at(routed[r].second), states);
+      continue;
+    }
+    auto msg = ReadMessage(id);
+    if (!msg.ok()) {
+      if (msg.status().code() == StatusCode::kNotFound) continue;  // removed meanwhile
+      return msg.status();
+    }
+    visit(id, RouteOf(msg->envelope), msg->states);
   }
   return Status::Ok();
 }
@@ -245,8 +306,19 @@ void Spool::CommitterLoop() {
     bool gc = false;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return stop_ || gc_wanted_ || !pending_.empty(); });
-      if (stop_ && pending_.empty() && !gc_wanted_) return;
+      auto ready = [&] { return stop_ || gc_wanted_ || !pending_.empty(); };
+      if (!unsynced_) {
+        cv_.wait(lock, ready);
+      } else if (!cv_.wait_for(lock, kDeferredSyncDelay, ready)) {
+        lock.unlock();
+        SyncDeferred();  // nothing came to carry the deferred records' sync
+        continue;
+      }
+      if (stop_ && pending_.empty() && !gc_wanted_) {
+        lock.unlock();
+        SyncDeferred();
+        return;
+      }
       // Everything that arrived while the last sync ran goes into this one.
       size_t bytes = 0, taken = 0;
       while (taken < pending_.size() && taken < options_.max_batch_messages &&
@@ -313,6 +385,12 @@ void Spool::CommitBatch(std::vector<Op> ops) {
     total += pieces[i].head_size + op.BodySize();
   }
 
+  // Delivery records nobody waits on (no `done`) are written now and synced with the next
+  // batch that syncs anyway, or after kDeferredSyncDelay: a lone client's next message then
+  // pays for one sync, not for the previous delivery's too.
+  const bool defer = std::all_of(ops.begin(), ops.end(), [](const Op& op) {
+    return op.type != RecordType::kMessage && !op.done;
+  });
   Status status = EnsureActiveSegment(total);
   const uint64_t start = active_end_;
   if (status.ok()) {
@@ -329,7 +407,7 @@ void Spool::CommitBatch(std::vector<Op> ops) {
         }
       }
     }
-    status = AppendAndSync(writes);
+    status = AppendAndSync(writes, /*sync=*/!defer);
   }
 
   if (!status.ok()) {
@@ -347,8 +425,8 @@ void Spool::CommitBatch(std::vector<Op> ops) {
       if (ops[i].type == RecordType::kMessage) {
         const uint32_t body_len = static_cast<uint32_t>(ops[i].BodySize());
         const uint32_t meta_len = static_cast<uint32_t>(pieces[i].head_size - kRecordHeaderSize);
-        Entry& e = index_[pieces[i].id] = Entry{seg.seq, offset, meta_len, body_len,
-                                                std::vector<RecipientState>(pieces[i].rcpts)};
+        Entry& e = index_[pieces[i].id] =
+            Entry{seg.seq, offset, meta_len, body_len, StateList(pieces[i].rcpts)};
         seg.Add(e);
       }
       offset += pieces[i].head_size + ops[i].BodySize();
@@ -380,14 +458,19 @@ void Spool::CommitBatch(std::vector<Op> ops) {
   Post(std::move(run));
 }
 
-// Writes `pieces` at the end of the active segment and syncs it. On failure the segment is cut
-// back to where it ended, or abandoned if that is not possible or the sync failed.
-Status Spool::AppendAndSync(const std::vector<WritePiece>& pieces) {
+// Writes `pieces` at the end of the active segment and syncs it (with whatever was written
+// there unsynced before), or with `sync` false leaves that to a later sync (SyncDeferred). On
+// failure the segment is cut back to where it ended, or abandoned if that is not possible or
+// the sync failed.
+Status Spool::AppendAndSync(const std::vector<WritePiece>& pieces, bool sync) {
   const uint64_t start = active_end_;
   Status status = WritePiecesAt(options_.io, active_->fd.get(), pieces, static_cast<off_t>(start),
                                 active_->path);
-  if (status.ok() && options_.sync) {
+  if (status.ok() && options_.sync && !sync) {
+    unsynced_ = true;
+  } else if (status.ok() && options_.sync) {
     status = DataSync(options_.io, active_->fd.get(), active_->path);
+    unsynced_ = false;
     // After a failed sync the page cache may claim data the disk lacks: never append to this
     // segment again.
     if (!status.ok()) {
@@ -411,8 +494,20 @@ Status Spool::EnsureActiveSegment(size_t incoming_bytes) {
   return CreateSegment(next_seq_);
 }
 
+void Spool::SyncDeferred() {
+  if (!unsynced_ || !active_) return;
+  unsynced_ = false;
+  Status s = DataSync(options_.io, active_->fd.get(), active_->path);
+  if (s.ok()) return;
+  // Only delivery records were unsynced: a crash may repeat those deliveries, never lose mail.
+  // The page cache can no longer be trusted, so nothing more goes into this segment.
+  Log("event=deferred_sync_failed file=" + active_->path + " error=\"" + s.ToString() + "\"");
+  RetireActiveSegment();
+}
+
 void Spool::RetireActiveSegment() {
   if (!active_) return;
+  SyncDeferred();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (active_->live == 0) gc_wanted_ = true;

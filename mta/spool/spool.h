@@ -14,23 +14,28 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/base/status.h"
 #include "mta/spool/envelope.h"
 #include "mta/spool/file_io.h"
 #include "mta/spool/incoming_body.h"
+#include "mta/spool/message_route.h"
 #include "mta/spool/queue_id.h"
+#include "mta/spool/state_list.h"
 
 namespace ec::spool {
 
@@ -43,6 +48,9 @@ struct SpoolOptions {
   uint64_t segment_bytes = 64ull << 20;  // start a new segment file past this size
   size_t max_batch_messages = 4096;      // per group commit
   size_t max_batch_bytes = 32u << 20;
+  // Keep each recovered message's route from Open's scan until ForEachRoute (ecmta's scheduler
+  // calls it once at start); off, ForEachRoute reads every envelope.
+  bool keep_routes = false;
   // Runs a completion on the caller's thread (e.g. posts it to the libevent loop).
   std::function<void(std::function<void()>)> post;
   // One line per event ("spool: event=... key=value"); empty means stderr.
@@ -74,6 +82,12 @@ class Spool {
   using SubmitCallback = std::function<void(Result<QueueId>)>;
   using DoneCallback = std::function<void(Status)>;
 
+  // An Update or Remove without a `durable` callback is written as soon as the committer
+  // takes it (a kill -9 after that keeps it) but synced with the next batch that syncs anyway,
+  // or after this long: no mail is acknowledged by it, and an OS crash before the sync only
+  // repeats a delivery. See docs/spool.md.
+  static constexpr std::chrono::milliseconds kDeferredSyncDelay{20};
+
   // Opens or creates the spool: scans every segment, drops torn tails, skips damaged records
   // (keeping a .corrupt copy; logging each), rebuilds the index and starts the committer. Fails
   // if another process holds the spool.
@@ -104,20 +118,30 @@ class Spool {
   QueueId NewId() { return ids_.Next(); }
 
   // Changes recipient states now (readers see it at once) and journals the change; `durable`,
-  // if given, runs once it is synced. If the journal write fails the state still holds in memory
-  // and a crash reverts to the earlier state: a delivery may repeat, none is skipped.
+  // if given, runs once it is synced (without it, see kDeferredSyncDelay). If the journal write
+  // fails the state still holds in memory and a crash reverts to the earlier state: a delivery
+  // may repeat, none is skipped.
   Status Update(QueueId id, std::vector<RecipientUpdate> updates, DoneCallback durable = nullptr);
   // Forgets a message whose delivery is final. Its space is reclaimed when its whole segment and
   // all older ones are dead. A crash before `durable` may bring it back (redelivery, never loss).
   Status Remove(QueueId id, DoneCallback durable = nullptr);
 
   Result<std::string> ReadBody(QueueId id) const;
-  // Envelope (read from disk) and current recipient states.
-  Result<SpooledMessage> ReadMessage(QueueId id) const;
+  // Envelope (read from disk) and current recipient states; with `body`, the body too, read
+  // with the same system call (the delivery path).
+  Result<SpooledMessage> ReadMessage(QueueId id, std::string* body = nullptr) const;
   // Every message in id order, envelopes read one at a time, so a large queue does not have to
   // fit in memory twice. Stops at the first read error.
   Status ForEachMessage(const std::function<void(SpooledMessage&&)>& visit) const;
   std::vector<QueueId> ListIds() const;  // sorted
+  // Every message in id order with its route and current recipient states: what the outbound
+  // queue needs at start. Open's scan kept each recovered message's route (a few distinct ones
+  // serve a million messages), so a large spool is not read a second time; a message without a
+  // kept route (one submitted or removed since Open, or past RouteTable's bounds) is read from
+  // disk. The first call releases the kept routes. Stops at the first read error.
+  using RouteVisitor =
+      std::function<void(QueueId, const MessageRoute&, std::span<const RecipientState>)>;
+  Status ForEachRoute(const RouteVisitor& visit);
   size_t size() const;
   SpoolStats stats() const;
   const std::string& spoolbase() const { return options_.spoolbase; }
@@ -129,10 +153,20 @@ class Spool {
     uint64_t offset = 0;   // of the record header in the segment file
     uint32_t meta_len = 0;
     uint32_t body_len = 0;
-    std::vector<RecipientState> states;
+    StateList states;
   };
+  // A queued message costs its index_ node (next pointer, key, 40-byte Entry: a 64-byte
+  // allocation) and its bucket; bench/queue/README.md has the figures.
+  static_assert(sizeof(Entry) == 40);
   struct Op;
   struct Batch;
+  // Routes of the messages Open's scan found, for ForEachRoute.
+  struct Recovered {
+    RouteTable routes;
+    std::vector<std::pair<QueueId, uint32_t>> messages;  // (id, route), in scan order
+    // Removed since Open: such an id may be submitted again with another envelope.
+    std::unordered_set<QueueId> removed;
+  };
 
   explicit Spool(SpoolOptions options);
   Status Recover();
@@ -141,12 +175,17 @@ class Spool {
   void CommitterLoop();
   void CommitBatch(std::vector<Op> ops);
   Status EnsureActiveSegment(size_t incoming_bytes);
-  Status AppendAndSync(const std::vector<WritePiece>& pieces);
+  Status AppendAndSync(const std::vector<WritePiece>& pieces, bool sync = true);
+  // Syncs the active segment if records were written to it without a sync.
+  void SyncDeferred();
   Status CreateSegment(uint64_t seq);
   void RetireActiveSegment();
   void CollectGarbage();
-  Result<std::string> ReadRecord(QueueId id, bool with_body, Entry* entry_out) const;
-  // Reads the header+meta, or the body, of the record `entry` points at, checking checksums.
+  Result<std::string> ReadRecord(QueueId id, std::string* body, Entry* entry_out) const;
+  // Reads the header+meta of the record `entry` points at and, with `body`, its body in the
+  // same system call, checking checksums; returns the header+meta.
+  static Result<std::string> ReadAt(const Segment& seg, const Entry& entry, std::string* body);
+  // The header+meta, or (`body` true) the body alone.
   static Result<std::string> ReadAt(const Segment& seg, const Entry& entry, bool body);
   bool MaybeCompact();
   void Post(std::function<void()> fn) const;
@@ -164,11 +203,13 @@ class Spool {
   bool gc_wanted_ = false;
   std::unordered_map<QueueId, Entry> index_;
   std::map<uint64_t, std::shared_ptr<Segment>> segments_;
+  std::unique_ptr<Recovered> recovered_;  // from Open until ForEachRoute takes it
   SpoolStats stats_;
 
   // Committer thread only (and Open, before the thread starts).
   std::shared_ptr<Segment> active_;
   uint64_t active_end_ = 0;  // where the next record goes
+  bool unsynced_ = false;    // records in active_ written but not yet synced (delivery records)
   uint64_t next_seq_ = 1;
   std::thread committer_;
 };

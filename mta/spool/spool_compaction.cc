@@ -59,7 +59,7 @@ bool Spool::MaybeCompact() {
       head->compaction_failed = true;
       return false;
     }
-    meta->states = entry.states;
+    meta->states = entry.states.ToVector();
     heads[i].first = headers.size();
     AppendMessageRecord(*meta, *body, &headers);
     heads[i].second = headers.size() - heads[i].first;

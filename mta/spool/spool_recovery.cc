@@ -21,7 +21,8 @@ class Mapping {
  public:
   Mapping(int fd, size_t size) : size_(size) {
     if (size_ > 0) {
-      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+      // Every page is read: mapping them all at once costs less than a fault every few pages.
+      void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
       if (p != MAP_FAILED) data_ = p;
     }
   }
@@ -31,6 +32,12 @@ class Mapping {
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
   bool ok() const { return size_ == 0 || data_ != nullptr; }
+  // The whole mapping is about to be read in order: start fetching it (advice only).
+  void WillReadAll() const {
+    if (data_ == nullptr) return;
+    (void)::madvise(data_, size_, MADV_SEQUENTIAL);
+    (void)::madvise(data_, size_, MADV_WILLNEED);
+  }
   std::string_view bytes() const {
     return data_ ? std::string_view(static_cast<const char*>(data_), size_) : std::string_view();
   }
@@ -46,6 +53,13 @@ uint64_t ParseSegmentName(std::string_view name) {
   if (name.size() != 16 + suffix.size() || !name.ends_with(suffix)) return 0;
   auto id = QueueId::Parse(name.substr(0, 16));
   return id ? id->value() : 0;
+}
+
+// Asks the kernel to read the file at `path` into the page cache in the background, so the disk
+// fetches the next segment while the current one is scanned (advice only; errors ignored).
+void PrefetchSegment(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.valid()) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
 }
 
 // True if the file at `path` holds exactly `bytes`.
@@ -130,6 +144,7 @@ Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
 }
 
 Status Spool::Recover() {
+  if (options_.keep_routes) recovered_ = std::make_unique<Recovered>();
   std::vector<uint64_t> seqs;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(options_.spoolbase, ec)) {
@@ -150,9 +165,10 @@ Status Spool::Recover() {
   }
   if (ec) return ErrnoStatus("listing spool " + options_.spoolbase, ec.value());
   std::sort(seqs.begin(), seqs.end());
-  for (uint64_t seq : seqs) {
-    EC_RETURN_IF_ERROR(RecoverSegment(seq, SegmentPath(seq)));
-    next_seq_ = seq + 1;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (i + 1 < seqs.size()) PrefetchSegment(SegmentPath(seqs[i + 1]));
+    EC_RETURN_IF_ERROR(RecoverSegment(seqs[i], SegmentPath(seqs[i])));
+    next_seq_ = seqs[i] + 1;
   }
   size_t live_segments = 0;
   for (const auto& [seq, seg] : segments_) live_segments += seg->live > 0;
@@ -172,6 +188,7 @@ Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
   if (::fstat(seg->fd.get(), &st) != 0) return ErrnoStatus("stat " + path, errno);
   Mapping map(seg->fd.get(), static_cast<size_t>(st.st_size));
   if (!map.ok()) return ErrnoStatus("mapping " + path, errno);
+  map.WillReadAll();
 
   auto header = DecodeSegmentHeader(map.bytes());
   if (!header.ok() || header->seq != seq) {
@@ -199,17 +216,24 @@ Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
       map.bytes().substr(kSegmentHeaderSize), /*verify_bodies=*/true, [&](ScannedRecord&& rec) {
         if (auto* m = std::get_if<MessageMeta>(&rec.meta)) {
           ids_.RaiseFloor(m->id);
-          drop(m->id);  // a later copy of the same message wins
-          Entry& e = index_[m->id] =
-              Entry{seq, kSegmentHeaderSize + rec.offset, rec.header.meta_len, rec.header.body_len,
-                    std::move(m->states)};
+          auto [it, inserted] = index_.try_emplace(m->id);
+          // A later copy of the same message wins.
+          if (!inserted) segments_.at(it->second.segment)->Drop(it->second);
+          Entry& e = it->second = Entry{seq, kSegmentHeaderSize + rec.offset,
+                                        rec.header.meta_len, rec.header.body_len,
+                                        StateList(m->states)};
           seg->Add(e);
+          // Kept for ForEachRoute, so the scheduler need not read this envelope again.
+          if (recovered_) {
+            const uint32_t route = recovered_->routes.Intern(m->envelope);
+            if (route != RouteTable::kNone) recovered_->messages.emplace_back(m->id, route);
+          }
         } else if (auto* u = std::get_if<UpdateMeta>(&rec.meta)) {
           ids_.RaiseFloor(u->id);
           auto it = index_.find(u->id);
           if (it == index_.end()) return;
           for (const RecipientUpdate& up : u->updates) {
-            if (up.index < it->second.states.size()) it->second.states[up.index] = up.state;
+            if (up.index < it->second.states.size()) it->second.states.Set(up.index, up.state);
           }
         } else {
           const QueueId id = std::get<RemoveMeta>(rec.meta).id;
