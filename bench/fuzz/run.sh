@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Long fuzzing runs. scripts/test.sh runs every libFuzzer target for only EC_FUZZ_SECONDS (2 s
+# Long fuzzing runs. scripts/test.sh runs every libFuzzer target for only EC_FUZZ_SECONDS (1 s
 # in CI, enough to replay the corpus and catch shallow regressions); this runs the same targets
 # for longer: the same build flags as the suite (clang, ASan+UBSan, Debug), the same ctest tests
 # (label fuzz, tests/fuzz/run_fuzzer.sh on a scratch copy of each committed corpus), just with a
