@@ -17,6 +17,7 @@ import textwrap
 import time
 import urllib.request
 
+from . import console as console_client
 from . import procs
 from .mta import NO_PRIVILEGE_DROP, MtaNode
 
@@ -53,9 +54,7 @@ def keygen(secret_path, public_path):
 
 
 def console(socket_path, command, timeout=30):
-    r = subprocess.run([procs.find_binary("ec_console"), socket_path, command],
-                       capture_output=True, text=True, timeout=timeout)
-    return r.returncode, r.stdout + r.stderr
+    return console_client.run(socket_path, command, timeout)
 
 
 def smtp_routes(domains, host, port):

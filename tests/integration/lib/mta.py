@@ -13,6 +13,7 @@ import signal
 import subprocess
 import textwrap
 
+from . import console as console_client
 from . import procs
 
 # Security { } for daemons that must keep root in tests (their tmp dirs are root-only).
@@ -109,12 +110,10 @@ class MtaNode:
         return os.path.join(self.root, "run", "ec_console.sock")
 
     def console(self, command, check=True):
-        r = subprocess.run([procs.find_binary("ec_console"), self.socket_path, command],
-                           capture_output=True, text=True, timeout=30)
-        if check and r.returncode != 0:
-            raise RuntimeError(f"ec_console {command!r} failed ({r.returncode}): "
-                               f"{r.stdout}{r.stderr}")
-        return r.stdout + r.stderr
+        rc, out = console_client.run(self.socket_path, command, timeout=30)
+        if check and rc != 0:
+            raise RuntimeError(f"ec_console {command!r} failed ({rc}): {out}")
+        return out
 
     def summary_value(self, label):
         """The first number after 'label:' in `summary`."""
