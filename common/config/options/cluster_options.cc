@@ -51,10 +51,19 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "enable_duravip",
        .type = T::kBool,
        .default_text = "false",
-       .scopes = {"binding", "listen"},
-       // A Listen a reload adds is withheld until elected, as at start (MtaDaemon::Reload).
+       .scopes = {"binding"},
        .doc = "Keep this address alive on some live node (the node's first DuraVIP after it "
               "dropped root needs a restart: the keeper is forked before the drop)",
+       .support = S::kImplemented});
+  // Only the DuraVIP addresses known at start are withheld from binding (MtaDaemon::
+  // BindAndDropPrivileges); a reload's new one is bound at once and refused (EADDRNOTAVAIL).
+  add({.name = "enable_duravip",
+       .type = T::kBool,
+       .default_text = "false",
+       .scopes = {"listen"},
+       .reloadable = false,
+       .doc = "Keep this listener address alive on some live node; read at start (a reload "
+              "that adds a DuraVIP Listen is refused: restart)",
        .support = S::kImplemented});
   add({.name = "duravip_preference",
        .type = T::kString,
@@ -64,7 +73,8 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "duravip_follow",
        .type = T::kString,
        .scopes = {"listen"},
-       .doc = "Listener address follows the node owning this binding",
+       .reloadable = false,  // as enable_duravip on a Listen
+       .doc = "Listener address follows the node owning this binding; read at start",
        .support = S::kImplemented});
 
   // cluster { }.
