@@ -138,6 +138,10 @@ def test_relayed_commands_only_from_control_peers(tmp_path):
                                              rogue.console("show cluster membership"), re.M)
                                    for n in c.names),
                        timeout=20, what="manager2 to see every node")
+        # ALIVE comes before a member's group joins reach manager2: wait until a harmless
+        # broadcast reaches both nodes (they refuse it too: manager2 is no control peer).
+        procs.wait_for(lambda: "2 nodes" in rogue.console("broadcast version", check=False),
+                       timeout=20, what="manager2 to see both nodes in the control group")
         out = rogue.console("broadcast shutdown", check=False)
         assert "not a control peer" in out, out
         assert "shutting down" not in out, out
