@@ -59,8 +59,8 @@ void MoveService::Handle(const std::string& op, const control::Request& request,
       }
       auto it = staged_.find(key);
       if (it != staged_.end() && it->second.committing) return reply.Error("mmove: busy");
-      if (it == staged_.end() && staged_.size() >= options_.max_staged) DropStale();
-      if (it == staged_.end() && staged_.size() >= options_.max_staged) {
+      if (it == staged_.end() && !RoomFor(cmd->payload_bytes)) DropStale();
+      if (it == staged_.end() && !RoomFor(cmd->payload_bytes)) {
         return reply.Error("mmove: busy: too many moves in progress");
       }
       staged_[key] =
@@ -88,6 +88,13 @@ void MoveService::Handle(const std::string& op, const control::Request& request,
       return reply.Ok(EncodeReply({}));
     }
   }
+}
+
+bool MoveService::RoomFor(uint64_t bytes) const {
+  if (staged_.size() >= options_.max_staged) return false;
+  uint64_t total = bytes;
+  for (const auto& [key, s] : staged_) total += s.bytes;  // at most max_staged entries
+  return total <= options_.max_staged_bytes;
 }
 
 void MoveService::Commit(const MoveKey& key, control::Reply reply) {

@@ -30,6 +30,9 @@ struct MoveServiceOptions {
   std::function<void(spool::QueueId, const spool::Envelope&)> on_stored;
   std::function<int64_t()> now_us;  // wall clock by default
   size_t max_staged = 64;           // payloads being received at once
+  // Their declared sizes together: staged payloads live in memory, and 64 of the largest
+  // (kMaxPayloadBytes) would be 4 GiB. At least kMaxPayloadBytes, so one always fits.
+  uint64_t max_staged_bytes = 256u << 20;
   // A staged payload not committed within this (its sender died or gave up) is dropped when
   // room is needed.
   int64_t stale_us = 60'000'000;
@@ -67,6 +70,8 @@ class MoveService {
 
   MoveServiceOptions options_;
   std::set<std::string> members_;
+  // A new payload of `bytes` fits beside the staged ones (count and declared bytes).
+  bool RoomFor(uint64_t bytes) const;
   // Drops staged payloads older than stale_us (not those being committed).
   void DropStale();
 

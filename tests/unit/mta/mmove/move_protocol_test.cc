@@ -231,5 +231,34 @@ TEST(MmoveServiceStaging, StalePayloadsMakeRoom) {
   EXPECT_EQ(service.stats().refused, 2u);
 }
 
+// Staged payloads are held in memory: their declared sizes together are bounded too.
+TEST(MmoveServiceStaging, DeclaredBytesAreBounded) {
+  spool::testing::TempDir dir;
+  auto moved_in = MovedInLog::Open({.path = dir.path() + "/movedin"}, 0,
+                                   [](uint64_t) { return false; })
+                      .value();
+  MoveService service({.moved_in = moved_in.get(),
+                       .now_us = [] { return int64_t{0}; },
+                       .max_staged_bytes = 1000});
+  service.SetMembers({"node1"});
+  control::CommandRegistry commands;
+  service.RegisterCommands(commands);
+  auto begin = [&](uint64_t id, uint64_t bytes) {
+    auto match = commands.Find("mmove begin " + spool::QueueId(id).ToString() + " " +
+                               std::to_string(bytes) + " 1");
+    EXPECT_TRUE(match.has_value());
+    control::Response out{false, "no reply"};
+    match->request.principal = "msgc:node1";
+    (*match->handler)(match->request, control::Reply([&](control::Response r) { out = r; }));
+    return out;
+  };
+  EXPECT_TRUE(begin(0x10, 600).ok);
+  const control::Response refused = begin(0x20, 401);  // 1001 declared
+  EXPECT_FALSE(refused.ok);
+  EXPECT_NE(refused.text.find("busy"), std::string::npos) << refused.text;
+  EXPECT_TRUE(begin(0x20, 400).ok);  // exactly 1000
+  EXPECT_FALSE(begin(0x30, 1).ok);
+}
+
 }  // namespace
 }  // namespace ec::mmove
