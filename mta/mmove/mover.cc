@@ -1,5 +1,6 @@
 #include "mta/mmove/mover.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <zmq.hpp>
 
@@ -113,14 +114,22 @@ void Mover::Round() {
   std::map<uint64_t, std::string> binding_of;
   const size_t scan = options_.batch * 64;
   std::set<spool::QueueId> still_large;
-  const auto held = options_.scheduler->HeldMessages(scan);
+  // The scan walks the held queues: skipped while no other reachable node holds an address
+  // (an unreachable holder would otherwise cost a walk of its queue every second).
+  const bool movable =
+      std::any_of(view.vip_owner.begin(), view.vip_owner.end(), [&view](const auto& b) {
+        return !b.second.empty() && b.second != view.self && view.reachable.count(b.second);
+      });
+  const std::vector<std::pair<spool::QueueId, std::string>> held =
+      movable ? options_.scheduler->HeldMessages(scan)
+              : std::vector<std::pair<spool::QueueId, std::string>>();
   for (const auto& [id, binding] : held) {
     const bool large = too_large_.count(id) > 0;
     if (large) still_large.insert(id);
     queue.push_back({.id = id.value(), .binding = binding, .busy = large});
     binding_of[id.value()] = binding;
   }
-  if (held.size() < scan) too_large_ = std::move(still_large);  // the rest left the queue
+  if (movable && held.size() < scan) too_large_ = std::move(still_large);  // the rest left
   std::set<spool::QueueId> taken;
   for (const auto& [node, ids] : PlanMoves(queue, view, options_.batch)) {
     for (uint64_t id : ids) {

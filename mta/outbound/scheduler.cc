@@ -818,6 +818,7 @@ std::vector<std::pair<spool::QueueId, std::string>> Scheduler::HeldMessages(size
     size_t entries = 0;
     bool mixed = false;  // open in two held bindings: not one move
   };
+  if (held_bindings_.empty()) return {};
   std::map<spool::QueueId, Seen> seen;
   auto note = [&seen](const Domain& d, spool::QueueId id) {
     Seen& s = seen[id];
@@ -825,12 +826,17 @@ std::vector<std::pair<spool::QueueId, std::string>> Scheduler::HeldMessages(size
     s.binding = &d.binding.name;
     ++s.entries;
   };
+  size_t held_delayed = 0;  // the delayed walk stops once it has seen all of these
   for (const auto& [key, d] : domains_) {
     if (!held_bindings_.count(d.binding.name)) continue;
     for (spool::QueueId id : d.ready) note(d, id);
+    held_delayed += d.delayed;
   }
-  for (const auto& [at, entry] : delayed_) {
-    if (held_bindings_.count(entry.first->binding.name)) note(*entry.first, entry.second);
+  for (auto it = delayed_.begin(); held_delayed > 0 && it != delayed_.end(); ++it) {
+    const auto& [domain, id] = it->second;
+    if (!held_bindings_.count(domain->binding.name)) continue;
+    note(*domain, id);
+    --held_delayed;
   }
   std::vector<std::pair<spool::QueueId, std::string>> out;
   for (const auto& [id, s] : seen) {
