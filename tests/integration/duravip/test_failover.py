@@ -196,26 +196,7 @@ def test_partitioned_node_drops_its_vips_and_majority_serves(dv, obs):
 
 def send_to(dv, node, rcpt, subject):
     """Submits one message to `node` on its own address, from the observer's namespace."""
-    s = dv.bed.connect("observer", dv.bed.address(node), 25, timeout=10)
-    f = s.makefile("rb")
-
-    def cmd(line, expect):
-        if line is not None:
-            s.sendall(line.encode() + b"\r\n")
-        reply = f.readline().decode()
-        while reply[3:4] == "-":
-            reply = f.readline().decode()
-        assert reply.startswith(expect), (line, reply)
-
-    with s:
-        cmd(None, "220")
-        cmd("HELO client.test", "250")
-        cmd("MAIL FROM:<a@client.test>", "250")
-        cmd(f"RCPT TO:<{rcpt}>", "250")
-        cmd("DATA", "354")
-        cmd(f"Subject: {subject}\r\nMessage-ID: <{subject}@client.test>\r\n\r\nhello\r\n.",
-            "250")
-        cmd("QUIT", "221")
+    dv.submit(node, [(rcpt, subject)])
 
 
 # A move lasts until the balance round after it has happened; the next round may give the

@@ -36,7 +36,7 @@ def _read_answer(sock):
         return None
     length = int(words[1])
     while len(rest) < length:
-        chunk = sock.recv(max(65536, length - len(rest)))
+        chunk = sock.recv(min(65536, length - len(rest)))
         if not chunk:
             return None
         rest += chunk

@@ -240,6 +240,31 @@ class NetnsCluster:
     def logs(self, name):
         return self.node(name).process.log() if self.node(name).process else ""
 
+    def submit(self, node, messages):
+        """Gives `node` the (recipient, subject) `messages` in one SMTP session on its own
+        address, from the observer's namespace; every reply must be the expected one."""
+        s = self.bed.connect("observer", self.bed.address(node), 25, timeout=10)
+        f = s.makefile("rb")
+
+        def cmd(line, expect):
+            if line is not None:
+                s.sendall(line.encode() + b"\r\n")
+            reply = f.readline().decode()
+            while reply[3:4] == "-":
+                reply = f.readline().decode()
+            assert reply.startswith(expect), (line, reply)
+
+        with s:
+            cmd(None, "220")
+            cmd("HELO client.test", "250")
+            for rcpt, subject in messages:
+                cmd("MAIL FROM:<a@client.test>", "250")
+                cmd(f"RCPT TO:<{rcpt}>", "250")
+                cmd("DATA", "354")
+                cmd(f"Subject: {subject}\r\nMessage-ID: <{subject}@client.test>\r\n\r\n"
+                    "hello\r\n.", "250")
+            cmd("QUIT", "221")
+
 
 class NetnsSmtpSink(SmtpSink):
     """Postfix's smtp-sink (lib/sink.py SmtpSink) listening inside a member's namespace.

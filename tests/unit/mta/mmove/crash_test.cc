@@ -16,6 +16,7 @@
 
 #include "tests/unit/eccluster/channel_test_util.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
+#include "tests/unit/testing/child_process.h"
 
 namespace ec::mmove {
 namespace {
@@ -25,26 +26,7 @@ using namespace std::chrono_literals;
 constexpr int kMmoveCrashMessages = 200;
 
 pid_t StartPeer(const std::vector<std::string>& args, int* stdout_fd) {
-  int fds[2];
-  EC_CHECK(::pipe2(fds, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  EC_CHECK(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(MMOVE_CRASH_PEER));
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(MMOVE_CRASH_PEER, argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  if (stdout_fd) {
-    *stdout_fd = fds[0];
-  } else {
-    ::close(fds[0]);
-  }
-  return pid;
+  return testutil::SpawnWithStdoutPipe(MMOVE_CRASH_PEER, args, stdout_fd);
 }
 
 int WaitExit(pid_t pid) {

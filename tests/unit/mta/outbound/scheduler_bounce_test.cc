@@ -11,10 +11,10 @@
 #include <cerrno>
 #include <optional>
 
-#include "common/config/loader.h"
 #include "common/event/event_base.h"
 #include "mta/outbound/scheduler.h"
 #include "mta/spool/record.h"
+#include "tests/unit/mta/outbound/scheduler_test_util.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
 
 namespace ec::outbound {
@@ -60,18 +60,10 @@ class SchedulerBounce : public ::testing::Test {
                              std::to_string(refusing_.port()) +
                              "\" )\n  never_retry = true\n  retry_interval = 3600\n}\n"
                              "Domain \"src.test\" { suspend_delivery = true }\n";
-    config::LoadOptions o;
-    o.allow_includes = false;
-    o.use_environment = false;
-    config::Diagnostics diags;
-    std::shared_ptr<const config::Config> config =
-        config::ParseConfigString(text, "t.conf", o, &diags);
-    ASSERT_NE(config, nullptr);
-    auto global = BuildGlobalOutbound(config, "mx.test");
-    ASSERT_TRUE(global.ok()) << global.status().ToString();
+    auto [config, global] = testing::ParseSchedulerConfig(text);
     scheduler_ = std::make_unique<Scheduler>(
         SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, config,
-        *global);
+        global);
   }
   void TearDown() override {
     scheduler_.reset();

@@ -4,9 +4,9 @@
 // the held binding and the other domain's queue are suspended.
 #include <gtest/gtest.h>
 
-#include "common/config/loader.h"
 #include "common/event/event_base.h"
 #include "mta/outbound/scheduler.h"
+#include "tests/unit/mta/outbound/scheduler_test_util.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
 
 namespace ec::outbound {
@@ -23,18 +23,10 @@ class SchedulerHeld : public ::testing::Test {
     const std::string text =
         "Binding \"pool-a\" { }\nBinding \"pool-b\" { }\n"
         "Domain \"other.test\" { suspend_delivery = true }\n";
-    config::LoadOptions o;
-    o.allow_includes = false;
-    o.use_environment = false;
-    config::Diagnostics diags;
-    std::shared_ptr<const config::Config> config =
-        config::ParseConfigString(text, "t.conf", o, &diags);
-    ASSERT_NE(config, nullptr);
-    auto global = BuildGlobalOutbound(config, "mx.test");
-    ASSERT_TRUE(global.ok()) << global.status().ToString();
+    auto [config, global] = testing::ParseSchedulerConfig(text);
     scheduler_ = std::make_unique<Scheduler>(
         SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, config,
-        *global);
+        global);
     scheduler_->SetHeldBindings({"pool-a", "pool-b"});
   }
   void TearDown() override {

@@ -7,10 +7,10 @@
 #include <optional>
 #include <set>
 
-#include "common/config/loader.h"
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
 #include "mta/outbound/scheduler.h"
+#include "tests/unit/mta/outbound/scheduler_test_util.h"
 #include "tests/unit/mta/outbound/counting_smtp_server.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
 
@@ -98,23 +98,9 @@ class SchedulerLimits : public ::testing::Test {
     spool_.reset();
   }
 
-  static std::pair<std::shared_ptr<const config::Config>, GlobalOutbound> Parse(
-      const std::string& config_text) {
-    config::LoadOptions o;
-    o.allow_includes = false;
-    o.use_environment = false;
-    config::Diagnostics diags;
-    std::shared_ptr<const config::Config> config =
-        config::ParseConfigString(config_text, "t.conf", o, &diags);
-    EC_CHECK(config != nullptr);
-    auto global = BuildGlobalOutbound(config, "mx.test");
-    EC_CHECK(global.ok());
-    return {config, *global};
-  }
-
   // A scheduler for `config_text`, with or without the fake cluster limits.
   void Start(const std::string& config_text, bool with_limits = true) {
-    auto [config, global] = Parse(config_text);
+    auto [config, global] = testing::ParseSchedulerConfig(config_text);
     scheduler_ = std::make_unique<Scheduler>(
         SchedulerServices{.base = base_.get(),
                           .spool = spool_.get(),
@@ -364,8 +350,8 @@ TEST_F(SchedulerLimits, AReloadedRateApplies) {
   ASSERT_TRUE(RunUntil([&] { return server.messages() == 1; }));
   RunFor(300ms);
   EXPECT_EQ(server.messages(), 1u);  // the others wait ~30 s under the old rate
-  auto [config, global] = Parse(Route("reload.test", server,
-                                      "  outbound_throttle_messages = \"3/1\"\n"));
+  auto [config, global] = testing::ParseSchedulerConfig(
+      Route("reload.test", server, "  outbound_throttle_messages = \"3/1\"\n"));
   const auto reloaded = std::chrono::steady_clock::now();
   scheduler_->Apply(config, global);
   ASSERT_TRUE(RunUntil([&] { return server.messages() == 3; }));

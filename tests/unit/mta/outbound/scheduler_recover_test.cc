@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "common/config/loader.h"
 #include "common/event/event_base.h"
 #include "mta/outbound/scheduler.h"
+#include "tests/unit/mta/outbound/scheduler_test_util.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
 
 namespace ec::outbound {
@@ -57,17 +57,10 @@ RecoverResult RecoverWith(bool keep_routes) {
   options.keep_routes = keep_routes;
   options.post = [b = base.get()](std::function<void()> fn) { b->RunInLoop(std::move(fn)); };
   auto spool = spool::testing::OpenOrDie(options);
-  config::LoadOptions o;
-  o.allow_includes = false;
-  o.use_environment = false;
-  config::Diagnostics diags;
-  std::shared_ptr<const config::Config> config =
-      config::ParseConfigString("suspend_delivery = true\n", "t.conf", o, &diags);
-  EC_CHECK(config != nullptr);
-  auto global = BuildGlobalOutbound(config, "mx.test");
-  EC_CHECK(global.ok());
-  Scheduler scheduler(SchedulerServices{.base = base.get(), .spool = spool.get(), .node_name = "n1"},
-                      config, *global);
+  auto [config, global] = testing::ParseSchedulerConfig("suspend_delivery = true\n");
+  Scheduler scheduler(
+      SchedulerServices{.base = base.get(), .spool = spool.get(), .node_name = "n1"}, config,
+      global);
   Status s = scheduler.Recover();
   EXPECT_TRUE(s.ok()) << s.ToString();
   return {scheduler.QueueSummary(), scheduler.queued(), scheduler.stats().messages_removed,

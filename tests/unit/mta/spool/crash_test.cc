@@ -18,6 +18,7 @@
 
 #include "mta/spool/spool.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
+#include "tests/unit/testing/child_process.h"
 
 namespace ec::spool {
 namespace {
@@ -42,17 +43,9 @@ struct RoundResult {
 // Starts the writer, waits until it printed `kill_after` lines (or 20 s passed), kills it.
 RoundResult RunRound(const std::string& spoolbase, int kill_after) {
   RoundResult result;
-  int fds[2];
-  EC_CHECK(::pipe2(fds, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  EC_CHECK(pid >= 0);
-  if (pid == 0) {
-    ::dup2(fds[1], STDOUT_FILENO);
-    ::execl(SPOOL_CRASH_WRITER, SPOOL_CRASH_WRITER, spoolbase.c_str(), "20", "100000",
-            static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::close(fds[1]);
+  int out = -1;
+  const pid_t pid =
+      testutil::SpawnWithStdoutPipe(SPOOL_CRASH_WRITER, {spoolbase, "20", "100000"}, &out);
   std::string buffer;
   size_t lines = 0;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -63,17 +56,17 @@ RoundResult RunRound(const std::string& spoolbase, int kill_after) {
       ::kill(pid, SIGKILL);
       result.killed = true;
     }
-    struct pollfd p = {fds[0], POLLIN, 0};
+    struct pollfd p = {out, POLLIN, 0};
     ::poll(&p, 1, 100);
     char chunk[4096];
-    ssize_t n = ::read(fds[0], chunk, sizeof(chunk));
+    ssize_t n = ::read(out, chunk, sizeof(chunk));
     if (n == 0) eof = true;
     if (n > 0) {
       buffer.append(chunk, static_cast<size_t>(n));
       lines = static_cast<size_t>(std::count(buffer.begin(), buffer.end(), '\n'));
     }
   }
-  ::close(fds[0]);
+  ::close(out);
   ::waitpid(pid, &result.status, 0);
   // Only whole lines count: a line cut by the kill was never fully reported.
   std::istringstream in(buffer.substr(0, buffer.rfind('\n') + 1));
