@@ -14,6 +14,7 @@
 #include "common/log/logger.h"
 #include "msgc/bus_config.h"
 #include "mta/logs/console_accounting.h"
+#include "mta/mmove/commands.h"
 #include "mta/version.h"
 
 namespace ec::mta {
@@ -233,16 +234,7 @@ Status MtaDaemon::StartMmove() {
   };
   o.alive = [this](const std::string& node) { return cluster_ && cluster_->bus().IsAlive(node); };
   EC_ASSIGN_OR_RETURN(mmove_mover_, mmove::Mover::Start(std::move(o)));
-  (void)control_->commands().RegisterSync(
-      "cluster mmove stats", "#mmove: messages moved out and in",
-      [this](const control::Request&) -> Result<std::string> {
-        const mmove::Mover::Stats out = mmove_mover_->stats();
-        const mmove::MoveService::Stats in = mmove_receiver_->stats();
-        return "moved out: " + std::to_string(out.moved) + ", duplicates " +
-               std::to_string(out.duplicates) + ", failed " + std::to_string(out.failed) +
-               ", in doubt " + std::to_string(mmove_mover_->in_doubt()) + "\nmoved in: " + std::to_string(in.stored) + ", duplicates " +
-               std::to_string(in.duplicates) + ", refused " + std::to_string(in.refused) + "\n";
-      });
+  mmove::RegisterMmoveCommands(control_->commands(), *mmove_mover_, *mmove_receiver_);
   return Status::Ok();
 }
 

@@ -1,5 +1,7 @@
 #include "mta/mmove/move_decision.h"
 
+#include "msgc/node_name.h"
+
 namespace ec::mmove {
 
 PlacementResult Place(const std::string& binding, const OwnershipView& view) {
@@ -51,6 +53,31 @@ spool::Envelope ArrivingEnvelope(const spool::Envelope& sent,
   out.binding = a.binding;
   out.binding_group = a.group;
   return out;
+}
+
+Result<ReleasePlan> PlanRelease(const std::map<uint64_t, std::string>& in_doubt,
+                                const std::string& node, const std::string& self,
+                                bool node_alive, const std::set<uint64_t>& moving) {
+  if (!msgc::IsValidNodeName(node)) {
+    return InvalidArgument("\"" + node + "\" is not a node name (" +
+                           std::string(msgc::kNodeNameRule) + ")");
+  }
+  if (node == self) return InvalidArgument("nothing is moved to this node itself");
+  // A live node answers the next move ("stored" or "dup"): releasing now could deliver twice
+  // for nothing.
+  if (node_alive) {
+    return FailedPrecondition(node + " is alive on the bus: its moves in doubt settle themselves");
+  }
+  ReleasePlan plan;
+  for (const auto& [id, to] : in_doubt) {
+    if (to != node) continue;
+    if (moving.count(id)) {
+      ++plan.moving;
+    } else {
+      plan.ids.push_back(id);
+    }
+  }
+  return plan;
 }
 
 }  // namespace ec::mmove

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/base/status.h"
 #include "mta/spool/envelope.h"
 
 namespace ec::mmove {
@@ -70,5 +71,21 @@ Assignment AssignmentOnArrival(const Assignment& spooled, const std::string& mov
 spool::Envelope ArrivingEnvelope(const spool::Envelope& sent,
                                  const std::vector<spool::RecipientState>& states,
                                  const std::string& moved_for, bool unconditional_rebind);
+
+// The operator's `cluster mmove release <node>` (docs/mmove.md, "Releasing moves in doubt"):
+// which of the moves in doubt (`in_doubt`: sender queue id -> the node that may hold it) go back
+// to this node's scheduler. Refused (nothing released) when `node` is not a valid node name, is
+// this node, or is alive on the bus now (`node_alive`: then its answer settles the move).
+// Messages with the worker right now (`moving`) are left in doubt and counted: their move ends
+// first.
+struct ReleasePlan {
+  std::vector<uint64_t> ids;  // in queue id order
+  size_t moving = 0;          // in doubt for `node` but in a move: not released
+
+  bool operator==(const ReleasePlan&) const = default;
+};
+Result<ReleasePlan> PlanRelease(const std::map<uint64_t, std::string>& in_doubt,
+                                const std::string& node, const std::string& self,
+                                bool node_alive, const std::set<uint64_t>& moving);
 
 }  // namespace ec::mmove

@@ -7,7 +7,6 @@
 #include <charconv>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 #include "common/base/atomic_file.h"
 #include "common/base/split.h"
@@ -91,6 +90,15 @@ Status MovedOutLog::Note(uint64_t id, const std::string& node) {
 void MovedOutLog::Settle(uint64_t id) {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.erase(id);  // the line goes at the next rewrite
+}
+
+Status MovedOutLog::Release(const std::vector<uint64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<uint64_t, std::string> before = entries_;
+  for (uint64_t id : ids) entries_.erase(id);
+  Status s = RewriteLocked();
+  if (!s.ok()) entries_ = std::move(before);
+  return s;
 }
 
 std::map<uint64_t, std::string> MovedOutLog::entries() const {

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/base/status.h"
 
@@ -40,6 +41,10 @@ class MovedOutLog {
   // Durable before it returns; call before sending the commit.
   Status Note(uint64_t id, const std::string& node);
   void Settle(uint64_t id);
+  // Settles `ids` durably (the file rewritten) before it returns: the operator released them
+  // (`cluster mmove release`), so a restart must not put them in doubt again although they are
+  // still in the spool. On error nothing is settled.
+  Status Release(const std::vector<uint64_t>& ids);
   // The messages in doubt now: id -> node.
   std::map<uint64_t, std::string> entries() const;
 

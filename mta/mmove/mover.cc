@@ -140,6 +140,7 @@ void Mover::Round() {
   if (jobs.empty()) return;
   // Out of the scheduler first, so no delivery attempt starts while the message moves.
   options_.scheduler->Withdraw(taken);
+  for (const Job& j : jobs) moving_.insert(j.id);
   busy_ = true;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -247,6 +248,7 @@ Mover::Done Mover::MoveOne(const Job& job, Clients& clients) {
 }
 
 void Mover::Finish(Done d) {
+  moving_.erase(d.job.id);
   // A move in doubt stays so until that node answers "stored" or "dup": only then is it known
   // whether it holds the message (2PC: while it is down, the message waits here).
   const bool doubtful = d.in_doubt || in_doubt_.count(d.job.id) > 0;
@@ -289,6 +291,32 @@ void Mover::Finish(Done d) {
     // answered "dup" (never delivered twice: it is no longer in the scheduler).
     EC_LOG(kError, "mmove remove after move").Field("id", d.job.id.ToString()).Field("error", s);
   }
+}
+
+std::map<std::string, size_t> Mover::InDoubtByNode() const {
+  std::map<std::string, size_t> out;
+  for (const auto& [id, d] : in_doubt_) ++out[d.node];
+  return out;
+}
+
+Result<ReleasePlan> Mover::Release(const std::string& node) {
+  std::map<uint64_t, std::string> doubt;
+  for (const auto& [id, d] : in_doubt_) doubt[id.value()] = d.node;
+  std::set<uint64_t> moving;
+  for (spool::QueueId id : moving_) moving.insert(id.value());
+  EC_ASSIGN_OR_RETURN(ReleasePlan plan, PlanRelease(doubt, node, options_.self,
+                                                    options_.alive(node), moving));
+  // Durable first: a crash after this finds them in the spool, not in doubt, and schedules them.
+  EC_RETURN_IF_ERROR(moved_out_->Release(plan.ids).WithContext("mmove release"));
+  for (uint64_t id : plan.ids) {
+    in_doubt_.erase(spool::QueueId(id));
+    Requeue({.job = {.id = spool::QueueId(id), .node = node}});
+  }
+  EC_LOG(kWarn, "mmove released moves in doubt: that node may still deliver its copies")
+      .Field("node", node)
+      .Field("messages", plan.ids.size())
+      .Field("still_moving", plan.moving);
+  return plan;
 }
 
 void Mover::Requeue(const Done& d) {

@@ -8,7 +8,8 @@
 // to the scheduler, and its node is left alone for a short while. A move whose commit went out
 // unanswered is in doubt (the receiver may have stored it): noted durably before the commit
 // (MovedOutLog), it is moved again to that node only, never delivered here, until that node
-// answers "stored" or "dup". When an address moves, the next round finds its binding's queue
+// answers "stored" or "dup", or the operator releases it (Release: that node is gone for
+// good). When an address moves, the next round finds its binding's queue
 // placed elsewhere and sends it to the new holder.
 // Owned by MtaDaemon; loop thread only, apart from the worker.
 #pragma once
@@ -95,6 +96,12 @@ class Mover {
   };
   Stats stats() const { return stats_; }
   size_t in_doubt() const { return in_doubt_.size(); }
+  // Moves in doubt per node they may have reached.
+  std::map<std::string, size_t> InDoubtByNode() const;
+  // `cluster mmove release <node>` (PlanRelease): the moves in doubt to a node that is gone
+  // for good go back to our scheduler, their note settled durably first. Answers what it did;
+  // an error changes nothing. The node may still hold and deliver its copy: the operator's call.
+  Result<ReleasePlan> Release(const std::string& node);
 
  private:
   struct Job {
@@ -133,6 +140,7 @@ class Mover {
   std::set<spool::QueueId> too_large_;  // not movable: delivered here when the address returns
   // Out of the scheduler, in the spool, and moved only to that node until it answers.
   std::map<spool::QueueId, InDoubt> in_doubt_;
+  std::set<spool::QueueId> moving_;  // handed to the worker, not yet Finish()ed
   std::shared_ptr<MovedOutLog> moved_out_;  // shared with spool removal callbacks
   Stats stats_;
 

@@ -9,11 +9,16 @@ namespace on one bridge (lib/netns.py, lib/duravip_cluster.py), every node confi
 Postfix's smtp-sink listens in the observer's namespace (198.18.0.250); every message it keeps
 names its client address (X-Client-Addr), and each test counts its own messages there by
 Subject: each must arrive exactly once, sent from the DuraVIP (so through the node holding it).
+The last two tests reconfigure (and reload) the nodes, and kill the VIP's holder for good (it is
+started again with an empty spool, as a node put in its place).
 
 Needs root, `ip netns` and /usr/sbin/smtp-sink; skips with a message otherwise.
 """
+import os
 import re
 import secrets
+import shutil
+import signal
 import time
 
 import pytest
@@ -175,3 +180,128 @@ def test_kill9_of_the_sender_during_moves_delivers_each_once(mm):
 def test_kill9_of_the_receiver_during_moves_delivers_each_once(mm):
     c, sink = mm
     kill_during_moves(c, sink, "receiver")
+
+
+def reload_with(c, configs):
+    """Rewrites each node's config to `configs[node]` (its extra_config) and reloads it."""
+    for n, extra in configs.items():
+        c.node(n).write_config(extra_config=extra)
+        rc, out = c.console(n, "config reload")
+        assert rc == 0 and "reloaded" in out, (n, out)
+
+
+def test_unconditional_rebind_false_pins_a_moved_message_to_its_binding(mm):
+    """Where the two nodes' binding tables differ, `unconditional_rebind` decides which one
+    the moved message follows: the sender sends r.example through pool-a (the DuraVIP, held by
+    the other node), the holder through its default binding (its own address). With true the
+    holder resolves the moved message afresh (leaves from its own address); with false it stays
+    on pool-a (leaves from the VIP). Set on both nodes, as a shared configuration has it; the
+    sender applies it when it builds the payload (docs/mmove.md)."""
+    c, sink = mm
+    holder, other = holder_and_other(c)
+    own = c.bed.address(holder)
+    domain = f'Domain "r.example" {{ Routes = ( "smtp://198.18.0.250:{SINK_PORT}" )'
+    added = {other: domain + '  Set_Binding = "pool-a" }', holder: domain + " }"}
+    original = {n: c.node(n).extra_config for n in (holder, other)}
+    try:
+        got = {}
+        for rebind in (True, False):
+            configs = {}
+            for n in (holder, other):
+                text = original[n] + "\n" + added[n]
+                if not rebind:
+                    text = text.replace("cluster {", "cluster { unconditional_rebind = false", 1)
+                configs[n] = text
+            reload_with(c, configs)
+            tag = ("u" if rebind else "p") + secrets.token_hex(3)
+            c.submit(other, [(f"{tag}@r.example", tag)])
+            procs.wait_for(lambda: tag in at_sink(sink, tag), timeout=20,
+                           what=f"{tag} at the sink")
+            assert len(mainlog(c, other, "X", tag)) == 1, "it did not move"
+            got[rebind] = at_sink(sink, tag)[tag]
+        assert got == {True: [own], False: [VIP]}, (got, own)
+    finally:
+        reload_with(c, original)
+
+
+def in_doubt_to(c, node, target):
+    m = re.search(rf"^in doubt to {re.escape(target)}: (\d+)$",
+                  c.node(node).console("cluster mmove stats"), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def failed_moves(c, node):
+    return int(re.search(r"failed (\d+)", c.node(node).console("cluster mmove stats")).group(1))
+
+
+def last_line(path):
+    """The last whole line of `path` ("" if none)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 512))
+            text = f.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+    lines = text.split("\n")
+    return lines[-2] if len(lines) > 1 else ""
+
+
+def stop_inside_a_commit(c, node, timeout=20):
+    """SIGSTOPs `node` between a move's moved-in intent (`I`) and its commit (`C`): it has not
+    answered that `mmove commit` (the answer follows `C`), so its sender is in doubt."""
+    path = os.path.join(c.node(node).root, "spool", "mmove", "moved_in")
+    proc = c.node(node).process
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if last_line(path).startswith("I "):
+            proc.signal(signal.SIGSTOP)
+            if last_line(path).startswith("I "):
+                return
+            proc.signal(signal.SIGCONT)  # C came first: the next move
+    raise AssertionError(f"no move caught inside its commit on {node}")
+
+
+def test_release_schedules_moves_in_doubt_to_a_node_gone_for_good(mm):
+    """kill -9 of the receiver while moves go to it leaves the move whose commit was out in
+    doubt on the sender: never delivered there, even once the sender holds the address itself.
+    `cluster mmove release <node>` is refused while the node lives; once it is gone for good it
+    schedules them on the sender and each leaves once."""
+    c, sink = mm
+    holder, other = holder_and_other(c)
+    rc, out = c.console(other, "cluster mmove release Not_A_Node")
+    assert rc != 0 and "not a node name" in out, out
+    rc, out = c.console(other, f"cluster mmove release {holder}")
+    assert rc != 0 and "alive" in out, out
+    # The receiver sends nothing: what it took in dies with it (it is gone for good).
+    c.console(holder, "suspend x.example")
+    tag = "d" + secrets.token_hex(3)
+    subjects = [f"{tag}-{i}" for i in range(30)]
+    failed = failed_moves(c, other)
+    try:
+        send(c, other, subjects)
+        stop_inside_a_commit(c, holder)
+        c.kill9(holder)
+        # The move in progress fails once its request times out (3 s).
+        procs.wait_for(lambda: failed_moves(c, other) > failed, timeout=10,
+                       what="the interrupted move to fail")
+        doubt = in_doubt_to(c, other, holder)
+        assert doubt == 1, doubt
+        moved = {f[5].split("@")[0] for f in mainlog(c, other, "X", tag)}
+        # The sender takes the address; it sends everything but the moves in doubt.
+        c.wait_single_owner(VIP, other, timeout=20)
+        left = sorted(set(subjects) - moved)
+        procs.wait_for(lambda: len(at_sink(sink, tag)) == len(left) - doubt, timeout=20,
+                       what=f"{len(left) - doubt} messages {tag}* at the sink")
+        time.sleep(1.5)
+        assert len(at_sink(sink, tag)) == len(left) - doubt
+        assert in_doubt_to(c, other, holder) == doubt
+        rc, out = c.console(other, f"cluster mmove release {holder}")
+        assert rc == 0 and out.strip() == f"released {doubt}", out
+        assert in_doubt_to(c, other, holder) == 0
+        wait_delivered(sink, left, tag)
+        assert "mmove released moves in doubt" in c.logs(other)
+    finally:
+        if not c.alive(holder):
+            # A new node in its place: the old one's spool (and what it took in) is gone.
+            shutil.rmtree(os.path.join(c.node(holder).root, "spool"), ignore_errors=True)
+            c.restart(holder)

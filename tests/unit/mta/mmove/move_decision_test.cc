@@ -1,8 +1,15 @@
 // The placement decision, over every combination of who holds a binding's address and who is
-// reachable, plus the batch planner and the arrival assignment.
+// reachable, plus the batch planner, the arrival assignment and the release planner.
 #include "mta/mmove/move_decision.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace ec::mmove {
 namespace {
@@ -85,6 +92,61 @@ TEST(MmoveDecision, ArrivingEnvelopeKeepsOnlyPendingRecipients) {
   EXPECT_TRUE(ArrivingEnvelope(sent, std::vector<spool::RecipientState>(4, {.kind = Kind::kDone}),
                                "vip", true)
                   .rcpts.empty());
+}
+
+// Release: every combination of node (valid or not, self, alive or not) over an in-doubt set
+// with messages to several nodes, some of them in a move.
+// What node "a" releases for each dead node and set of messages in a move.
+const std::map<std::pair<std::string, std::set<uint64_t>>, ReleasePlan> kReleaseWant = {
+    {{"b", {}}, {.ids = {1, 3, 4}}},
+    {{"b", {3}}, {.ids = {1, 4}, .moving = 1}},
+    {{"b", {1, 2, 3, 4, 5}}, {.moving = 3}},
+    {{"b", {9}}, {.ids = {1, 3, 4}}},
+    {{"c", {}}, {.ids = {2, 5}}},
+    {{"c", {3}}, {.ids = {2, 5}}},
+    {{"c", {1, 2, 3, 4, 5}}, {.moving = 2}},
+    {{"c", {9}}, {.ids = {2, 5}}},
+    {{"d", {}}, {}},
+    {{"d", {3}}, {}},
+    {{"d", {1, 2, 3, 4, 5}}, {}},
+    {{"d", {9}}, {}},
+};
+
+TEST(MmoveDecision, PlanReleaseIsExhaustivelyAsSpecified) {
+  const std::map<uint64_t, std::string> doubt = {
+      {1, "b"}, {2, "c"}, {3, "b"}, {4, "b"}, {5, "c"}};
+  const std::vector<std::set<uint64_t>> movings = {{}, {3}, {1, 2, 3, 4, 5}, {9}};
+  const std::vector<std::string> nodes = {"a", "b", "c", "d", "", "B", "-x", "b c",
+                                          std::string(65, 'b')};
+  int refused = 0, planned = 0;
+  for (const std::string& node : nodes) {
+    for (bool alive : {false, true}) {
+      for (const auto& moving : movings) {
+        auto r = PlanRelease(doubt, node, "a", alive, moving);
+        const bool valid = node == "a" || node == "b" || node == "c" || node == "d";
+        if (!valid || node == "a") {
+          ASSERT_FALSE(r.ok()) << node;
+          EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << node;
+          ++refused;
+          continue;
+        }
+        if (alive) {
+          ASSERT_FALSE(r.ok()) << node;
+          EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << node;
+          ++refused;
+          continue;
+        }
+        ASSERT_TRUE(r.ok()) << node << ": " << r.status().message();
+        auto want = kReleaseWant.find({node, moving});
+        ASSERT_NE(want, kReleaseWant.end()) << node;
+        EXPECT_EQ(*r, want->second) << node;
+        ++planned;
+      }
+    }
+  }
+  EXPECT_EQ(refused, 9 * 2 * 4 - 3 * 4);  // only b, c, d while dead are planned
+  EXPECT_EQ(planned, 12);
+  EXPECT_EQ(*PlanRelease({}, "b", "a", false, {}), ReleasePlan{});
 }
 
 }  // namespace

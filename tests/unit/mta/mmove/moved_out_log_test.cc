@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -61,6 +62,37 @@ TEST(MmoveMovedOutLog, NotesSurviveAReopenUntilSettled) {
   ASSERT_TRUE(log);
   EXPECT_EQ(log->entries(), (std::map<uint64_t, std::string>{{1, "node2"}, {3, "node2"}}));
   EXPECT_EQ(FileText(dir), "M node2 1\nM node2 3\n");  // compacted at open
+}
+
+TEST(MmoveMovedOutLog, ReleaseIsDurableAtOnce) {
+  TempDir dir;
+  {
+    auto log = OpenMovedOut(dir, {});
+    ASSERT_TRUE(log);
+    ASSERT_TRUE(log->Note(1, "node2").ok());
+    ASSERT_TRUE(log->Note(2, "node2").ok());
+    ASSERT_TRUE(log->Note(3, "node3").ok());
+    ASSERT_TRUE(log->Release({1, 2, 99}).ok());  // 99: not in doubt, ignored
+    EXPECT_EQ(log->entries(), (std::map<uint64_t, std::string>{{3, "node3"}}));
+    // A kill -9 now: the file already says so (unlike Settle), so a restart that finds 1 and
+    // 2 still in the spool schedules them instead of putting them in doubt again.
+    EXPECT_EQ(FileText(dir), "M node3 3\n");
+    ASSERT_TRUE(log->Note(4, "node2").ok());  // the log goes on appending after the rewrite
+  }
+  auto log = OpenMovedOut(dir, {1, 2, 3, 4});
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->entries(), (std::map<uint64_t, std::string>{{3, "node3"}, {4, "node2"}}));
+}
+
+TEST(MmoveMovedOutLog, ReleaseThatCannotWriteChangesNothing) {
+  TempDir dir;
+  auto log = OpenMovedOut(dir, {});
+  ASSERT_TRUE(log);
+  ASSERT_TRUE(log->Note(1, "node2").ok());
+  // The rewrite's temporary file cannot be created where the directory is gone.
+  std::filesystem::remove_all(dir.path());
+  EXPECT_FALSE(log->Release({1}).ok());
+  EXPECT_EQ(log->entries(), (std::map<uint64_t, std::string>{{1, "node2"}}));
 }
 
 TEST(MmoveMovedOutLog, RefusesANodeNameThatWouldBreakTheLine) {
