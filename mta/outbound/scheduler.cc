@@ -194,7 +194,7 @@ void Scheduler::Queue(Domain& d, spool::QueueId id, int64_t due_us) {
     d.ready.push_back(id);
     return;
   }
-  delayed_.emplace(due_us, std::make_pair(&d, id));
+  delayed_.Push(due_us, &d, id);
   d.delayed++;
   ArmWake();
 }
@@ -205,7 +205,7 @@ void Scheduler::ArmWake() {
     wake_at_us_ = 0;
     return;
   }
-  int64_t at = delayed_.begin()->first;
+  int64_t at = delayed_.next_due_us();
   if (wake_.IsPending() && wake_at_us_ <= at) return;
   wake_at_us_ = at;
   int64_t delay_ms = std::max<int64_t>(0, (at - NowUs()) / 1000 + 1);
@@ -216,9 +216,8 @@ void Scheduler::OnWake() {
   wake_at_us_ = 0;
   int64_t now = NowUs();
   std::vector<Domain*> touched;
-  while (!delayed_.empty() && delayed_.begin()->first <= now + kDueSlackUs) {
-    auto [d, id] = delayed_.begin()->second;
-    delayed_.erase(delayed_.begin());
+  while (!delayed_.empty() && delayed_.next_due_us() <= now + kDueSlackUs) {
+    auto [due, d, id] = delayed_.Pop();
     if (!MakeReady(*d, id)) continue;
     if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
   }
@@ -764,17 +763,10 @@ std::string Scheduler::QueueSummary() const {
 size_t Scheduler::RetryNow(const std::string& domain) {
   std::string want = config::ToLower(domain);
   // Taken out first: a DSN retried below that fails again goes back into delayed_.
-  std::vector<std::pair<Domain*, spool::QueueId>> due;
-  for (auto it = delayed_.begin(); it != delayed_.end();) {
-    if (!want.empty() && it->second.first->name != want) {
-      ++it;
-      continue;
-    }
-    due.push_back(it->second);
-    it = delayed_.erase(it);
-  }
+  auto due =
+      delayed_.RemoveIf([&want](const auto& e) { return want.empty() || e.queue->name == want; });
   std::vector<Domain*> touched;
-  for (auto [d, id] : due) {
+  for (auto [at, d, id] : due) {
     if (!MakeReady(*d, id)) continue;
     forced_.insert(id);
     if (std::find(touched.begin(), touched.end(), d) == touched.end()) touched.push_back(d);
@@ -832,12 +824,13 @@ std::vector<std::pair<spool::QueueId, std::string>> Scheduler::HeldMessages(size
     for (spool::QueueId id : d.ready) note(d, id);
     held_delayed += d.delayed;
   }
-  for (auto it = delayed_.begin(); held_delayed > 0 && it != delayed_.end(); ++it) {
-    const auto& [domain, id] = it->second;
-    if (!held_bindings_.count(domain->binding.name)) continue;
-    note(*domain, id);
+  delayed_.ForEach([&](const auto& e) {
+    if (held_delayed == 0) return false;
+    if (!held_bindings_.count(e.queue->binding.name)) return true;
+    note(*e.queue, e.id);
     --held_delayed;
-  }
+    return true;
+  });
   std::vector<std::pair<spool::QueueId, std::string>> out;
   for (const auto& [id, s] : seen) {
     if (out.size() >= max) break;
@@ -859,13 +852,8 @@ void Scheduler::Withdraw(const std::set<spool::QueueId>& ids) {
     std::erase_if(d.ready, [&ids](spool::QueueId id) { return ids.count(id) > 0; });
     if (d.ready.size() != before) ReportBacklog(d);
   }
-  for (auto it = delayed_.begin(); it != delayed_.end();) {
-    if (ids.count(it->second.second)) {
-      it->second.first->delayed--;
-      it = delayed_.erase(it);
-    } else {
-      ++it;
-    }
+  for (const auto& e : delayed_.RemoveIf([&ids](const auto& e) { return ids.count(e.id) > 0; })) {
+    e.queue->delayed--;
   }
   for (spool::QueueId id : ids) {
     open_domains_.erase(id);
@@ -890,14 +878,9 @@ Result<size_t> Scheduler::Drop(const std::string& domain, bool bounce) {
 size_t Scheduler::DropQueue(Domain& d, bool bounce) {
   std::vector<spool::QueueId> ids(d.ready.begin(), d.ready.end());
   d.ready.clear();
-  for (auto it = delayed_.begin(); it != delayed_.end();) {
-    if (it->second.first == &d) {
-      ids.push_back(it->second.second);
-      it = delayed_.erase(it);
-      d.delayed--;
-    } else {
-      ++it;
-    }
+  for (const auto& e : delayed_.RemoveIf([&d](const auto& e) { return e.queue == &d; })) {
+    ids.push_back(e.id);
+    d.delayed--;
   }
   ArmWake();
   size_t n = 0;

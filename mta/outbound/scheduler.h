@@ -38,6 +38,7 @@
 #include "mta/dns/resolver.h"
 #include "mta/logs/mta_logs.h"
 #include "mta/outbound/binding.h"
+#include "mta/outbound/delayed_queue.h"
 #include "mta/outbound/domain_policy.h"
 #include "mta/outbound/outbound_limits.h"
 #include "mta/outbound/router.h"
@@ -232,7 +233,7 @@ class Scheduler {
   std::set<std::string> suspended_;  // domains, by the console
   std::set<std::string> held_bindings_;  // DuraVIP bindings owned by another node
   // (message, domain) entries waiting for their retry time.
-  std::multimap<int64_t, std::pair<Domain*, spool::QueueId>> delayed_;
+  DelayedQueue<Domain> delayed_;
   // Domains still open, for messages to more than one domain; the message is removed when this
   // reaches zero (at once when it has no entry).
   std::unordered_map<spool::QueueId, uint16_t> open_domains_;
