@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/config/text_util.h"
 #include "common/log/logger.h"
+#include "mta/cluster/named_throttles.h"
 #include "replication/share_allocator.h"
 
 namespace ec::mta::cluster {
@@ -57,7 +59,8 @@ SharedLimits::SharedLimits(std::shared_ptr<const config::Config> config,
                            SharedLimitsOptions options)
     : now_us_(options.now_us ? std::move(options.now_us) : SteadyNowUs),
       base_(options.base),
-      resolver_(std::make_unique<LimitResolver>(std::move(config))) {
+      resolver_(std::make_unique<LimitResolver>(config)),
+      named_(ReadSharedThrottles(*config)) {
   if (base_) {
     capacity_timer_ = std::make_unique<event::Timer>(*base_, [this] {
       if (on_capacity_) on_capacity_();
@@ -67,12 +70,15 @@ SharedLimits::SharedLimits(std::shared_ptr<const config::Config> config,
       Tick();
     });
   }
+  SyncNamedThrottles();
 }
 
 SharedLimits::~SharedLimits() { *alive_ = false; }
 
 void SharedLimits::Apply(std::shared_ptr<const config::Config> config) {
+  named_ = ReadSharedThrottles(*config);
   resolver_ = std::make_unique<LimitResolver>(std::move(config));
+  SyncNamedThrottles();
   for (auto& [id, q] : queues_) {
     q.host_keys.clear();  // AcquireHost attaches them again
     SetQueueKeys(q, RuleKeys(q.scope));
@@ -104,6 +110,33 @@ SharedLimits::Object& SharedLimits::ObjectFor(const LimitRule& rule) {
   return o;
 }
 
+void SharedLimits::SyncNamedThrottles() {
+  std::set<std::string> keys;
+  for (const auto& [name, rule] : named_) {
+    if (rule.limit == 0) continue;
+    ObjectFor(rule).inbound = true;
+    keys.insert(WireKey(rule.key));
+  }
+  // A throttle removed by a reload: its demand falls to its usage and the object ages out.
+  for (auto& [key, o] : objects_) {
+    if (o.inbound && !keys.contains(key)) {
+      o.inbound = false;
+      dirty_.insert(key);
+    }
+  }
+}
+
+bool SharedLimits::TakeTransaction(std::string_view name) {
+  auto it = named_.find(config::ToLower(name));
+  if (it == named_.end() || it->second.limit == 0) return true;
+  return Take({it->second}) != nullptr;
+}
+
+uint64_t SharedLimits::Allowed(const Object& o) const {
+  if (o.inbound && leader_ && members_ == 1) return o.limit;
+  return std::min(o.held, o.limit);
+}
+
 uint64_t SharedLimits::Usage(Object& o, int64_t now) {
   return o.sends ? o.sends->Count(now) + o.sends_in_flight : o.connections;
 }
@@ -119,7 +152,10 @@ std::vector<SharedLimits::Object*> SharedLimits::Admit(const std::vector<LimitRu
     ok = false;
     // Every refusing rule: each must say when it can take one more.
     o.waiting = true;
-    o.wanted_until_us = now + kWantedUs;
+    // A refused transaction asks for units for a window (it may come back any time in it).
+    o.wanted_until_us =
+        now + (o.inbound ? std::max<int64_t>(kWantedUs, static_cast<int64_t>(o.window_ms) * 1000)
+                            : kWantedUs);
   }
   if (!ok) {
     ArmAgingTimer();
@@ -363,7 +399,11 @@ replication::ObjectFigures SharedLimits::MakeFigures(const std::string& key, Obj
                                                      int64_t now) {
   const uint64_t usage = Usage(o, now);
   // The backlog is the demand; a refusal counts only while no queue says what it waits with.
-  const uint64_t more = o.backlog > 0 ? o.backlog : (o.wanted_until_us > now ? 1 : 0);
+  // Inbound (TakeTransaction): the whole limit after a refusal, else one unit ahead.
+  const bool wanted = o.wanted_until_us > now;
+  const uint64_t more = o.backlog > 0 ? o.backlog
+                        : o.inbound   ? (wanted ? o.limit : 1)
+                                      : (wanted ? 1 : 0);
   return {.key = key,
           .limit = o.limit,
           .window_ms = o.window_ms,

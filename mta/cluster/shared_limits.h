@@ -5,6 +5,8 @@
 // it (its demand), and the grant it holds from the leader it follows. A unit starts only while
 // usage < grant for every rule that applies, so this node never holds more than its grant.
 // SharedReplication carries the figures to the leader and the leader's grants back.
+// It is also the inbound sessions' InboundThrottles: each Shared_Throttle is an object
+// "shared_named_throttles/<name>" (named_throttles.h) whose units are transactions.
 // Loop thread only. Leases may outlive it (they then release nothing).
 #pragma once
 
@@ -23,6 +25,7 @@
 #include "common/event/timer.h"
 #include "mta/cluster/shared_limits_config.h"
 #include "mta/outbound/outbound_limits.h"
+#include "mta/server/inbound_throttles.h"
 #include "replication/shared_message.h"
 
 namespace ec::mta::cluster {
@@ -35,7 +38,7 @@ struct SharedLimitsOptions {
   event::EventBase* base = nullptr;
 };
 
-class SharedLimits : public outbound::OutboundLimits {
+class SharedLimits : public outbound::OutboundLimits, public InboundThrottles {
  public:
   SharedLimits(std::shared_ptr<const config::Config> config, SharedLimitsOptions options = {});
   ~SharedLimits() override;
@@ -52,6 +55,13 @@ class SharedLimits : public outbound::OutboundLimits {
   void SetBacklog(const outbound::LimitScope& scope, size_t backlog) override;
   bool OverShare(const outbound::LimitScope& scope) override;
   void SetOnCapacity(std::function<void()> on_capacity) override;
+
+  // InboundThrottles. A refusal cannot tell how much more mail waits (clients retry at their
+  // own pace), so a refusing node asks for the whole limit and the leader splits it evenly among
+  // the nodes refusing; otherwise it asks for one unit past its usage, so the next transaction
+  // finds a unit already granted. A node that is its whole cluster (one member, leading
+  // itself: no msgc peers) needs no grant: it admits up to the limit.
+  bool TakeTransaction(std::string_view name) override;
 
   // --- SharedReplication's side.
   // The leader whose grants we apply (nullopt: none, no quorum) among `members` configured
@@ -80,6 +90,7 @@ class SharedLimits : public outbound::OutboundLimits {
   struct Object {
     uint64_t limit = 0;
     uint64_t window_ms = 0;          // 0: connections
+    bool inbound = false;            // a configured Shared_Throttle (TakeTransaction's)
     uint64_t connections = 0;        // window_ms == 0
     std::unique_ptr<SlidingWindow> sends;  // window_ms > 0
     // Message units taken whose transaction has not ended: they count as usage, and enter
@@ -103,7 +114,10 @@ class SharedLimits : public outbound::OutboundLimits {
   Object& ObjectFor(const LimitRule& rule);
   uint64_t Usage(Object& o, int64_t now);
   // The units this node may hold: its grant, and never past the limit it has configured.
-  static uint64_t Allowed(const Object& o) { return std::min(o.held, o.limit); }
+  uint64_t Allowed(const Object& o) const;
+  // The Shared_Throttle objects of the config: created (so they ask for their first unit before
+  // any transaction), and marked or unmarked inbound.
+  void SyncNamedThrottles();
   // The objects of `rules` if every one admits one more unit now; else {nullptr}, and the
   // refusing ones are marked waiting (on_capacity runs when they can take one).
   std::vector<Object*> Admit(const std::vector<LimitRule>& rules, int64_t now);
@@ -131,6 +145,7 @@ class SharedLimits : public outbound::OutboundLimits {
   std::function<int64_t()> now_us_;
   event::EventBase* base_;
   std::unique_ptr<LimitResolver> resolver_;
+  std::map<std::string, LimitRule> named_;  // Shared_Throttle rules by lower-cased name
   std::map<std::string, Object> objects_;
   std::map<std::string, Queue> queues_;  // by QueueId; only queues with a backlog
   std::set<std::string> dirty_;  // objects touched since TakeChanged

@@ -11,6 +11,7 @@
 #include "common/config/resolve.h"
 #include "common/config/schema.h"
 #include "common/config/text_util.h"
+#include "mta/cluster/named_throttles.h"
 
 namespace ec::mta::cluster {
 namespace {
@@ -284,6 +285,9 @@ Status ValidateClusterLimits(const config::Config& config) {
   for (const ReplicateSpec& r : ReadReplicateScopes(config)) types.insert(r.type);
   std::vector<Problem> problems;
   CheckLimits(config.root, types, &problems);
+  for (LimitProblem& p : CheckSharedThrottles(config, types)) {
+    problems.push_back({std::move(p.at), std::move(p.text)});
+  }
   for (const Scope* cluster : config.root.Children("cluster")) {
     for (const Scope* r : cluster->Children("replicate")) {
       const config::Option* o = r->FindOption("max_delay");

@@ -77,6 +77,7 @@ std::string_view RequiredReplicateType(std::string_view option);
 // Replicate type is missing, and every Replicate max_delay that is 0 or over 60 s:
 // kInvalidArgument, one problem a line in file order, "file:line:column:
 // cluster_max_outbound_connections needs Replicate \"outbound_domains\" in cluster { }".
+// Also the Shared_Throttle checks (named_throttles.h: CheckSharedThrottles).
 Status ValidateClusterLimits(const config::Config& config);
 
 // ResolveLimits per (unit, scope) for one config snapshot, cached: the runtime asks on every

@@ -63,6 +63,7 @@ MtaDaemon::~MtaDaemon() {
   resolver_.reset();
   cluster_.reset();  // after control_: its commands live in control_'s registry
   replication_.reset();  // after cluster_, which detaches it from the bus
+  services_.throttles = nullptr;  // sessions live on until listener_ goes
   limits_.reset();       // after the scheduler, whose connections hold its leases
   listener_.reset();
   heartbeat_.reset();
@@ -319,6 +320,7 @@ Status MtaDaemon::StartOutbound() {
   EC_RETURN_IF_ERROR(cluster::ValidateClusterLimits(*config_));
   limits_ = std::make_unique<cluster::SharedLimits>(
       config_, cluster::SharedLimitsOptions{.base = base_.get()});
+  services_.throttles = limits_.get();  // Shared_Throttle, taken at MAIL FROM
   // With msgc peers the cluster module attaches the bus; until then nobody leads.
   replication_ = std::make_unique<cluster::SharedReplication>(
       *base_, *limits_,

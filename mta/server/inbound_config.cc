@@ -144,6 +144,8 @@ Result<std::shared_ptr<const ListenSettings>> InboundConfig::Resolve(const std::
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "set_binding"), &settings->binding));
   EC_RETURN_IF_ERROR(
       Optional(config::EvalString(c, path, "set_binding_group"), &settings->binding_group));
+  EC_RETURN_IF_ERROR(
+      Optional(config::EvalString(c, path, "shared_throttle"), &settings->shared_throttle));
 
   std::string text;
   EC_RETURN_IF_ERROR(Optional(config::EvalString(c, path, "reconfig_message"), &text));

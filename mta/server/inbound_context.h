@@ -20,6 +20,7 @@
 #include "common/auth/failure_limiter.h"
 #include "common/auth/password_file.h"
 #include "common/auth/password_verifier.h"
+#include "mta/server/inbound_throttles.h"
 #include "mta/smtp/session_policy.h"
 #include "mta/spool/spool.h"
 
@@ -50,6 +51,8 @@ struct InboundServices {
       on_queued;
   // Counts connections, for connection ids unique within this process run.
   std::atomic<uint64_t> next_connection{1};
+  // The shared named throttles that transactions take a unit of (null: none enforced).
+  InboundThrottles* throttles = nullptr;
   // Failed AUTH per client address, across sessions (loop thread only).
   auth::FailureLimiter auth_failures;
   // Checks AUTH passwords on its own thread.
@@ -70,6 +73,8 @@ struct ListenSettings {
   // decided per destination domain when queued.
   std::string binding;
   std::string binding_group;
+  // The Shared_Throttle each transaction (MAIL FROM) takes a unit of; empty: none.
+  std::string shared_throttle;
 };
 
 }  // namespace ec::mta

@@ -471,6 +471,16 @@ void SmtpConnection::LogReceptions(const smtp::ReceivedMessage& message,
   }
 }
 
+std::optional<smtp::Reply> SmtpConnection::AdmitTransaction() {
+  const std::string& name = settings_->shared_throttle;
+  if (name.empty() || !services_.throttles || services_.throttles->TakeTransaction(name)) {
+    return std::nullopt;
+  }
+  return smtp::Reply{451, "4.7.1",
+                     "Error: shared throttle \"" + name +
+                         "\" exceeded: too many messages, try again later"};
+}
+
 void SmtpConnection::OnRejected(std::string_view command, const smtp::Reply& reply) {
   if (command == "DATA" || command == "BDAT") services_.stats->messages_rejected++;
   if (!services_.logs) return;

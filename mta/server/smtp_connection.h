@@ -19,6 +19,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,7 @@ class SmtpConnection : public smtp::SessionHooks,
   std::string NewQueueId() override;
   smtp::BodySink* OpenBody() override;
   void StoreMessage(smtp::ReceivedMessage message) override;
+  std::optional<smtp::Reply> AdmitTransaction() override;
   void OnRejected(std::string_view command, const smtp::Reply& reply) override;
 
  private:

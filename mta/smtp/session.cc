@@ -320,6 +320,9 @@ void ServerSession::HandleMail(const Command& cmd) {
     return Reject(cmd.verb_text,
                   Reply{552, "5.3.4", "Error: message size exceeds fixed maximum message size"});
   }
+  if (std::optional<Reply> refused = hooks_->AdmitTransaction()) {
+    return Reject(cmd.verb_text, *refused);
+  }
   mail_ = std::move(parsed.value());
   Send(Reply{250, "2.1.0", "Ok"});
 }

@@ -174,6 +174,9 @@ class SessionHooks {
   // OnMessageStored or OnMessageStoreFailed. Until then the session reads no further input.
   virtual void StoreMessage(ReceivedMessage message) = 0;
   virtual std::chrono::system_clock::time_point Now() { return std::chrono::system_clock::now(); }
+  // A transaction is about to start (a MAIL command passed its checks): a reply refuses it (a
+  // used-up shared throttle: 451 4.7.1), nullopt lets it start.
+  virtual std::optional<Reply> AdmitTransaction() { return std::nullopt; }
   // For the rejectlog: a command (or "DATA"/"BDAT" for the message) got a 4xx/5xx reply.
   virtual void OnRejected(std::string_view command, const Reply& reply) {}
 };

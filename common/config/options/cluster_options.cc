@@ -47,23 +47,30 @@ void RegisterClusterOptions(SchemaRegistry* r) {
               "window of the rate's seconds; needs Replicate OBTM; 0 = none",
        .support = S::kImplemented});
 
+  // Shared named throttles (Momentum's ec_shared_throttle_*, here from configuration): a
+  // Shared_Throttle "name" { messages } counted cluster-wide, taken at MAIL FROM by the inbound
+  // scopes that name it (docs/cluster-limits.md, "Shared named throttles").
+  add({.name = "messages",
+       .type = T::kRate,
+       .scopes = {"shared_throttle"},
+       .doc = "Transactions (MAIL FROM) the cluster accepts through this throttle in any window "
+              "of the rate's seconds; clustered: needs Replicate shared_named_throttles; 0 = none",
+       .support = S::kImplemented});
+  add({.name = "shared_throttle",
+       .type = T::kString,
+       .scopes = {"esmtp_listener", "listen", "peer", "pathway", "pathway_group"},
+       .doc = "The Shared_Throttle each transaction from here takes a unit of; used up: MAIL "
+              "FROM gets 451 4.7.1",
+       .support = S::kImplemented});
+
   // DuraVIP, on bindings and Listen sockets.
   add({.name = "enable_duravip",
        .type = T::kBool,
        .default_text = "false",
-       .scopes = {"binding"},
+       .scopes = {"binding", "listen"},
+       // A Listen a reload adds is withheld until elected, as at start (MtaDaemon::Reload).
        .doc = "Keep this address alive on some live node (the node's first DuraVIP after it "
               "dropped root needs a restart: the keeper is forked before the drop)",
-       .support = S::kImplemented});
-  // Only the DuraVIP addresses known at start are withheld from binding (MtaDaemon::
-  // BindAndDropPrivileges); a reload's new one is bound at once and refused (EADDRNOTAVAIL).
-  add({.name = "enable_duravip",
-       .type = T::kBool,
-       .default_text = "false",
-       .scopes = {"listen"},
-       .reloadable = false,
-       .doc = "Keep this listener address alive on some live node; read at start (a reload "
-              "that adds a DuraVIP Listen is refused: restart)",
        .support = S::kImplemented});
   add({.name = "duravip_preference",
        .type = T::kString,
@@ -223,10 +230,9 @@ void RegisterClusterOptions(SchemaRegistry* r) {
        .enum_values = {"inbound_cidr", "outbound_cidr", "outbound_domains",
                        "outbound_binding_domains", "shared_named_throttles", "obtm", "obtc",
                        "cache", "metrics", "eccmgr_metrics"},
-       // Replicated by nothing yet: no inbound cluster limits, no named throttles (Momentum's
-       // come from policy scripts), no shared cache or metrics series.
-       .values_not_acted_on = {"inbound_cidr", "shared_named_throttles", "cache", "metrics",
-                               "eccmgr_metrics"},
+       // Replicated by nothing yet: no inbound cluster limits, no shared cache or metrics
+       // series.
+       .values_not_acted_on = {"inbound_cidr", "cache", "metrics", "eccmgr_metrics"},
        .doc = "What is replicated (default: the scope's name, any case)",
        .support = S::kImplemented});
   add({.name = "class", .type = T::kString, .scopes = kReplicate, .doc = "Replication class"});

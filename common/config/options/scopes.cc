@@ -56,6 +56,8 @@ void RegisterScopes(SchemaRegistry* r) {
   // Modules and cluster.
   add({"cluster", N::kSingleton, kGlobal, true, "The cluster module"});
   add({"replicate", N::kNamed, {"cluster"}, true, "Cluster-replicated data"});
+  add({"shared_throttle", N::kNamed, kGlobal, true,
+       "A named throttle counted cluster-wide, taken by inbound scopes' shared_throttle"});
   add({"topology", N::kNamed, {"cluster"}, true, "How DuraVIP plumbs addresses in a CIDR"});
   add({"msgc_server", N::kSingleton, kGlobal, true,
        "The cluster bus peers (msgc_server.conf); ecmta joins the bus only if it is there at "

@@ -66,3 +66,38 @@ cluster { Replicate "outbound_domains" {
     assert any(l.startswith(delay) and "must be more than 0 and at most 60" in l
                for l in lines), out
     assert "cluster_max_outbound_connections needs" not in out
+
+
+BUS = 'msgc_server { peers = [ n1 = "127.0.0.2" n2 = "127.0.0.3" ] }'
+SHARED = 'Shared_Throttle "partners" {\n  messages = "600/60"\n}'
+
+
+def test_shared_throttle_in_a_cluster_needs_its_replicate(tmp_path):
+    node = MtaNode(tmp_path, listener_options='shared_throttle = "partners"',
+                   extra_config=BUS + "\n" + SHARED)
+    rc, out = check(node)
+    assert rc != 0, out
+    where = "%s:%d:" % (node.config_path, line_of(node, "messages = "))
+    problems = [l for l in out.splitlines() if "needs Replicate" in l]
+    assert len(problems) == 1 and problems[0].startswith(where), out
+    assert 'Shared_Throttle "partners" needs Replicate "shared_named_throttles"' in out, out
+    # With its Replicate: accepted, and the type is no longer "not acted on".
+    node.write_config(extra_config=BUS + "\n" + SHARED +
+                      '\ncluster { Replicate "x" { type = "shared_named_throttles" } }')
+    rc, out = check(node)
+    assert rc == 0, out
+    assert "shared_named_throttles" not in out, out
+    # A single node needs none.
+    node.write_config(extra_config=SHARED)
+    rc, out = check(node)
+    assert rc == 0, out
+
+
+def test_shared_throttle_naming_no_throttle_is_refused(tmp_path):
+    node = MtaNode(tmp_path, listen_options='Peer "127.0.0.0/8" { shared_throttle = "nobody" }',
+                   extra_config=SHARED)
+    rc, out = check(node)
+    assert rc != 0, out
+    where = "%s:%d:" % (node.config_path, line_of(node, '"nobody"'))
+    problems = [l for l in out.splitlines() if "names no Shared_Throttle" in l]
+    assert len(problems) == 1 and problems[0].startswith(where), out

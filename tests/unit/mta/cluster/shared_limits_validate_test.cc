@@ -14,25 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// The problems, one a line, with the column dropped: "t.conf:3: message".
-std::vector<std::string> Problems(const std::string& text) {
-  Status s = ValidateClusterLimits(*ParseValid(text));
-  if (s.ok()) return {};
-  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  std::vector<std::string> out;
-  std::string message = s.message();
-  size_t start = 0;
-  while (start <= message.size()) {
-    size_t end = message.find('\n', start);
-    std::string line = message.substr(start, end == std::string::npos ? end : end - start);
-    // t.conf:LINE:COLUMN: ... -> t.conf:LINE: ...
-    size_t a = line.find(':'), b = line.find(':', a + 1), c = line.find(':', b + 1);
-    out.push_back(line.substr(0, b) + line.substr(c));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
+std::vector<std::string> Problems(const std::string& text) { return ValidationProblems(text); }
 
 constexpr char kEveryLimit[] = R"(cluster_max_outbound_connections = 5
 Binding_Group "g" {
