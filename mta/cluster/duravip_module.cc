@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/log/logger.h"
+#include "duravip/stall.h"
 
 namespace ec::mta::cluster {
 namespace {
@@ -65,6 +66,7 @@ Result<std::unique_ptr<DuravipModule>> DuravipModule::Create(
                            .WithContext("removing leftover DuraVIP " + a));
   }
   m->UpdateHooks();
+  m->last_tick_ = Clock::now();
   m->timer_ = std::make_unique<event::Timer>(base, [raw = m.get()] { raw->Tick(); });
   m->timer_->StartRepeating(TickInterval(bus.options()));
   EC_LOG(kInfo, "duravip started")
@@ -126,6 +128,8 @@ std::vector<std::string> DuravipModule::Group(const std::string& address) const 
 
 void DuravipModule::Tick() {
   const auto now = Clock::now();
+  const auto gap = std::chrono::duration_cast<milliseconds>(now - last_tick_);
+  last_tick_ = now;
   if (!participating_) {
     // Join first, take part only once the view has settled (Momentum's view_mature_time).
     if (!bus_.Mature()) {
@@ -136,6 +140,12 @@ void DuravipModule::Tick() {
     next_balance_ = now + config_.balance_interval;
     AwaitReportsFromAll();
     EC_LOG(kInfo, "duravip view mature").Field("view", bus_.view().id);
+  } else if (duravip::PeersMayHaveDeclaredUsDead(gap, bus_.options().heartbeat_interval,
+                                                 bus_.options().dead_timeout)) {
+    // They may hold what we held, and told us nothing while we were dead to them.
+    EC_LOG(kWarn, "duravip loop stalled; waiting for every peer's report")
+        .Field("stalled_ms", gap.count());
+    AwaitReportsFromAll();
   }
   size_t seen = 0, needed = 0;
   const bool quorum = HaveQuorum(now, &seen, &needed);
@@ -161,12 +171,14 @@ void DuravipModule::Tick() {
       held_.clear();  // the keeper removes everything when we cannot reach it
       UpdateHooks();
       dirty_ = true;
+      AwaitReportsFromAll();  // a peer may have taken them while we could not act
     } else if (!*fresh) {
       EC_LOG(kWarn, "duravip lease expired; the keeper removed every address")
           .Field("addresses", Join({held_.begin(), held_.end()}, ","));
       held_.clear();
       UpdateHooks();
       dirty_ = true;
+      AwaitReportsFromAll();  // we stalled past the lease: see PeersMayHaveDeclaredUsDead
     }
   }
   size_t budget = 0;

@@ -7,7 +7,8 @@
 // Safety beyond the election: it holds addresses only while it has heard a strict majority of
 // the bus peers within a lease shorter than the peers' dead_timeout, renews the keeper's lease
 // only then (so a stalled ecmta loses its addresses too), never takes an address another live
-// member still reports holding, and waits if_down_limit after a holder dies.
+// member still reports holding, waits if_down_limit after a holder dies, and after its own loop
+// stalled (peers may have taken its addresses meanwhile) learns every peer's report afresh first.
 // Owned by ClusterModule; loop thread only.
 #pragma once
 
@@ -128,6 +129,8 @@ class DuravipModule {
   std::unique_ptr<event::Timer> timer_;
 
   bool participating_ = false;  // the view has been mature once since start
+  // The last tick: a long gap since means our view may be stale (duravip/stall.h).
+  msgc::Clock::time_point last_tick_{};
   bool had_quorum_ = false;
   std::set<std::string> held_;  // elected addresses plumbed here (followers implied)
   std::map<std::string, duravip::NodeReport> reports_;  // live peers' last reports

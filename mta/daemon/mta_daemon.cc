@@ -408,6 +408,11 @@ Status MtaDaemon::Reload() {
     EC_LOG(kError, "config reload refused").Field("error", rebind.status());
     return rebind.status();
   }
+  // A DuraVIP Listen the reload adds waits for its election, as at start: binding it now
+  // would fail (the address is not plumbed here) and refuse the whole reload.
+  if (auto d = duravip::ReadDuravipConfig(**config); d.ok()) {
+    listener_->AddManagedDuravips(d->Addresses());
+  }
   EC_RETURN_IF_ERROR(listener_->Apply(std::move(inbound).value()));
   config_ = std::move(config).value();
   limits_->Apply(config_);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/event/listener.h"
 #include "mta/server/inbound_config.h"
@@ -29,6 +30,11 @@ class EsmtpListener {
   // DuraVIP: a Listen on one of the `managed` addresses runs only while its address is in
   // `held` (this node owns it). Opens and closes sockets to match at once.
   Status SetDuravips(std::set<std::string> managed, std::set<std::string> held);
+  // DuraVIP addresses a reload adds: withheld by the Apply that follows until SetDuravips says
+  // this node holds them (at start, SetDuravips before the first Apply does the same).
+  void AddManagedDuravips(const std::vector<std::string>& addresses) {
+    duravip_managed_.insert(addresses.begin(), addresses.end());
+  }
   // Stops accepting and asks every session to finish (see SmtpConnection::BeginShutdown).
   void BeginShutdown();
   size_t connection_count() const { return connections_.size(); }

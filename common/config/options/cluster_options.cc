@@ -80,8 +80,7 @@ void RegisterClusterOptions(SchemaRegistry* r) {
   add({.name = "duravip_follow",
        .type = T::kString,
        .scopes = {"listen"},
-       .reloadable = false,  // as enable_duravip on a Listen
-       .doc = "Listener address follows the node owning this binding; read at start",
+       .doc = "Listener address follows the node owning this binding",
        .support = S::kImplemented});
 
   // cluster { }.

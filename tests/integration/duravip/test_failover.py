@@ -15,6 +15,7 @@ node's `cluster duravip show`.
 
 Needs root and `ip netns`; skips with a message otherwise.
 """
+import signal
 import time
 
 import pytest
@@ -26,6 +27,7 @@ from lib.duravip_cluster import (DEFAULT_BINDINGS, DEFAULT_VIPS, NetnsCluster,
 VIP_PREF = "198.18.0.100"   # prefers node1
 VIP_POOL = "198.18.0.101"   # no preference; also binding pool-a's source address
 VIP_FOLLOW = "198.18.0.102"  # a listener that follows pool-a (Duravip_Follow)
+VIP_ADDED = "198.18.0.103"  # a DuraVIP Listen a reload adds
 SINK_PORT = 2525
 ROUTED = f'Domain "x.example" {{ Routes = ( "smtp://198.18.0.250:{SINK_PORT}" )  ' \
          f'Set_Binding = "pool-a" }}'
@@ -123,6 +125,23 @@ def test_every_vip_has_exactly_one_owner_and_its_banner(dv, obs):
     rc, out = dv.console("node2", f"cluster duravip move {VIP_PREF}")
     assert rc != 0 and "usage" in out, out
     assert dv.single_owner(VIP_PREF) == "node1"
+    # A reload that adds a DuraVIP Listen: not bound until elected (binding it at once failed
+    # the whole reload), then held and served by exactly one node. The addresses already held
+    # stay single-held meanwhile (the observer): a reload slow enough that the peers time the
+    # node out (ASan) gave 198.18.0.100 two holders until a stalled node re-learnt their reports.
+    anchor = f'Listen "{VIP_FOLLOW}:25"'
+    for n in dv.names:
+        with open(dv.node(n).config_path) as f:
+            text = f.read()
+        assert anchor in text
+        with open(dv.node(n).config_path, "w") as f:
+            f.write(text.replace(anchor, f'Listen "{VIP_ADDED}:25" {{ Enable_Duravip = true }}\n'
+                                 + anchor, 1))
+        rc, out = dv.console(n, "config reload")
+        assert rc == 0 and "reloaded" in out, (n, out)
+    added = dv.wait_single_owner(VIP_ADDED, timeout=15)
+    procs.wait_for(lambda: dv.banner_node(VIP_ADDED) == added, timeout=5,
+                   what=f"{added}'s banner on the added {VIP_ADDED}")
     assert_invariants(dv, obs)
 
 
@@ -155,6 +174,31 @@ def test_kill9_owner_survivor_takes_over_and_preferred_node_returns(dv, obs):
     assert_invariants(dv, obs)
 
 
+def test_stalled_holder_does_not_take_back_before_the_new_holder_let_go(dv, obs):
+    """A holder whose loop stalls past dead_timeout (a slow config reload did, under ASan) loses
+    its addresses to its keeper's lease and to a survivor. The peers sent it nothing while it
+    was dead to them, so on waking its view is stale: it must learn every peer's report before
+    it takes its preferred address back, or it and the survivor hold it at once."""
+    dv.wait_all_owned(timeout=20)
+    dv.wait_single_owner(VIP_PREF, "node1")
+    survivors = ["node2", "node3"]
+    # Whether node1 wakes to its peers' frames or to its timer first is up to the kernel: without
+    # the fresh reports one stall in three or four gave two holders, so stall a few times.
+    for _ in range(4):
+        node1 = dv.node("node1").process
+        node1.signal(signal.SIGSTOP)
+        try:
+            new = dv.wait_single_owner(VIP_PREF, timeout=10, names=survivors)
+        finally:
+            node1.signal(signal.SIGCONT)
+        t_back = time.monotonic()
+        dv.wait_single_owner(VIP_PREF, "node1", timeout=10)
+        obs.wait_banner(VIP_PREF, "node1", t_back, timeout=10)
+        print(f"stall: {new} held {VIP_PREF} meanwhile; node1 took it back")
+    dv.wait_all_owned(timeout=10)
+    assert_invariants(dv, obs)
+
+
 def test_partitioned_node_drops_its_vips_and_majority_serves(dv, obs):
     owners = dv.wait_all_owned(timeout=20)
     victim = owners[VIP_PREF]  # node1
@@ -178,6 +222,9 @@ def test_partitioned_node_drops_its_vips_and_majority_serves(dv, obs):
     t_heal = time.monotonic()
     dv.bed.link_up(victim)
     dv.cluster.wait_converged(timeout=20)
+    # The victim takes its preferred address back once it has every peer's report: until then
+    # the survivor's hold counts as "owned" too, and the last word would not be its.
+    dv.wait_single_owner(VIP_PREF, victim, timeout=15)
     after = dv.wait_all_owned(timeout=15)
     macs = dv.bed.macs()
     for vip, owner in after.items():

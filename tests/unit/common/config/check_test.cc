@@ -100,13 +100,13 @@ TEST(CheckTest, EnumValuesNotActedOnWarn) {
   o.config_path = dir.Write("r.conf",
                             "cluster {\n"
                             "  replicate \"a\" { type = \"OBTM\" }\n"
-                            "  replicate \"b\" { type = \"Shared_Named_Throttles\" }\n"
+                            "  replicate \"b\" { type = \"Cache\" }\n"
                             "}\n");
   o.load.use_environment = false;
   std::ostringstream out;
   EXPECT_EQ(CheckConfigMain(o, out), 0);
   EXPECT_EQ(out.str(), o.config_path +
-                           ":3:26: warning: option 'type': value 'Shared_Named_Throttles' is "
+                           ":3:26: warning: option 'type': value 'Cache' is "
                            "accepted but not acted on yet (docs/config-reference.md)\n"
                            "configuration OK (1 files, 1 warning(s))\n");
 }
