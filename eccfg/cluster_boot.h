@@ -15,7 +15,7 @@
 //   control_socket=PATH|host:port the running ecmta's control socket
 //                                 (default <root>/run/ec_console.sock)
 // The pinned server certificate and the cluster secret sit beside it as ecconfigd.crt and
-// ecconfigd.secret. A value type.
+// ecconfigd.secret (the node's own "<node>:<secret>" after `eccfg enrol`). A value type.
 #pragma once
 
 #include <filesystem>

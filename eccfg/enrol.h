@@ -1,8 +1,9 @@
 // `eccfg enrol`: completes a clone package unpacked into the node's root (etc/cluster.boot and
 // the pinned etc/ecconfigd.crt, see ecconfigd/enrol_package.h). Makes the node's own CURVE key
 // pair (<root>/etc/msgc.key, mode 0600; kept if it exists), sends the public half with the
-// one-time token ($ECCFG_ENROL_TOKEN or --token-file) to POST /enrol/<node>, stores the fetch
-// secret it gets back (<etc>/ecconfigd.secret, 0600, atomically), then pulls the first config
+// one-time token ($ECCFG_ENROL_TOKEN or --token-file) to POST /enrol/<node>, stores the node's
+// own fetch credential it gets back ("<node>:<secret>" in <etc>/ecconfigd.secret, 0600,
+// atomically; `ecconfigd revoke <node>` cancels it), then pulls the first config
 // like bootstrap (validated; no reload: ecmta is not running yet). Calling thread; exit codes
 // of cli.h.
 #pragma once

@@ -16,6 +16,7 @@
 
 #include "common/daemon/unique_fd.h"
 #include "ecconfigd/git_handles.h"
+#include "ecconfigd/node_credentials.h"
 
 namespace ec::eccfg {
 namespace {
@@ -210,8 +211,9 @@ Result<HttpResponse> HttpsRemote::Request(const std::string& method, const std::
 Result<FetchResult> HttpsRemote::Fetch(const std::optional<git_oid>& have) {
   std::string target = "/config/" + endpoint_.subcluster + "/fetch";
   if (have) target += "?have=" + ecconfigd::OidToHex(*have);
-  EC_ASSIGN_OR_RETURN(HttpResponse r, Request("GET", target, "Bearer " + endpoint_.secret, "",
-                                              endpoint_.io_timeout));
+  EC_ASSIGN_OR_RETURN(HttpResponse r,
+                      Request("GET", target, ecconfigd::FetchAuthorization(endpoint_.secret), "",
+                              endpoint_.io_timeout));
   if (r.status != 200) return StatusFromResponse(r, "fetch refused");
   EC_ASSIGN_OR_RETURN(git_oid head, ecconfigd::ParseOid(r.Header("x-ec-head")));
   if (r.body.empty()) {
@@ -232,7 +234,7 @@ Result<std::string> HttpsRemote::Enrol(const std::string& node, const std::strin
   std::string secret = r.body;
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
   if (secret.empty() || secret.find('\n') != std::string::npos) {
-    return Unavailable("enrolment: no fetch secret in the answer");
+    return Unavailable("enrolment: no fetch credential in the answer");
   }
   return secret;
 }
@@ -259,8 +261,9 @@ Result<git_oid> HttpsRemote::Wait(const git_oid& have, std::chrono::milliseconds
   std::string target = "/config/" + endpoint_.subcluster +
                        "/wait?have=" + ecconfigd::OidToHex(have) +
                        "&timeout=" + std::to_string(seconds);
-  EC_ASSIGN_OR_RETURN(HttpResponse r, Request("GET", target, "Bearer " + endpoint_.secret, "",
-                                              timeout + std::chrono::seconds(15)));
+  EC_ASSIGN_OR_RETURN(HttpResponse r,
+                      Request("GET", target, ecconfigd::FetchAuthorization(endpoint_.secret), "",
+                              timeout + std::chrono::seconds(15)));
   if (r.status != 200) return StatusFromResponse(r, "wait refused");
   return ecconfigd::ParseOid(r.Header("x-ec-head"));
 }

@@ -20,7 +20,9 @@ struct HttpsEndpoint {
   uint16_t port = 2027;
   std::string subcluster = "default";
   std::filesystem::path pinned_certificate;
-  std::string secret;    // for fetch and wait
+  // For fetch and wait: this node's "<node>:<secret>" (sent as Basic) or the cluster secret
+  // (Bearer), as kept in <etc>/ecconfigd.secret (ecconfigd/node_credentials.h).
+  std::string secret;
   std::string user;      // for push
   std::string password;  // for push
   std::chrono::milliseconds io_timeout{std::chrono::seconds(30)};
@@ -37,7 +39,7 @@ class HttpsRemote : public Remote {
                        std::string_view pack) override;
   Result<git_oid> Wait(const git_oid& have, std::chrono::milliseconds timeout) override;
   // POST /enrol/<node> (ecconfigd/enrol_request.h): sends the node's CURVE public key with the
-  // one-time token; returns the cluster fetch secret.
+  // one-time token; returns the node's own fetch credential, "<node>:<secret>".
   Result<std::string> Enrol(const std::string& node, const std::string& token,
                             const std::string& public_key);
 

@@ -93,9 +93,9 @@ void ConfigServer::HandleEnrol(ExchangeId id, const Exchange& exchange, const st
     Reply(id, 400, key.status().message() + "\n");
     return;
   }
-  std::string revision;
+  std::string revision, credential;
   auto redeemed = enrol_.Redeem(node, exchange.token, UnixNow(), [&](const EnrolEntry& entry) {
-    return CommitEnrolment(entry, *key, exchange.peer, &revision);
+    return CommitEnrolment(entry, *key, exchange.peer, &revision, &credential);
   });
   if (!redeemed.ok()) {
     if (redeemed.status().code() == StatusCode::kPermissionDenied) {
@@ -111,16 +111,20 @@ void ConfigServer::HandleEnrol(ExchangeId id, const Exchange& exchange, const st
       .Field("node", node)
       .Field("address", exchange.peer)
       .Field("revision", revision);
-  // The node's fetch credential: with it, eccfg pull works as on any bootstrapped node.
-  Reply(id, 200, secret_ + "\n", revision);
+  // The node's own fetch credential ("<node>:<secret>"): sent only now, only its hash is kept.
+  Reply(id, 200, credential + "\n", revision);
   AnswerWaiters(false);
   NoticeHeads();  // announced on the bus: the members pull the new peers entry and reload
 }
 
 Status ConfigServer::CommitEnrolment(const EnrolEntry& entry, const std::string& public_key,
-                                     const std::string& peer, std::string* revision) {
+                                     const std::string& peer, std::string* revision,
+                                     std::string* credential) {
   auto it = repos_.find(entry.subcluster);
   if (it == repos_.end()) return NotFound("no subcluster " + entry.subcluster);
+  // Before the commit: a credential that cannot be stored commits nothing. One issued for a
+  // commit that then fails is never sent, and the next attempt replaces it.
+  EC_ASSIGN_OR_RETURN(*credential, credentials_.Issue(entry.node, UnixNow()));
   Repo& repo = it->second;
   std::string address = entry.address.empty() ? peer : entry.address;
   Status last = Status::Ok();

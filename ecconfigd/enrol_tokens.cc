@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <vector>
 
 #include "common/base/hex.h"
 #include "ecconfigd/protocol.h"
@@ -13,26 +14,6 @@
 
 namespace ec::ecconfigd {
 namespace {
-
-bool IsHex64(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-std::vector<std::string_view> Fields(std::string_view line) {
-  std::vector<std::string_view> out;
-  while (!line.empty()) {
-    size_t start = line.find_first_not_of(" \t\r");
-    if (start == std::string_view::npos) break;
-    line.remove_prefix(start);
-    size_t end = line.find_first_of(" \t\r");
-    out.push_back(line.substr(0, end));
-    if (end == std::string_view::npos) break;
-    line.remove_prefix(end);
-  }
-  return out;
-}
 
 Status Denied(std::string why) { return Status(StatusCode::kPermissionDenied, std::move(why)); }
 
@@ -52,21 +33,51 @@ std::string HashToken(std::string_view token) {
   return HexLower(digest, size);
 }
 
-Result<std::string> NewToken() {
-  unsigned char bytes[kEnrolTokenBytes];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return Internal("no random bytes");
-  return HexLower(bytes, sizeof bytes);
+Result<std::string> NewToken(size_t bytes) {
+  std::vector<unsigned char> random(bytes);
+  if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) {
+    return Internal("no random bytes");
+  }
+  return HexLower(random.data(), random.size());
+}
+
+std::vector<std::string_view> SplitFields(std::string_view line) {
+  std::vector<std::string_view> out;
+  while (!line.empty()) {
+    size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos) break;
+    line.remove_prefix(start);
+    size_t end = line.find_first_of(" \t\r");
+    out.push_back(line.substr(0, end));
+    if (end == std::string_view::npos) break;
+    line.remove_prefix(end);
+  }
+  return out;
+}
+
+std::vector<std::string_view> SplitLines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    lines.push_back(text.substr(0, nl));
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+  }
+  return lines;
+}
+
+bool IsLowerHex(std::string_view s, size_t length) {
+  return s.size() == length && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 Result<std::vector<EnrolEntry>> ParseEnrolTokens(std::string_view text) {
   std::vector<EnrolEntry> entries;
-  int number = 0;
-  while (!text.empty()) {
-    size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    ++number;
-    auto f = Fields(line);
+  const std::vector<std::string_view> lines = SplitLines(text);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string_view line = lines[i];
+    const int number = static_cast<int>(i) + 1;
+    auto f = SplitFields(line);
     if (f.empty() || f[0][0] == '#') continue;
     auto bad = [number](const char* why) {
       return InvalidArgument("enrolment tokens line " + std::to_string(number) + ": " + why);
@@ -80,7 +91,7 @@ Result<std::vector<EnrolEntry>> ParseEnrolTokens(std::string_view text) {
     if (!msgc::IsValidNodeName(e.node)) return bad("bad node name");
     if (!ValidSubclusterName(e.subcluster)) return bad("bad subcluster name");
     if (!e.address.empty() && !ValidPeerAddress(e.address)) return bad("bad address");
-    if (!IsHex64(e.hash)) return bad("bad token hash");
+    if (!IsLowerHex(e.hash, 64)) return bad("bad token hash");
     auto [p, ec] = std::from_chars(f[4].data(), f[4].data() + f[4].size(), e.expires);
     if (ec != std::errc() || p != f[4].data() + f[4].size()) return bad("bad expiry");
     if (f[5] != "pending" && f[5] != "spent") return bad("state must be pending or spent");

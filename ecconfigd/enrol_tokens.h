@@ -33,8 +33,14 @@ struct EnrolEntry {
 bool ValidPeerAddress(std::string_view address);
 
 std::string HashToken(std::string_view token);
-// kEnrolTokenBytes from the OpenSSL random generator, hex.
-Result<std::string> NewToken();
+// `bytes` from the OpenSSL random generator, lower-case hex.
+Result<std::string> NewToken(size_t bytes = kEnrolTokenBytes);
+// Exactly `length` characters of [0-9a-f] (stored hashes and salts).
+bool IsLowerHex(std::string_view s, size_t length);
+// The lines of a state file (a last line without '\n' counts), and a line's words, split on
+// spaces, tabs and CRs.
+std::vector<std::string_view> SplitLines(std::string_view text);
+std::vector<std::string_view> SplitFields(std::string_view line);
 
 Result<std::vector<EnrolEntry>> ParseEnrolTokens(std::string_view text);
 std::string RenderEnrolTokens(const std::vector<EnrolEntry>& entries);

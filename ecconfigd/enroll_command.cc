@@ -11,6 +11,7 @@
 
 #include "ecconfigd/enrol_store.h"
 #include "ecconfigd/enroll_shell.h"
+#include "ecconfigd/node_credential_store.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
@@ -75,6 +76,28 @@ int RunEnroll(const EnrollOptions& o, std::ostream& out, std::ostream& err) {
                                   .node = o.node,
                                   .node_root = o.node_root})
       << "\n";
+  return 0;
+}
+
+int RunRevoke(const fs::path& state_dir, const std::string& node, std::ostream& out,
+              std::ostream& err) {
+  NodeCredentialStore store(state_dir);
+  Status revoked = store.Revoke(node);
+  if (!revoked.ok()) {
+    err << "ecconfigd revoke: " << revoked.message() << "\n";
+    bool usage =
+        revoked.code() == StatusCode::kInvalidArgument || revoked.code() == StatusCode::kNotFound;
+    return usage ? 1 : 2;
+  }
+  out << "Fetch credential of " << node << " revoked: its next fetch or long poll is refused.\n"
+      << "Nodes bootstrapped with the cluster secret keep it: rotate cluster.secret to cut "
+      << "them off. The node stays in global/msgc_server.conf and global/msgc_keys until you "
+      << "remove it there (docs/operator-guide.md, Removing a node).\n";
+  if (auto file = store.Read(); file.ok()) {
+    for (const std::string& error : file->errors) {
+      err << "ecconfigd revoke: warning: " << store.file().string() << " " << error << "\n";
+    }
+  }
   return 0;
 }
 

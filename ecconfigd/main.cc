@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
       "       ecconfigd passwd USER [options] set USER's push password (read from stdin)\n"
       "       ecconfigd enroll NODE [--ttl 1h] --manager HOST[:PORT] [--address A]\n"
       "                     register a new node; prints its one-time enrolment command\n"
+      "       ecconfigd revoke NODE [options]  remove NODE's fetch credential (at once)\n"
       "Options");
   // clang-format off
   opts.add_options()
@@ -135,8 +136,12 @@ int main(int argc, char** argv) {
       enroll.node_root = node_root;
       return ec::ecconfigd::RunEnroll(enroll, std::cout, std::cerr);
     }
+    if (command == "revoke" && !user.empty()) {
+      return ec::ecconfigd::RunRevoke(state_dir, user, std::cout, std::cerr);
+    }
     if (command != "passwd" || user.empty()) {
-      std::cerr << "ecconfigd: unknown command (expected: passwd USER or enroll NODE)\n";
+      std::cerr << "ecconfigd: unknown command (expected: passwd USER, enroll NODE or revoke "
+                   "NODE)\n";
       return 1;
     }
     return ec::ecconfigd::RunPasswd(state_dir, user, std::cin);

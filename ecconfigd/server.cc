@@ -142,10 +142,30 @@ void ConfigServer::OnHead(ExchangeId id, const HttpRequestHead& head, const std:
   exchange.target = std::move(*target);
   exchange.peer = peer;
   if (!is_push) {
-    auto token = ParseBearer(auth);
-    if (!token.ok() || !SecretsEqual(*token, secret_)) {
+    auto credential = ParseFetchAuthorization(auth);
+    if (!credential.ok()) {
       RefuseLogin(id, peer, "wrong or missing cluster secret", "");
       return;
+    }
+    if (credential->node.empty()) {  // the cluster secret of nodes bootstrapped with it
+      if (!SecretsEqual(credential->secret, secret_)) {
+        RefuseLogin(id, peer, "wrong or missing cluster secret", "");
+        return;
+      }
+    } else {
+      auto ok = credentials_.Verify(credential->node, credential->secret);
+      if (!ok.ok()) {
+        EC_LOG(kError, "cannot check a node credential").Field("error", ok.status());
+        Reply(id, 500, ok.status().message() + "\n");
+        return;
+      }
+      if (!*ok) {
+        RefuseLogin(id, peer,
+                    "wrong or revoked fetch credential for node " + credential->node +
+                        " (re-enrol it: ecconfigd enroll " + credential->node + ")",
+                    credential->node);
+        return;
+      }
     }
     http_->ReadBody(id, 0);  // fetch and wait carry no body
     return;

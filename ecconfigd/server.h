@@ -1,6 +1,7 @@
 // ConfigServer: ecconfigd's HTTPS endpoint (HttpServer: OpenSSL bufferevents, with the input
 // limits) serving one bare repository per subcluster (see protocol.h for the requests). Fetches
-// and long polls need the cluster secret; pushes need an admin password. Credentials are checked
+// and long polls need a node's own fetch credential (node_credential_store.h) or, for nodes
+// bootstrapped with it, the cluster secret; pushes need an admin password. Credentials are checked
 // from the head before any body is read; failed logins are throttled per client address; admin
 // passwords are verified on the PasswordChecker's worker thread. Pushes are applied one at a time
 // (the loop is single-threaded, and Repo::Push also takes the repository's flock).
@@ -26,6 +27,7 @@
 #include "ecconfigd/enrol_store.h"
 #include "ecconfigd/http_server.h"
 #include "ecconfigd/login_throttle.h"
+#include "ecconfigd/node_credential_store.h"
 #include "ecconfigd/password_checker.h"
 #include "ecconfigd/protocol.h"
 #include "ecconfigd/repo.h"
@@ -60,6 +62,7 @@ class ConfigServer {
   std::filesystem::path certificate_file() const { return options_.state_dir / "server.crt"; }
   std::filesystem::path secret_file() const { return options_.state_dir / "cluster.secret"; }
   std::filesystem::path password_file() const { return options_.state_dir / "passwd"; }
+  std::filesystem::path node_credentials_file() const { return credentials_.file(); }
 
  private:
   struct Exchange {
@@ -85,8 +88,9 @@ class ConfigServer {
   // Enrolment (enrol_handler.cc; routes in enrol_request.h).
   void OnEnrolHead(ExchangeId id, const HttpRequestHead& head, const std::string& peer);
   void HandleEnrol(ExchangeId id, const Exchange& exchange, const std::string& body);
+  // Issues the node's fetch credential (*credential), then commits its key and peers entry.
   Status CommitEnrolment(const EnrolEntry& entry, const std::string& public_key,
-                         const std::string& peer, std::string* revision);
+                         const std::string& peer, std::string* revision, std::string* credential);
   void OnPasswordChecked(ExchangeId id, Result<bool> ok);
   void OnBody(ExchangeId id, std::string body);
   // Answers 401 and counts a failed login for the exchange's address.
@@ -112,6 +116,7 @@ class ConfigServer {
   std::map<std::string, Repo> repos_;
   std::string secret_;
   EnrolStore enrol_{options_.state_dir};
+  NodeCredentialStore credentials_{options_.state_dir};
   std::map<ExchangeId, Exchange> exchanges_;  // heads accepted, not yet answered
   std::map<ExchangeId, Waiter> waiters_;
   std::map<std::string, std::string> noticed_heads_;  // subcluster -> hex last reported

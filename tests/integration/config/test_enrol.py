@@ -4,7 +4,11 @@ temp root, then eccfg enrol, with the eccfg of the build tree). Spent, expired, 
 another node's tokens are refused with their reason and change nothing; two enrolments racing
 with one token: exactly one wins; failed tokens count as failed logins (429). Each test talks
 from its own 127.0.0.x so that the per-address throttle of one does not touch the others.
+Each enrolled node gets a fetch credential of its own: it pulls with it, another node's name
+with it is refused, `ecconfigd revoke` cuts that node off at once while the others (and nodes
+bootstrapped with the cluster secret) go on.
 """
+import base64
 import http.client
 import re
 import ssl
@@ -34,7 +38,7 @@ MAX_FAILURES = 3
 
 
 class Manager:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, max_failures=MAX_FAILURES):
         self.root = root
         self.state = root / "mgr" / "ecconfigd"
         seed = root / "seed"
@@ -48,7 +52,7 @@ class Manager:
         self.daemon = subprocess.Popen(
             [str(ECCONFIGD), "--foreground", "--root", str(root / "mgr"), "--state-dir",
              str(self.state), "--seed", str(seed), "--listen", "127.0.0.1", "--port", "0",
-             "--port-file", str(port_file), "--max-login-failures", str(MAX_FAILURES)],
+             "--port-file", str(port_file), "--max-login-failures", str(max_failures)],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
                                  what="ecconfigd to listen"))
@@ -69,12 +73,14 @@ class Manager:
     def head(self):
         return self.git("rev-parse", "main").strip()
 
-    def request(self, method, target, source, token=None, body=None):
+    def request(self, method, target, source, token=None, body=None, authorization=None):
         ctx = ssl.create_default_context(cafile=str(self.state / "server.crt"))
         ctx.check_hostname = False
         conn = http.client.HTTPSConnection("127.0.0.1", self.port, context=ctx, timeout=30,
                                            source_address=(source, 0))
         headers = {"Authorization": "Bearer " + token} if token else {}
+        if authorization:
+            headers = {"Authorization": authorization}
         conn.request(method, target, body=body, headers=headers)
         r = conn.getresponse()
         out = (r.status, r.read())
@@ -117,8 +123,13 @@ def test_printed_command_enrols_once(manager):
     print("enrolment command took %.3f s (clone, key, enrol, validated first pull)" % took)
     etc = node_root / "etc"
     secret = (manager.state / "cluster.secret").read_text().strip()
-    assert (etc / "ecconfigd.secret").read_text().strip() == secret
+    # The node's own fetch credential, not the cluster's secret; the manager keeps a hash only.
+    node, own = (etc / "ecconfigd.secret").read_text().strip().split(":")
+    assert node == "node2" and re.fullmatch(r"[0-9a-f]{64}", own) and own != secret
     assert oct((etc / "ecconfigd.secret").stat().st_mode & 0o777) == "0o600"
+    stored = manager.state / "node.credentials"
+    assert oct(stored.stat().st_mode & 0o777) == "0o600"
+    assert own not in stored.read_text() and stored.read_text().count("\nnode2 ") == 1
     assert oct((etc / "msgc.key").stat().st_mode & 0o777) == "0o600"
     public = re.search(r"public\s*=\s*(\S+)", (etc / "msgc.key").read_text()).group(1)
     # Committed through ecconfigd's own commit path: one new revision on top of the old head.
@@ -232,3 +243,74 @@ def test_oversized_and_malformed_enrolments_change_nothing(manager):
     # None of it spent the token: the clone package is still served for it.
     status, body = manager.request("GET", "/clone/node9?token=" + token, source)
     assert status == 200, body
+
+
+def basic(node, secret):
+    return "Basic " + base64.b64encode(("%s:%s" % (node, secret)).encode()).decode()
+
+
+def test_node_credentials_pull_and_revoke(tmp_path):
+    """Two nodes enrolled, one bootstrapped the old way with the cluster secret; node10 is
+    revoked while ecconfigd runs. A manager of its own: eccfg talks from 127.0.0.1 only, and the
+    refusals here must not throttle that address for the other tests."""
+    m = Manager(tmp_path, max_failures=20)
+    try:
+        roots = {}
+        for node in ("node10", "node11"):
+            _, command = m.enroll(node, "--address", "127.0.0.1")
+            roots[node] = tmp_path / node
+            roots[node].mkdir()
+            r = run_printed(m, command, roots[node])
+            assert r.returncode == 0, r.stdout + r.stderr
+        creds = {n: (root / "etc" / "ecconfigd.secret").read_text().strip().split(":")[1]
+                 for n, root in roots.items()}
+        cluster_secret = (m.state / "cluster.secret").read_text().strip()
+        assert len({creds["node10"], creds["node11"], cluster_secret}) == 3
+
+        def pull(node_root):
+            return subprocess.run([str(ECCFG), "pull", "--root", str(node_root), "--validate",
+                                   "none", "--reload", "none"],
+                                  capture_output=True, text=True, timeout=60)
+
+        # node10 is one revision behind (node11's enrolment): it pulls with its own credential.
+        r = pull(roots["node10"])
+        assert r.returncode == 0 and "OK:" in r.stdout, r.stdout + r.stderr
+        fetch = "/config/default/fetch"
+        assert m.request("GET", fetch, "127.0.0.61",
+                         authorization=basic("node10", creds["node10"]))[0] == 200
+        # Another node's name with this node's secret, a made-up node, the wrong scheme.
+        for auth in (basic("node11", creds["node10"]), "Bearer node11:" + creds["node10"],
+                     basic("node12", creds["node10"]), "Bearer " + creds["node10"]):
+            status, body = m.request("GET", fetch, "127.0.0.62", authorization=auth)
+            assert status == 401, (auth, body)
+
+        # A node bootstrapped the old way keeps fetching with the cluster secret.
+        old = tmp_path / "old" / "etc" / "conf"
+        r = subprocess.run([str(ECCFG), "bootstrap", "--wc", str(old), "--repo",
+                            "127.0.0.1:%d" % m.port, "--cert", str(m.state / "server.crt"),
+                            "--secret-file", str(m.state / "cluster.secret"), "--node-name",
+                            "old1", "--validate", "none", "--reload", "none"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+        # Revoked while ecconfigd runs: node10's next fetch and long poll are refused.
+        r = subprocess.run([str(ECCONFIGD), "revoke", "node10", "--state-dir", str(m.state)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and "revoked" in r.stdout, r.stdout + r.stderr
+        r = pull(roots["node11"])
+        assert r.returncode == 0, r.stdout + r.stderr
+        r = pull(roots["node10"])
+        assert r.returncode == 5, r.stdout + r.stderr  # kExitAuth
+        assert "revoked fetch credential for node node10" in r.stderr, r.stderr
+        status, body = m.request("GET", "/config/default/wait?have=%s&timeout=1" % m.head(),
+                                 "127.0.0.63", authorization=basic("node10", creds["node10"]))
+        assert status == 401 and b"node10" in body, body
+        r = subprocess.run([str(ECCFG), "pull", "--wc", str(old), "--validate", "none",
+                            "--reload", "none"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        # Revoking again says there is nothing to revoke.
+        r = subprocess.run([str(ECCONFIGD), "revoke", "node10", "--state-dir", str(m.state)],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1 and "no fetch credential" in r.stderr, r.stderr
+    finally:
+        m.stop()
