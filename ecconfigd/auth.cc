@@ -10,6 +10,7 @@
 
 #include "common/base/atomic_file.h"
 #include "common/base/hex.h"
+#include "common/daemon/ownership.h"
 #include "ecconfigd/protocol.h"
 
 namespace ec::ecconfigd {
@@ -36,9 +37,12 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-// Secrets: mode 0600, the data and the directory entry synced before we say "done".
+// Secrets: mode 0600, the data and the directory entry synced before we say "done"; written
+// by `ecconfigd passwd` as root, given to the directory's owner so a daemon running as
+// Security's user still reads them.
 Status WriteSecretFile(const fs::path& path, const std::string& content) {
-  return ec::WriteFileAtomically(path.string(), content, 0600);
+  EC_RETURN_IF_ERROR(ec::WriteFileAtomically(path.string(), content, 0600));
+  return daemon::GiveToDirectoryOwner(path);
 }
 
 }  // namespace

@@ -28,9 +28,12 @@ class EnrolStore {
                             const std::function<Status(const EnrolEntry&)>& action);
 
   std::filesystem::path file() const { return dir_ / "enrol.tokens"; }
+  std::filesystem::path lock_file() const { return dir_ / "enrol.lock"; }
 
  private:
   Result<std::vector<EnrolEntry>> Load() const;
+  // Written atomically, then (run as root) given to the state dir's owner.
+  Status Save(const std::vector<EnrolEntry>& entries) const;
 
   std::filesystem::path dir_;
 };

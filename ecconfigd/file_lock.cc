@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <thread>
 
+#include "common/daemon/ownership.h"
+
 namespace ec::ecconfigd {
 
 Result<FileLock> FileLock::Acquire(const std::filesystem::path& path,
@@ -14,6 +16,9 @@ Result<FileLock> FileLock::Acquire(const std::filesystem::path& path,
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus("opening lock " + path.string(), errno);
   FileLock lock(fd);
+  // A command run as root (enroll, revoke, passwd) must not leave a lock file the daemon, run as
+  // its user, cannot open again.
+  EC_RETURN_IF_ERROR(daemon::GiveToDirectoryOwner(path));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(1);
   while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {

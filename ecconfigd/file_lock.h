@@ -12,7 +12,8 @@ namespace ec::ecconfigd {
 
 class FileLock {
  public:
-  // Blocks until the lock is held or `timeout` passes (DeadlineExceeded). Creates the file.
+  // Blocks until the lock is held or `timeout` passes (DeadlineExceeded). Creates the file,
+  // owned (when run as root) by its directory's owner.
   static Result<FileLock> Acquire(const std::filesystem::path& path,
                                   std::chrono::milliseconds timeout);
   FileLock(FileLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }

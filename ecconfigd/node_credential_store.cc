@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/base/atomic_file.h"
+#include "common/daemon/ownership.h"
 #include "common/log/logger.h"
 #include "ecconfigd/enrol_tokens.h"
 #include "ecconfigd/file_lock.h"
@@ -26,29 +27,13 @@ Status CheckNodeName(std::string_view node) {
                          std::string(msgc::kNodeNameRule) + ")");
 }
 
-// `ecconfigd revoke` is often run as root while the daemon runs as Security's user, who owns
-// the state dir: a file root made there is handed to the dir's owner, or the daemon could not
-// read it (every node's fetch would fail) nor lock it.
-void GiveToDirOwner(const std::filesystem::path& dir, const std::filesystem::path& file) {
-  if (::geteuid() != 0) return;
-  struct stat d;
-  struct stat f;
-  if (::stat(dir.c_str(), &d) != 0 || ::stat(file.c_str(), &f) != 0) return;
-  if (d.st_uid == f.st_uid && d.st_gid == f.st_gid) return;
-  if (::chown(file.c_str(), d.st_uid, d.st_gid) != 0) {
-    EC_LOG(kWarn, "cannot give a credentials file to the state dir's owner")
-        .Field("file", file.string())
-        .Field("error", strerror(errno));
-  }
-}
-
 }  // namespace
 
 Status NodeCredentialStore::Write(const NodeCredentialFile& updated) const {
   EC_RETURN_IF_ERROR(WriteFileAtomically(file().string(), RenderNodeCredentials(updated), 0600));
-  GiveToDirOwner(dir_, file());
-  GiveToDirOwner(dir_, lock_file());
-  return Status::Ok();
+  // Often run as root (`ecconfigd revoke`) while the daemon runs as Security's user: a file
+  // root owned would fail every node's fetch (FileLock gives the lock file away too).
+  return daemon::GiveToDirectoryOwner(file());
 }
 
 Result<NodeCredentialFile> NodeCredentialStore::Read() const {

@@ -81,6 +81,18 @@ Status OwnFile(const fs::path& file, const Account& account) {
   return Chown(file, account);
 }
 
+Status GiveToDirectoryOwner(const fs::path& file) {
+  if (geteuid() != 0) return Status::Ok();
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  struct stat d {};
+  if (stat(dir.c_str(), &d) != 0) return ErrnoStatus("stat " + dir.string(), errno);
+  Account owner;
+  owner.user = "the owner of " + dir.string();
+  owner.uid = d.st_uid;
+  owner.gid = d.st_gid;
+  return OwnFile(file, owner);
+}
+
 Status OwnLayout(const RootLayout& layout, const Account& account,
                  const std::vector<fs::path>& extra_dirs) {
   EC_RETURN_IF_ERROR(layout.CreateDirectories());

@@ -21,6 +21,12 @@ Status OwnDirectory(const std::filesystem::path& dir, const Account& account);
 // Gives an existing regular file (a log file, msgc.key) to `account`; missing is fine.
 Status OwnFile(const std::filesystem::path& file, const Account& account);
 
+// For a tool run as root beside a daemon that already runs as its user (`ecconfigd enroll`,
+// `revoke`, `passwd` write the daemon's state dir): gives the regular file `file` the owner and
+// group of the directory it sits in, so the daemon can still read, replace and lock it. Does
+// nothing unless running as root, or when they match already; a missing file is fine.
+Status GiveToDirectoryOwner(const std::filesystem::path& file);
+
 // The layout's etc, spool, log and run plus `extra_dirs`, via OwnDirectory; and the root
 // itself made traversable by the account's group when root owns it with no access for others.
 Status OwnLayout(const RootLayout& layout, const Account& account,

@@ -9,6 +9,8 @@ with it is refused, `ecconfigd revoke` cuts that node off at once while the othe
 bootstrapped with the cluster secret) go on.
 """
 import base64
+import os
+import pwd
 import http.client
 import re
 import ssl
@@ -38,7 +40,7 @@ MAX_FAILURES = 3
 
 
 class Manager:
-    def __init__(self, root: Path, max_failures=MAX_FAILURES):
+    def __init__(self, root: Path, max_failures=MAX_FAILURES, extra=()):
         self.root = root
         self.state = root / "mgr" / "ecconfigd"
         seed = root / "seed"
@@ -47,12 +49,12 @@ class Manager:
         (seed / "global" / "msgc_server.conf").write_text(PEERS)
         (seed / "default" / "ecelerity.conf").write_text(
             'Domain "enrol.test" { EHLO_Hostname = "x" }\n')
-        port_file = root / "port"
+        port_file = root / "mgr" / "run" / "port"  # written by the daemon's user (run/ is its)
         self.log = open(root / "ecconfigd.log", "a")
         self.daemon = subprocess.Popen(
             [str(ECCONFIGD), "--foreground", "--root", str(root / "mgr"), "--state-dir",
              str(self.state), "--seed", str(seed), "--listen", "127.0.0.1", "--port", "0",
-             "--port-file", str(port_file), "--max-login-failures", str(max_failures)],
+             "--port-file", str(port_file), "--max-login-failures", str(max_failures), *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
         self.port = int(wait_for(lambda: port_file.exists() and port_file.read_text().strip(),
                                  what="ecconfigd to listen"))
@@ -314,3 +316,52 @@ def test_node_credentials_pull_and_revoke(tmp_path):
         assert r.returncode == 1 and "no fetch credential" in r.stderr, r.stderr
     finally:
         m.stop()
+
+
+def test_enroll_and_revoke_as_root_beside_a_daemon_run_as_its_user():
+    """A packaged manager runs ecconfigd as its user while the operator runs `ecconfigd enroll`
+    and `revoke` as root. The files they write in the state dir must stay the daemon's: a
+    root-owned enrol.tokens or lock file would fail every enrolment (the daemon could not read
+    the token nor take the lock), a root-owned node.credentials every enrolled node's fetch."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root: ecconfigd starts as root and drops to 'nobody'")
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user 'nobody' on this system")
+    with scratch_dir("ec_enrol_user.", mode=0o755) as root:
+        conf = root / "ecconfigd.conf"
+        conf.write_text('Security { user = "nobody" }\n')
+        m = Manager(root, extra=("--config", str(conf)))
+        try:
+            def owners():
+                return {f.name: f.stat().st_uid for f in m.state.iterdir() if f.is_file()}
+
+            # Before any enrolment: a refused revoke still takes (and creates) the lock.
+            r = subprocess.run([str(ECCONFIGD), "revoke", "node9", "--state-dir", str(m.state)],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 1 and "no fetch credential" in r.stderr, r.stderr
+            _, command = m.enroll("node2", "--address", "127.0.0.1")
+            node_root = root / "node2"
+            node_root.mkdir()
+            r = run_printed(m, command, node_root)
+            assert r.returncode == 0, r.stdout + r.stderr
+            r = subprocess.run([str(ECCFG), "pull", "--root", str(node_root), "--validate",
+                                "none", "--reload", "none"],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stdout + r.stderr
+            r = subprocess.run([str(ECCONFIGD), "revoke", "node2", "--state-dir", str(m.state)],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stdout + r.stderr
+            written = owners()
+            for name in ("enrol.tokens", "enrol.lock", "node.credentials",
+                         "node.credentials.lock"):
+                assert written.get(name) == nobody.pw_uid, (name, written)
+            # The daemon still reads the file root rewrote: node2 is refused, by name.
+            r = subprocess.run([str(ECCFG), "pull", "--root", str(node_root), "--validate",
+                                "none", "--reload", "none"],
+                               capture_output=True, text=True, timeout=60)
+            assert r.returncode == 5, r.stdout + r.stderr  # kExitAuth
+            assert "revoked fetch credential for node node2" in r.stderr, r.stderr
+        finally:
+            m.stop()

@@ -233,5 +233,28 @@ TEST_F(DropAsRoot, OwnDirectoryChownsOnceAndNeverThroughSymlinks) {
   fs::remove_all(tmp);
 }
 
+// `ecconfigd enroll`/`revoke`/`passwd` run as root write into a state dir the daemon's user owns:
+// the file must end up that user's, or the running daemon can no longer read it.
+TEST_F(DropAsRoot, GiveToDirectoryOwnerMatchesTheDirectoryNeverALink) {
+  const fs::path tmp = fs::temp_directory_path() / ("ectest-dirown-" + std::to_string(getpid()));
+  fs::remove_all(tmp);
+  fs::create_directories(tmp / "state");
+  ASSERT_EQ(chown((tmp / "state").c_str(), nobody_.uid, nobody_.gid), 0);
+  std::ofstream(tmp / "state" / "enrol.tokens") << "x";
+  std::ofstream(tmp / "victim") << "x";
+  fs::create_symlink(tmp / "victim", tmp / "state" / "link");
+
+  ASSERT_TRUE(GiveToDirectoryOwner(tmp / "state" / "enrol.tokens").ok());
+  struct stat st {};
+  ASSERT_EQ(stat((tmp / "state" / "enrol.tokens").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody_.uid);
+  EXPECT_EQ(st.st_gid, nobody_.gid);
+  ASSERT_TRUE(GiveToDirectoryOwner(tmp / "state" / "link").ok());  // a link: left alone
+  ASSERT_EQ(stat((tmp / "victim").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
+  EXPECT_TRUE(GiveToDirectoryOwner(tmp / "state" / "missing").ok());
+  fs::remove_all(tmp);
+}
+
 }  // namespace
 }  // namespace ec::daemon
