@@ -39,7 +39,7 @@ def cluster(tmp_path_factory):
 
 
 def offer_until(node, deadline, accepted, refusals):
-    """MAIL FROM (then RSET) to `node` until `deadline`: appends the monotonic time of each 250
+    """MAIL FROM (then RSET) to `node` until `deadline`: appends (sent, answered) monotonic times of each 250
     to `accepted`, the text of each refusal to `refusals`. A new connection every 20 commands
     (refusals count toward the session's junk limit); bounded by the deadline and a count."""
     attempts = 0
@@ -50,9 +50,10 @@ def offer_until(node, deadline, accepted, refusals):
                 if time.monotonic() >= deadline:
                     break
                 attempts += 1
+                sent = time.monotonic()
                 code, text = s.mail("a@example.org")
                 if code == 250:
-                    accepted.append(time.monotonic())
+                    accepted.append((sent, time.monotonic()))
                     s.rset()
                 else:
                     refusals.append((code, text.decode()))
@@ -66,6 +67,19 @@ def max_in_window(times, window):
         while times[lo] < t - window:
             lo += 1
         best = max(best, hi - lo + 1)
+    return best
+
+
+def max_surely_in_window(spans, window):
+    """The most transactions whose unit the node surely took within one `window`: it took each
+    between sending MAIL FROM and reading the 250, so only those whose whole (sent, answered)
+    span lies inside [start, start + window) count. The answer times alone are not enough: a
+    unit retaken the moment the first of a burst expires (20 s later on the node) can be
+    answered sooner than that first one was, and look 31 to a window."""
+    best = 0
+    for start, _ in spans:
+        best = max(best, sum(1 for sent, answered in spans
+                             if sent >= start and answered < start + window))
     return best
 
 
@@ -85,11 +99,13 @@ def test_three_nodes_share_the_throttle(cluster):
     shown = cluster.nodes["node2"].console("cluster shared show shared_named_throttles")
     for t in threads:
         t.join(timeout=RUN + 30)
-    every = sorted(t for ts in accepted.values() for t in ts)
+    spans = [span for ss in accepted.values() for span in ss]
+    every = sorted(answered for _, answered in spans)
     first_window = [t for t in every if t < t0 + WINDOW - 1]
-    worst = max_in_window(every, WINDOW)
+    worst = max_surely_in_window(spans, WINDOW)
     print(f"accepted per node {[len(accepted[n]) for n in cluster.names]}, total {len(every)}, "
-          f"most in a {WINDOW:g} s window {worst}, in the first window {len(first_window)}, "
+          f"most surely in a {WINDOW:g} s window {worst} (by answer time alone "
+          f"{max_in_window(every, WINDOW)}), in the first window {len(first_window)}, "
           f"refusals {[len(refusals[n]) for n in cluster.names]}")
     assert worst <= LIMIT, f"{worst} transactions in one {WINDOW:g} s window (limit {LIMIT})"
     assert len(first_window) >= LIMIT - 3, f"only {len(first_window)} in the first window"
