@@ -95,9 +95,17 @@ int RunDaemon(const DaemonOptions& options) {
   if (!options.port_file.empty()) {
     fs::path tmp = options.port_file;
     tmp += ".tmp";
-    std::ofstream(tmp) << (*server)->port() << "\n";
+    std::ofstream out(tmp);
+    out << (*server)->port() << "\n";
+    out.close();
     std::error_code ec;
-    fs::rename(tmp, options.port_file, ec);
+    if (out) fs::rename(tmp, options.port_file, ec);
+    // Written after the drop: the daemon's user may lack the right to write there.
+    if (!out || ec) {
+      EC_LOG(kWarn, "cannot write the port file")
+          .Field("path", options.port_file.string())
+          .Field("error", ec ? ec.message() : std::string("cannot create ") + tmp.string());
+    }
   }
   // SIGHUP: the bus follows msgc_server.conf (peers added or removed, keys changed).
   auto reload_bus = [&announcer, &options] {
