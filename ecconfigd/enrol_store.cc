@@ -42,10 +42,7 @@ Result<std::vector<EnrolEntry>> EnrolStore::Load() const {
 }
 
 Result<std::string> EnrolStore::Issue(EnrolEntry entry, std::chrono::seconds ttl, int64_t now) {
-  if (!msgc::IsValidNodeName(entry.node)) {
-    return InvalidArgument("bad node name '" + entry.node + "' (" +
-                           std::string(msgc::kNodeNameRule) + ")");
-  }
+  EC_RETURN_IF_ERROR(msgc::CheckNodeName(entry.node));
   // A bad field would make the whole file unreadable, and with it every pending enrolment.
   if (!ValidSubclusterName(entry.subcluster)) {
     return InvalidArgument("bad subcluster name '" + entry.subcluster + "'");

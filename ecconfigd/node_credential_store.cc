@@ -21,12 +21,6 @@ namespace {
 
 constexpr auto kCredentialLockTimeout = std::chrono::seconds(30);
 
-Status CheckNodeName(std::string_view node) {
-  if (msgc::IsValidNodeName(node)) return Status::Ok();
-  return InvalidArgument("bad node name '" + std::string(node) + "' (" +
-                         std::string(msgc::kNodeNameRule) + ")");
-}
-
 }  // namespace
 
 Status NodeCredentialStore::Write(const NodeCredentialFile& updated) const {
@@ -49,7 +43,7 @@ Result<NodeCredentialFile> NodeCredentialStore::Read() const {
 }
 
 Result<std::string> NodeCredentialStore::Issue(std::string_view node, int64_t now) {
-  EC_RETURN_IF_ERROR(CheckNodeName(node));
+  EC_RETURN_IF_ERROR(msgc::CheckNodeName(node));
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   EC_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file(), kCredentialLockTimeout));
@@ -63,7 +57,7 @@ Result<std::string> NodeCredentialStore::Issue(std::string_view node, int64_t no
 }
 
 Status NodeCredentialStore::Revoke(std::string_view node) {
-  EC_RETURN_IF_ERROR(CheckNodeName(node));
+  EC_RETURN_IF_ERROR(msgc::CheckNodeName(node));
   EC_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(lock_file(), kCredentialLockTimeout));
   EC_ASSIGN_OR_RETURN(NodeCredentialFile current, Read());
   bool removed = false;

@@ -47,7 +47,8 @@ class NodeCredentialStore {
     bool operator==(const Stamp&) const = default;
   };
   Result<Stamp> StatFile() const;
-  // Atomically, synced, mode 0600; run as root, the file and the lock go to the dir's owner.
+  // Atomically, synced, mode 0600; run as root, the file goes to the dir's owner (FileLock
+  // gives the lock away likewise).
   Status Write(const NodeCredentialFile& updated) const;
 
   std::filesystem::path dir_;

@@ -113,14 +113,18 @@ std::string FormatNodeCredential(std::string_view node, std::string_view secret)
 }
 
 Result<FetchCredential> ParseFetchAuthorization(std::string_view header) {
+  FetchCredential c;
   if (auto basic = ParseBasicAuth(header); basic.ok()) {
-    return FetchCredential{std::move(basic->user), std::move(basic->password)};
+    c = {std::move(basic->user), std::move(basic->password)};
+  } else {
+    EC_ASSIGN_OR_RETURN(std::string token, ParseBearer(header));
+    size_t colon = token.find(':');
+    if (colon == std::string::npos) return FetchCredential{"", std::move(token)};
+    c = {token.substr(0, colon), token.substr(colon + 1)};
   }
-  EC_ASSIGN_OR_RETURN(std::string token, ParseBearer(header));
-  size_t colon = token.find(':');
-  if (colon == std::string::npos) return FetchCredential{"", std::move(token)};
-  if (colon == 0) return InvalidArgument("bad node credential");
-  return FetchCredential{token.substr(0, colon), token.substr(colon + 1)};
+  // The name is echoed in the refusal and the log: only a real node name gets that far.
+  if (!msgc::IsValidNodeName(c.node)) return InvalidArgument("bad node credential");
+  return c;
 }
 
 std::string FetchAuthorization(std::string_view stored) {

@@ -1,5 +1,7 @@
 #include "msgc/node_name.h"
 
+#include <string>
+
 namespace ec::msgc {
 
 bool IsValidNodeName(std::string_view name) {
@@ -10,6 +12,12 @@ bool IsValidNodeName(std::string_view name) {
     if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
   }
   return true;
+}
+
+Status CheckNodeName(std::string_view name) {
+  if (IsValidNodeName(name)) return Status::Ok();
+  return InvalidArgument("bad node name '" + std::string(name) + "' (" +
+                         std::string(kNodeNameRule) + ")");
 }
 
 }  // namespace ec::msgc

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <string_view>
 
+#include "common/base/status.h"
+
 namespace ec::msgc {
 
 inline constexpr size_t kMaxNodeNameLength = 64;
@@ -17,5 +19,7 @@ inline constexpr std::string_view kNodeNameRule =
     "1..64 of [a-z0-9_.-], starting with a letter or digit";
 
 bool IsValidNodeName(std::string_view name);
+// InvalidArgument "bad node name '<name>' (<rule>)" unless IsValidNodeName.
+Status CheckNodeName(std::string_view name);
 
 }  // namespace ec::msgc

@@ -86,6 +86,14 @@ Status GiveToDirectoryOwner(const fs::path& file) {
   const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
   struct stat d {};
   if (stat(dir.c_str(), &d) != 0) return ErrnoStatus("stat " + dir.string(), errno);
+  struct stat f {};
+  if (lstat(file.c_str(), &f) != 0) {
+    if (errno == ENOENT) return Status::Ok();
+    return ErrnoStatus("lstat " + file.string(), errno);
+  }
+  // Only a plain file with this one name: the dir's owner could have put a symlink or a hard
+  // link to a root file there, and root must not hand that file over.
+  if (!S_ISREG(f.st_mode) || f.st_nlink != 1) return Status::Ok();
   Account owner;
   owner.user = "the owner of " + dir.string();
   owner.uid = d.st_uid;

@@ -24,7 +24,8 @@ Status OwnFile(const std::filesystem::path& file, const Account& account);
 // For a tool run as root beside a daemon that already runs as its user (`ecconfigd enroll`,
 // `revoke`, `passwd` write the daemon's state dir): gives the regular file `file` the owner and
 // group of the directory it sits in, so the daemon can still read, replace and lock it. Does
-// nothing unless running as root, or when they match already; a missing file is fine.
+// nothing unless running as root, or when they match already, or for a symlink or a file with
+// another hard link (either could point at a file root must keep); a missing file is fine.
 Status GiveToDirectoryOwner(const std::filesystem::path& file);
 
 // The layout's etc, spool, log and run plus `extra_dirs`, via OwnDirectory; and the root

@@ -58,10 +58,7 @@ spool::Envelope ArrivingEnvelope(const spool::Envelope& sent,
 Result<ReleasePlan> PlanRelease(const std::map<uint64_t, std::string>& in_doubt,
                                 const std::string& node, const std::string& self,
                                 bool node_alive, const std::set<uint64_t>& moving) {
-  if (!msgc::IsValidNodeName(node)) {
-    return InvalidArgument("\"" + node + "\" is not a node name (" +
-                           std::string(msgc::kNodeNameRule) + ")");
-  }
+  EC_RETURN_IF_ERROR(msgc::CheckNodeName(node));
   if (node == self) return InvalidArgument("nothing is moved to this node itself");
   // A live node answers the next move ("stored" or "dup"): releasing now could deliver twice
   // for nothing.

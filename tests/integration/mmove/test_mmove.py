@@ -269,7 +269,7 @@ def test_release_schedules_moves_in_doubt_to_a_node_gone_for_good(mm):
     c, sink = mm
     holder, other = holder_and_other(c)
     rc, out = c.console(other, "cluster mmove release Not_A_Node")
-    assert rc != 0 and "not a node name" in out, out
+    assert rc != 0 and "bad node name" in out, out
     rc, out = c.console(other, f"cluster mmove release {holder}")
     assert rc != 0 and "alive" in out, out
     # The receiver sends nothing: what it took in dies with it (it is gone for good).

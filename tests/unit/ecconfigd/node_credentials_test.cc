@@ -122,6 +122,10 @@ TEST(NodeCredentialsTest, FetchAuthorizationRoundTrips) {
   EXPECT_FALSE(ParseFetchAuthorization("").ok());
   EXPECT_FALSE(ParseFetchAuthorization("Digest x").ok());
   EXPECT_FALSE(ParseFetchAuthorization("Basic !!!").ok());
+  // A name that is no node name never reaches the refusal text or the log.
+  EXPECT_FALSE(ParseFetchAuthorization(FormatBasicAuth({"x\nforged=1", kSecret})).ok());
+  EXPECT_FALSE(ParseFetchAuthorization(FormatBasicAuth({"", kSecret})).ok());
+  EXPECT_FALSE(ParseFetchAuthorization("Bearer ../etc:" + kSecret).ok());
 }
 
 class NodeCredentialStoreTest : public ::testing::Test {

@@ -252,6 +252,10 @@ TEST_F(DropAsRoot, GiveToDirectoryOwnerMatchesTheDirectoryNeverALink) {
   ASSERT_TRUE(GiveToDirectoryOwner(tmp / "state" / "link").ok());  // a link: left alone
   ASSERT_EQ(stat((tmp / "victim").c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, 0u);
+  fs::create_hard_link(tmp / "victim", tmp / "state" / "hard");  // nor a second name of it
+  ASSERT_TRUE(GiveToDirectoryOwner(tmp / "state" / "hard").ok());
+  ASSERT_EQ(stat((tmp / "victim").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 0u);
   EXPECT_TRUE(GiveToDirectoryOwner(tmp / "state" / "missing").ok());
   fs::remove_all(tmp);
 }
