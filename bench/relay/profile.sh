@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/relay_ecmta.sh
+. bench/lib/counting_sink.sh
 build=${1:-build/release}
 ecmta=$build/mta/daemon/ecmta
 [ -x "$ecmta" ] || { echo "no $ecmta: build first" >&2; exit 1; }
@@ -41,9 +42,8 @@ cleanup() {
 trap cleanup EXIT
 
 ecmta_port=2745 sink_port=2747
-mkdir -p "$work/sink" "$work/ecmta/etc"
-smtp-sink -u "$(id -un)" -d "$work/sink/%M." "127.0.0.1:$sink_port" 1024 > "$work/sink.log" 2>&1 &
-sink_pid=$!
+mkdir -p "$work/ecmta/etc"
+start_counting_sink "$work" "$sink_port"
 start_relay_ecmta "$ecmta" "$work" "$ecmta_port" "$sink_port"
 up() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done
   echo "nothing listens on port $1:" >&2; cat "$work/ecmta.log" >&2; exit 1; }
@@ -51,12 +51,12 @@ up $ecmta_port; up $sink_port
 
 # load MESSAGES: smtp-source into ecmta, then wait (bounded) until the sink holds them all.
 load() {
-  local n=$1 deadline
-  rm -rf "$work/sink" && mkdir -p "$work/sink"
+  local n=$1 deadline goal
+  goal=$(( $(sink_count "$work") + n ))
   timeout $run_limit smtp-source -s "$sessions" -l "$size" -m "$n" \
     -f sender@bench.test -t rcpt@bench.test "127.0.0.1:$ecmta_port" >/dev/null
   deadline=$(( $(date +%s) + run_limit ))
-  while [ "$(find "$work/sink" -type f | wc -l)" -lt "$n" ]; do
+  while [ "$(sink_count "$work")" -lt "$goal" ]; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo "timeout waiting for the sink" >&2; exit 1; }
     sleep 0.02
   done

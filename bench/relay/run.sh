@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/relay_ecmta.sh
+. bench/lib/counting_sink.sh
 build=${1:-build/release}
 ecmta=$build/mta/daemon/ecmta
 [ -x "$ecmta" ] || { echo "no $ecmta: build first (cmake --build $build --target ecmta)" >&2; exit 1; }
@@ -47,9 +48,7 @@ reps=${RELAY_REPS:-3}
 [ -n "${RELAY_QUICK:-}" ] && { cases=(1:4096:50 20:4096:200); reps=1; }
 run_limit=300
 
-mkdir -p "$work/sink"
-smtp-sink -u "$(id -un)" -d "$work/sink/%M." "127.0.0.1:$sink_port" 1024 > "$work/sink.log" 2>&1 &
-sink_pid=$!
+start_counting_sink "$work" "$sink_port"
 
 mkdir -p "$work/ecmta/etc"
 start_relay_ecmta "$ecmta" "$work" "$ecmta_port" "$sink_port"
@@ -58,17 +57,15 @@ bash bench/lib/postfix_instance.sh start "$work/postfix" "127.0.0.1:$postfix_por
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$ecmta_port) 2>/dev/null && break; sleep 0.1; done
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$sink_port) 2>/dev/null && break; sleep 0.1; done
 
-sunk() { find "$work/sink" -type f | wc -l; }
-
 # rate SESSIONS SIZE MESSAGES PORT -> messages/s delivered end to end (or "timeout")
 rate() {
-  local sessions=$1 size=$2 messages=$3 port=$4 start end deadline
-  rm -rf "$work/sink" && mkdir -p "$work/sink"
+  local sessions=$1 size=$2 messages=$3 port=$4 start end deadline goal
+  goal=$(( $(sink_count "$work") + messages ))
   start=$(date +%s.%N)
   timeout $run_limit smtp-source -s "$sessions" -l "$size" -m "$messages" \
     -f sender@bench.test -t rcpt@bench.test "127.0.0.1:$port" >/dev/null
   deadline=$(( $(date +%s) + run_limit ))
-  while [ "$(sunk)" -lt "$messages" ]; do
+  while [ "$(sink_count "$work")" -lt "$goal" ]; do
     [ "$(date +%s)" -lt "$deadline" ] || { echo timeout; return; }
     sleep 0.02
   done
