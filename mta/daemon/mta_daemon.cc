@@ -109,6 +109,11 @@ Status MtaDaemon::Start() {
   spool_options.spoolbase = PathOption(*config_, "spoolbase", layout_.spool.string());
   event::EventBase* base = base_.get();
   spool_options.post = [base](std::function<void()> fn) { base->RunInLoop(std::move(fn)); };
+  {
+    int64_t zero_ahead = 0;
+    EC_ASSIGN_OR_RETURN(zero_ahead, config::EvalBytes(*config_, {}, "spool_zero_ahead"));
+    spool_options.zero_ahead_bytes = static_cast<uint64_t>(zero_ahead);
+  }
   spool_options.keep_routes = true;  // for the scheduler's Recover: envelopes are read once
   spool_options.log = [](std::string_view line) {
     EC_LOG(kInfo, "spool").Field("event", line);

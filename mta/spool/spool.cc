@@ -64,6 +64,7 @@ Spool::~Spool() {
   }
   cv_.notify_all();
   if (committer_.joinable()) committer_.join();
+  TrimActiveSegment();
 }
 
 std::string Spool::SegmentPath(uint64_t seq) const {
@@ -441,7 +442,12 @@ void Spool::CommitBatch(std::vector<Op> ops) {
 
   // Temporary files are freed here, on the committer, not on the caller's loop.
   for (Op& op : ops) op.incoming.reset();
-  // One hop to the caller's loop for the whole batch.
+  // One hop to the caller's loop for the whole batch, if anyone there waits: a batch of
+  // delivery records without callbacks (the common case after each delivery) wakes nobody.
+  const bool waited = std::any_of(ops.begin(), ops.end(), [](const Op& op) {
+    return op.type == RecordType::kMessage || op.done;
+  });
+  if (!waited) return;
   auto run = [ops = std::move(ops), pieces = std::move(pieces), status]() mutable {
     for (size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].type == RecordType::kMessage) {
@@ -464,6 +470,11 @@ void Spool::CommitBatch(std::vector<Op> ops) {
 // the sync failed.
 Status Spool::AppendAndSync(const std::vector<WritePiece>& pieces, bool sync) {
   const uint64_t start = active_end_;
+  if (zero_ahead_) {
+    uint64_t bytes = 0;
+    for (const WritePiece& p : pieces) bytes += p.len;
+    zero_ahead_->Claim(start + bytes);
+  }
   Status status = WritePiecesAt(options_.io, active_->fd.get(), pieces, static_cast<off_t>(start),
                                 active_->path);
   if (status.ok() && options_.sync && !sync) {
@@ -474,12 +485,15 @@ Status Spool::AppendAndSync(const std::vector<WritePiece>& pieces, bool sync) {
     // After a failed sync the page cache may claim data the disk lacks: never append to this
     // segment again.
     if (!status.ok()) {
+      if (zero_ahead_) zero_ahead_->Stop();
       (void)::ftruncate(active_->fd.get(), static_cast<off_t>(start));
       RetireActiveSegment();
     }
   } else if (!status.ok()) {
     // Cut the partial batch off so the segment ends on a whole record (and ENOSPC frees the
-    // space); if even that fails, leave the segment behind.
+    // space); if even that fails, leave the segment behind. From here this segment grows as it
+    // is written: zeroing ahead again would only meet the same error.
+    if (zero_ahead_) zero_ahead_->Stop();
     if (::ftruncate(active_->fd.get(), static_cast<off_t>(start)) != 0) RetireActiveSegment();
   }
   return status;
@@ -508,11 +522,19 @@ void Spool::SyncDeferred() {
 void Spool::RetireActiveSegment() {
   if (!active_) return;
   SyncDeferred();
+  TrimActiveSegment();
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (active_->live == 0) gc_wanted_ = true;
   }
   active_.reset();
+}
+
+void Spool::TrimActiveSegment() {
+  if (!zero_ahead_) return;
+  zero_ahead_->Stop();
+  // Not synced: if an OS crash undoes the cut, recovery trims the zeros again.
+  if (active_) (void)::ftruncate(active_->fd.get(), static_cast<off_t>(active_end_));
 }
 
 // Written under a temporary name, synced, renamed into place, then the directory synced: a
@@ -549,6 +571,9 @@ Status Spool::CreateSegment(uint64_t seq) {
   active_ = std::move(seg);
   active_end_ = kSegmentHeaderSize;
   next_seq_ = seq + 1;
+  if (zero_ahead_) {
+    zero_ahead_->Follow(active_->fd.get(), active_end_, options_.segment_bytes, active_->path);
+  }
   return Status::Ok();
 }
 

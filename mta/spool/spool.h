@@ -36,6 +36,7 @@
 #include "mta/spool/message_route.h"
 #include "mta/spool/queue_id.h"
 #include "mta/spool/state_list.h"
+#include "mta/spool/zero_ahead.h"
 
 namespace ec::spool {
 
@@ -46,6 +47,10 @@ struct SpoolOptions {
   // tests and benchmarks: a crash of the OS may then lose accepted mail.
   bool sync = true;
   uint64_t segment_bytes = 64ull << 20;  // start a new segment file past this size
+  // With `sync`, keep the active segment zero-filled (and synced) this far past its last
+  // record, on a thread of its own (ZeroAhead), so each group commit's fdatasync writes data,
+  // not file-size and extent changes. 0 turns it off; it is off on tmpfs, where a sync is free.
+  uint64_t zero_ahead_bytes = 8u << 20;
   size_t max_batch_messages = 4096;      // per group commit
   size_t max_batch_bytes = 32u << 20;
   // Keep each recovered message's route from Open's scan until ForEachRoute (ecmta's scheduler
@@ -180,6 +185,8 @@ class Spool {
   void SyncDeferred();
   Status CreateSegment(uint64_t seq);
   void RetireActiveSegment();
+  // Stops zero-filling the active segment and cuts its zeros off (at retirement and close).
+  void TrimActiveSegment();
   void CollectGarbage();
   Result<std::string> ReadRecord(QueueId id, std::string* body, Entry* entry_out) const;
   // Reads the header+meta of the record `entry` points at and, with `body`, its body in the
@@ -211,6 +218,7 @@ class Spool {
   uint64_t active_end_ = 0;  // where the next record goes
   bool unsynced_ = false;    // records in active_ written but not yet synced (delivery records)
   uint64_t next_seq_ = 1;
+  std::unique_ptr<ZeroAhead> zero_ahead_;  // null when off
   std::thread committer_;
 };
 

@@ -1,9 +1,11 @@
 // Spool::Open: locking the spool, scanning segments, rebuilding the index, and setting damaged
 // segments aside for the operator (docs/spool.md, "Recovery").
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,6 +115,13 @@ Result<std::string> CopyAside(const SpoolOptions& options, const std::string& pa
   return name;
 }
 
+// tmpfs and ramfs: a sync costs nothing there, so zeroing ahead would only take memory.
+bool OnMemoryFileSystem(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return false;
+  return fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
@@ -134,6 +143,14 @@ Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
     return ErrnoStatus("locking " + lock_path, errno);
   }
   EC_RETURN_IF_ERROR(spool->Recover());
+  const SpoolOptions& o = spool->options_;
+  if (o.sync && o.zero_ahead_bytes > 0 && !OnMemoryFileSystem(o.spoolbase)) {
+    Spool* raw = spool.get();
+    spool->zero_ahead_ = std::make_unique<ZeroAhead>(
+        ZeroAhead::Options{.lead = o.zero_ahead_bytes,
+                           .chunk = std::min<uint64_t>(o.zero_ahead_bytes / 2 + 1, 1u << 20)},
+        [raw](std::string_view line) { raw->Log(std::string(line)); });
+  }
   // A fresh segment at once: its header keeps the id floor even if every older segment goes.
   EC_RETURN_IF_ERROR(spool->CreateSegment(spool->next_seq_));
   spool->CollectGarbage();
@@ -267,8 +284,17 @@ Status Spool::RecoverSegment(uint64_t seq, const std::string& path) {
     }
   }
   if (scan.torn_tail) {
-    Log("event=discard_torn_tail file=" + path + " kept_bytes=" + std::to_string(seg->end) +
-        " discarded_bytes=" + std::to_string(size - seg->end) + " reason=\"" + scan.error + "\"");
+    const std::string_view tail = map.bytes().substr(seg->end);
+    if (std::all_of(tail.begin(), tail.end(), [](char c) { return c == 0; })) {
+      // Zeros written ahead of the records (ZeroAhead), or room the file grew by whose data
+      // never reached the disk: nothing was cut.
+      Log("event=trim_zero_tail file=" + path + " kept_bytes=" + std::to_string(seg->end) +
+          " zero_bytes=" + std::to_string(size - seg->end));
+    } else {
+      Log("event=discard_torn_tail file=" + path + " kept_bytes=" + std::to_string(seg->end) +
+          " discarded_bytes=" + std::to_string(size - seg->end) + " reason=\"" + scan.error +
+          "\"");
+    }
     // Nothing is ever appended to a recovered segment; cutting the tail only keeps the next
     // recovery quiet. Failing to cut it is harmless.
     if (::ftruncate(seg->fd.get(), static_cast<off_t>(seg->end)) == 0 && options_.sync) {

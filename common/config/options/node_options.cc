@@ -34,6 +34,16 @@ void RegisterNodeOptions(SchemaRegistry* r) {
        .reloadable = false,
        .doc = "Spool root directory",
        .support = S::kImplemented});
+  add({.name = "spool_zero_ahead",
+       .type = T::kBytes,
+       .default_text = "8M",
+       .scopes = kGlobal,
+       .reloadable = false,
+       .min = 0,
+       .doc = "Keep the active spool segment zero-filled this far past its last record, so each "
+              "fdatasync writes data only, not the file's growth (ours; docs/spool.md); 0 = off. "
+              "Off on tmpfs; of no use on copy-on-write file systems (btrfs, ZFS)",
+       .support = S::kImplemented});
   add({.name = "spool_mode",
        .type = T::kOctal,
        .default_text = "0640",

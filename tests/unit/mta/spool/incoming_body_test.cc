@@ -194,6 +194,7 @@ TEST(StreamedSubmitTest, DiskFullWhileCopyingIntoTheSegmentFailsOnlyThatBatch) {
   TempDir dir;
   std::atomic<int> fail_after{-1};  // pwritev calls to let through, then ENOSPC; -1: never
   SpoolOptions options = QuietOptions(dir.path());
+  options.zero_ahead_bytes = 0;  // file sizes below are record ends (zero_ahead_test.cc: with it)
   options.io.pwritev = [&](int fd, const struct iovec* iov, int count, off_t offset) -> ssize_t {
     if (fail_after.load() == 0) {
       errno = ENOSPC;
