@@ -31,9 +31,10 @@ packages=(
 )
 # --bench adds the profilers only benchmarks use, kept out of the test command's installs:
 #  bench/relay/profile.sh (where ecmta's CPU and system calls go per relayed message) and
-#  bench/queue/million.sh (heap in use read with gdb's malloc_stats, PERF=/HEAPTRACK= runs).
+#  bench/queue/million.sh (heap in use read with gdb's malloc_stats, PERF=/HEAPTRACK= runs),
+#  bench/relay/instructions.sh (instructions per message under callgrind).
 if [[ ${1:-} == --bench ]]; then
-  packages+=(linux-perf strace gdb heaptrack)
+  packages+=(linux-perf strace gdb heaptrack valgrind)
 fi
 
 # The account the daemons run as after dropping root (conf/default: Security { user }).

@@ -42,11 +42,28 @@ void DataReader::Output(const char* data, size_t n) {
     // Keep reading to the end of the data, but drop what we have: the message is refused.
     discarding_ = size_exceeded_ = true;
     in_headers_ = false;
+    pending_len_ = 0;  // dropped with the rest
     sink_->Discard();
     return;
   }
   kept_ += n;
-  sink_->Append(std::string_view(data, n));
+  if (pending_len_ != 0 && pending_ + pending_len_ == data) {
+    pending_len_ += n;
+    return;
+  }
+  FlushOutput();
+  if (data >= input_begin_ && data < input_end_) {
+    pending_ = data;
+    pending_len_ = n;
+  } else {
+    sink_->Append(std::string_view(data, n));  // a literal or a local: cannot wait
+  }
+}
+
+void DataReader::FlushOutput() {
+  if (pending_len_ == 0) return;
+  sink_->Append(std::string_view(pending_, pending_len_));
+  pending_len_ = 0;
 }
 
 // A field name is one or more printable ASCII octets but ":" (RFC 5322 §2.2), then ":".
@@ -105,9 +122,11 @@ void DataReader::EndHeaders(uint64_t offset) {
   headers_.end_offset = offset;
 }
 
-void DataReader::EndLine(bool real_crlf, char bare) {
+void DataReader::EndLine(bool real_crlf, char bare, const char* crlf_in_input) {
   CheckLine();
-  if (real_crlf || (mode_ != Mode::kBinary && policy_ == LineEndingPolicy::kFix)) {
+  if (real_crlf && crlf_in_input != nullptr) {
+    Output(crlf_in_input, 2);
+  } else if (real_crlf || (mode_ != Mode::kBinary && policy_ == LineEndingPolicy::kFix)) {
     Output("\r\n", 2);
   } else {
     Output(&bare, 1);
@@ -126,6 +145,8 @@ size_t DataReader::Feed(std::string_view input) {
   const char* const begin = input.data();
   const char* const end = begin + input.size();
   const char* p = begin;
+  input_begin_ = begin;
+  input_end_ = end;
   // Next CR / LF at or after p, found with memchr once per occurrence (linear overall).
   const char* next_cr = nullptr;
   const char* next_lf = nullptr;
@@ -163,8 +184,9 @@ size_t DataReader::Feed(std::string_view input) {
       }
       case State::kCr:
         if (*p == '\n') {
+          // The CR came at the end of the previous input when this LF starts this one.
+          EndLine(true, 0, p > begin ? p - 1 : nullptr);
           ++p;
-          EndLine(true, 0);
           state_ = State::kLineStart;
         } else {
           EndLine(false, '\r');
@@ -201,6 +223,8 @@ size_t DataReader::Feed(std::string_view input) {
         break;
     }
   }
+  FlushOutput();
+  input_begin_ = input_end_ = nullptr;
   wire_size_ += p - begin;
   return p - begin;
 }

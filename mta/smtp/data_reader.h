@@ -97,11 +97,16 @@ class DataReader {
   // Content of the current line.
   void Content(const char* data, size_t n);
   // Bytes of the decoded message (content and line ends) to the sink, within the size limit.
+  // Bytes that lie right after the previous ones in Feed's input wait to go as one Append
+  // (FlushOutput): a line and its CRLF, line after line, reach the sink as one piece instead of
+  // two appends per line, each with its own checksum start and copy.
   void Output(const char* data, size_t n);
+  void FlushOutput();
   // Follows a header line's field name as its bytes arrive.
   void ScanName(const char* data, size_t n);
-  // A line ended with a real CRLF (crlf=true) or a bare CR/LF (`bare` is the byte).
-  void EndLine(bool real_crlf, char bare);
+  // A line ended with a real CRLF (crlf=true; `crlf_in_input` points at it in Feed's input when
+  // both bytes are there) or a bare CR/LF (`bare` is the byte).
+  void EndLine(bool real_crlf, char bare, const char* crlf_in_input = nullptr);
   void CheckLine();
   void EndHeaders(uint64_t offset);
 
@@ -110,7 +115,12 @@ class DataReader {
   Limits limits_;
   BodySink* sink_ = nullptr;
   State state_ = State::kDone;
-  uint64_t kept_ = 0;  // octets given to the sink
+  uint64_t kept_ = 0;  // octets given to the sink (or waiting in pending_)
+  // Feed's input while it runs, and the kept bytes from it not yet given to the sink.
+  const char* input_begin_ = nullptr;
+  const char* input_end_ = nullptr;
+  const char* pending_ = nullptr;
+  size_t pending_len_ = 0;
   uint64_t content_size_ = 0;
   uint64_t wire_size_ = 0;
   size_t line_len_ = 0;      // content octets of the current line

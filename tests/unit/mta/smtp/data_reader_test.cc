@@ -346,6 +346,26 @@ TEST(SmtpDataReaderTest, BodyStreamsToTheSinkAsItArrives) {
   EXPECT_EQ(sink.discards, 0);
 }
 
+// Lines with their CRLFs go to the sink as one piece per run of the input (not two appends per
+// line): a stuffed dot, or a CR whose LF comes in the next input, starts a new piece.
+TEST(SmtpDataReaderTest, RunsOfLinesReachTheSinkAsOnePiece) {
+  DataReader reader;
+  RecordingSink sink;
+  reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix, {}, &sink);
+  std::string lines;
+  for (int i = 0; i < 100; ++i) lines += "line " + std::to_string(i) + " of text\r\n";
+  reader.Feed("Subject: s\r\n\r\n" + lines);
+  EXPECT_EQ(sink.appends, 1);
+  reader.Feed(lines + "..dotted\r\n" + lines + "last\r");
+  EXPECT_EQ(sink.appends, 3);  // up to the stuffed dot; from after it up to "last"
+  reader.Feed("\n.\r\n");  // the CR was in the last input: its CRLF goes on its own
+  EXPECT_TRUE(reader.done());
+  EXPECT_EQ(sink.appends, 4);
+  EXPECT_EQ(sink.data, "Subject: s\r\n\r\n" + lines + lines + ".dotted\r\n" + lines + "last\r\n");
+  EXPECT_EQ(reader.content_size(), sink.data.size());
+  EXPECT_EQ(reader.headers().end_offset, 14u);
+}
+
 TEST(SmtpDataReaderTest, SizeLimitDiscardsTheSinkAtOnce) {
   for (DataReader::Mode mode :
        {DataReader::Mode::kDotStuffed, DataReader::Mode::kChunked, DataReader::Mode::kBinary}) {
