@@ -1,7 +1,10 @@
 #include "common/event/address.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+
+#include <cstdint>
 
 namespace ec::event {
 namespace {
@@ -13,6 +16,27 @@ TEST(SocketAddress, ParsesIpv4) {
   EXPECT_EQ(a->host(), "127.0.0.2");
   EXPECT_EQ(a->port(), 2025);
   EXPECT_EQ(a->ToString(), "127.0.0.2:2025");
+}
+
+// host() formats IPv4 by hand: it must say what inet_ntop says, for every octet value in every
+// position and for addresses whose octets all differ.
+TEST(SocketAddress, Ipv4HostMatchesInetNtop) {
+  auto check = [](uint32_t host_order) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(host_order);
+    char expected[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, &sin.sin_addr, expected, sizeof(expected)), nullptr);
+    const SocketAddress a =
+        SocketAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&sin), sizeof(sin));
+    EXPECT_EQ(a.host(), expected);
+  };
+  for (uint32_t v = 0; v < 256; ++v) {
+    for (int shift : {0, 8, 16, 24}) check(v << shift);
+    check(v * 0x01010101u);
+  }
+  uint32_t x = 12345;
+  for (int i = 0; i < 10000; ++i) check(x = x * 1103515245u + 12345u);
 }
 
 TEST(SocketAddress, ParsesBracketedIpv6) {
