@@ -141,6 +141,29 @@ void DataReader::EndLine(bool real_crlf, char bare, const char* crlf_in_input) {
   name_scan_ = NameScan::kScanning;
 }
 
+const char* DataReader::WholeBodyLines(const char* p, const char* end) {
+  while (p < end) {
+    if (mode_ == Mode::kDotStuffed && *p == '.') break;
+    const auto* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (lf == nullptr || lf == p || lf[-1] != '\r') break;  // no end yet, or a bare LF
+    const size_t len = static_cast<size_t>(lf - 1 - p);
+    if (std::memchr(p, '\r', len) != nullptr) break;  // a bare CR in the line
+    // Content(p, len) and EndLine(true) for a line outside the headers:
+    if (len > 0) {
+      line_first_ = *p;
+      Output(p, len);
+    }
+    longest_line_ = std::max(longest_line_, len);
+    if (limits_.max_line_length != 0 && len > limits_.max_line_length) line_too_long_ = true;
+    Output(lf - 1, 2);
+    line_len_ = 0;
+    line_start_ = kept_;
+    name_scan_ = NameScan::kScanning;
+    p = lf + 1;
+  }
+  return p;
+}
+
 size_t DataReader::Feed(std::string_view input) {
   const char* const begin = input.data();
   const char* const end = begin + input.size();
@@ -160,6 +183,10 @@ size_t DataReader::Feed(std::string_view input) {
   while (p < end && state_ != State::kDone) {
     switch (state_) {
       case State::kLineStart:
+        if (!in_headers_ && mode_ != Mode::kBinary) {
+          p = WholeBodyLines(p, end);
+          if (p == end) break;
+        }
         if (mode_ == Mode::kDotStuffed && *p == '.') {
           ++p;
           state_ = State::kDot;

@@ -184,6 +184,31 @@ TEST(SmtpDataReaderTest, LineLengthLimits) {
   EXPECT_TRUE(reader.line_too_long());
 }
 
+// Body lines are counted alike whether they come whole in one input (WholeBodyLines) or cut
+// anywhere across inputs (the state machine): the longest line, the limit, the bytes kept.
+TEST(SmtpDataReaderTest, BodyLineLengthsAtEverySplitPoint) {
+  const std::string input = "A: 1\r\n\r\nabc\r\n1234567\r\n\r\n12\r\n.x\r\n.\r\n";
+  for (size_t cut = 0; cut <= input.size(); ++cut) {
+    for (size_t limit : {size_t{0}, size_t{5}, size_t{7}}) {
+      DataReader reader;
+      StringBodySink sink;
+      reader.Begin(DataReader::Mode::kDotStuffed, LineEndingPolicy::kFix,
+                   {.max_line_length = limit}, &sink);
+      size_t pos = reader.Feed(std::string_view(input).substr(0, cut));
+      while (pos < input.size() && !reader.done()) {
+        pos += reader.Feed(std::string_view(input).substr(pos));
+      }
+      SCOPED_TRACE("cut at " + std::to_string(cut) + ", limit " + std::to_string(limit));
+      EXPECT_TRUE(reader.done());
+      EXPECT_EQ(reader.longest_line(), 7u);
+      EXPECT_EQ(reader.line_too_long(), limit == 5);
+      EXPECT_EQ(sink.Take(), "A: 1\r\n\r\nabc\r\n1234567\r\n\r\n12\r\nx\r\n");
+      EXPECT_EQ(reader.content_size(), 31u);
+      EXPECT_EQ(reader.headers().end_offset, 8u);
+    }
+  }
+}
+
 TEST(SmtpDataReaderTest, HeaderScan) {
   DataReader reader;
   StringBodySink sink;
