@@ -125,6 +125,16 @@ uint16_t SocketAddress::port() const {
   return 0;
 }
 
+bool SocketAddress::is_unspecified() const {
+  if (family() == AF_INET) {
+    return reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr.s_addr == INADDR_ANY;
+  }
+  if (family() == AF_INET6) {
+    return IN6_IS_ADDR_UNSPECIFIED(&reinterpret_cast<const sockaddr_in6*>(&storage_)->sin6_addr);
+  }
+  return false;
+}
+
 std::string SocketAddress::host() const {
   char buf[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET) {

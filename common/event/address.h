@@ -33,6 +33,8 @@ class SocketAddress {
   int family() const { return storage_.ss_family; }
   bool is_unix() const { return family() == AF_UNIX; }
   bool empty() const { return size_ == 0; }
+  // 0.0.0.0 or :: (a wildcard bind): only getsockname on an accepted socket tells its address.
+  bool is_unspecified() const;
   // 0 for unix sockets.
   uint16_t port() const;
   // "127.0.0.1", "::1", or the socket path.

@@ -135,9 +135,16 @@ void EsmtpListener::Accept(const std::string& listen, int fd, const event::Socke
            "sessions_per_client_address");
     return;
   }
-  auto local = event::SocketAddress::LocalOf(fd);
+  // A socket accepted on a specific address has that address: getsockname only for wildcards.
+  event::SocketAddress local;
+  if (auto bound = sockets_.find(listen);
+      bound != sockets_.end() && !bound->second->address().is_unspecified()) {
+    local = bound->second->address();
+  } else if (auto asked = event::SocketAddress::LocalOf(fd); asked.ok()) {
+    local = *asked;
+  }
   auto conn = SmtpConnection::Start(
-      services_, *settings, fd, peer, local.ok() ? *local : event::SocketAddress(),
+      services_, *settings, fd, peer, local,
       [this, listen, ip](SmtpConnection* c) { Forget(c, listen, ip); });
   connections_[conn.get()] = conn;
   ++per_listen_[listen];

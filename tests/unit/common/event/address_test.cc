@@ -39,6 +39,17 @@ TEST(SocketAddress, Ipv4HostMatchesInetNtop) {
   for (int i = 0; i < 10000; ++i) check(x = x * 1103515245u + 12345u);
 }
 
+TEST(SocketAddress, UnspecifiedMeansAWildcardBind) {
+  for (const char* any : {"0.0.0.0:25", "[::]:25"}) {
+    EXPECT_TRUE(SocketAddress::Parse(any)->is_unspecified()) << any;
+  }
+  for (const char* one : {"127.0.0.1:25", "[::1]:25", "0.0.0.1:25", "[::ffff:0.0.0.0]:25"}) {
+    EXPECT_FALSE(SocketAddress::Parse(one)->is_unspecified()) << one;
+  }
+  EXPECT_FALSE(SocketAddress::Unix("/tmp/x")->is_unspecified());
+  EXPECT_FALSE(SocketAddress().is_unspecified());
+}
+
 TEST(SocketAddress, ParsesBracketedIpv6) {
   auto a = SocketAddress::Parse("[::1]:25");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
