@@ -3,6 +3,7 @@
 // exactly where the first real CRLF.CRLF is (never earlier: no smuggled end), the body the sink
 // received equals the model's (or was discarded when over the limit), and the byte counts agree.
 // BDAT mode: any chunking gives the same body as one chunk.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +18,18 @@ using ec::smtp::LineEndingPolicy;
 using ec::smtp::StringBodySink;
 
 namespace {
+
+// The longest line of a body whose every line ends in CRLF (DATA with LineEndingPolicy::kFix).
+size_t LongestLine(std::string_view body) {
+  size_t longest = 0;
+  for (size_t start = 0; start < body.size();) {
+    const size_t crlf = body.find("\r\n", start);
+    const size_t end = crlf == std::string_view::npos ? body.size() : crlf;
+    longest = std::max(longest, end - start);
+    start = end + 2;
+  }
+  return longest;
+}
 
 std::vector<size_t> Cuts(uint8_t seed, size_t size) {
   std::vector<size_t> cuts;
@@ -75,6 +88,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       EC_CHECK(reader.headers().has_message_id == h.has_message_id);
       EC_CHECK(reader.headers().has_date == h.has_date);
       EC_CHECK(reader.headers().longest_line == h.longest_line);
+      // Lines counted alike on the whole-line fast path and through the state machine.
+      if (policy == LineEndingPolicy::kFix) {
+        EC_CHECK(reader.longest_line() == LongestLine(sink.data()));
+      }
     }
   } else {
     EC_CHECK(pos == input.size());
@@ -96,6 +113,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   pieces.Finish();
   EC_CHECK(whole_sink.data() == pieces_sink.data());
+  EC_CHECK(whole.longest_line() == pieces.longest_line());
   EC_CHECK(whole.headers().end_offset == pieces.headers().end_offset);
   EC_CHECK(whole.headers().has_date == pieces.headers().has_date);
   EC_CHECK(whole.headers().has_message_id == pieces.headers().has_message_id);
