@@ -138,6 +138,11 @@ TEST(Logs, HostileFieldsStayOnOneLine) {
   EXPECT_EQ(line.find('\r'), std::string::npos);
   EXPECT_NE(line.find("mailfrom_string=\"MAIL FROM:<a\\\"b> \""), std::string::npos);
   EXPECT_EQ(FormatPanic(5, "a\nb"), "5: a b");
+  ReceptionRecord rec;
+  rec.time = 7;
+  rec.rcpt_localpart = "x\r\n1@@@@M";
+  rec.size = 12;
+  EXPECT_EQ(FormatReception(rec), "7@@@@R@x  1@@@@M@@@@@12@esmtp@default@default");
 }
 
 }  // namespace
