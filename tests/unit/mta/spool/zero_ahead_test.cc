@@ -13,10 +13,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/daemon/unique_fd.h"
@@ -153,6 +155,19 @@ TEST_F(ZeroAheadTest, AFailedWriteIsLoggedAndEndsTheZeroingOfThatFile) {
 
 uint64_t FileSize(const std::filesystem::path& p) { return std::filesystem::file_size(p); }
 
+// The zeros are written by the spool's own thread, after the commit: waits (bounded) until the
+// segment reaches past `end` and returns its bytes.
+std::string WaitForZerosPast(const std::filesystem::path& segment, uint64_t end) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (FileSize(segment) <= end && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return ReadFile(segment);
+}
+
+// Where the records of a segment end: past its last non-zero byte (a record ends in its body).
+uint64_t RecordsEnd(const std::string& bytes) { return bytes.find_last_not_of('\0') + 1; }
+
 TEST(SpoolZeroAheadTest, ZerosPastTheRecordsWhileOpenCutAtClose) {
   TempDir dir;
   SpoolOptions options = QuietOptions(dir.path());
@@ -164,9 +179,8 @@ TEST(SpoolZeroAheadTest, ZerosPastTheRecordsWhileOpenCutAtClose) {
     const auto segs = SegmentFiles(dir.path());
     ASSERT_EQ(segs.size(), 1u);
     // The sync before the callback covered the record; the zeros lie past it.
-    const std::string bytes = ReadFile(segs[0]);
-    records_end = bytes.find_last_not_of('\0') + 1;
-    EXPECT_GT(bytes.size(), records_end);
+    records_end = RecordsEnd(ReadFile(segs[0]));
+    EXPECT_GT(WaitForZerosPast(segs[0], records_end).size(), records_end);
   }
   const auto segs = SegmentFiles(dir.path());
   ASSERT_EQ(segs.size(), 1u);
@@ -191,6 +205,9 @@ TEST(SpoolZeroAheadTest, RecoveryTrimsTheZerosOfACrashedSegmentQuietly) {
                     .ok());
   }
   // What a kill -9 leaves: the files as they are now, the zeros included.
+  const auto live = SegmentFiles(dir.path()).back();
+  ASSERT_GT(WaitForZerosPast(live, RecordsEnd(ReadFile(live))).size(),
+            RecordsEnd(ReadFile(live)));
   for (const auto& seg : SegmentFiles(dir.path())) {
     std::filesystem::copy_file(seg, crashed.path() + "/" + seg.filename().string());
   }
@@ -234,8 +251,9 @@ TEST(SpoolZeroAheadTest, AFailedWriteCutsTheZerosWithThePartialRecord) {
   {
     auto spool = OpenOrDie(options);
     ids.push_back(SubmitAndWait(*spool, MakeEnvelope("ok1"), MakeBody("ok1")).value());
-    const std::string before = ReadFile(SegmentFiles(dir.path()).back());
-    const uint64_t records_end = before.find_last_not_of('\0') + 1;
+    const auto segment = SegmentFiles(dir.path()).back();
+    const uint64_t records_end = RecordsEnd(ReadFile(segment));
+    const std::string before = WaitForZerosPast(segment, records_end);
     ASSERT_GT(before.size(), records_end);  // zeros ahead
     fail_mode = 1;
     auto failed = SubmitAndWait(*spool, MakeEnvelope("full"), MakeBody("full"));
