@@ -13,6 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . bench/lib/counting_sink.sh
+. bench/lib/relay_ecmta.sh
 export PATH=$PATH:/usr/sbin
 for tool in valgrind smtp-source smtp-sink; do
   command -v $tool >/dev/null || { echo "$tool missing (scripts/install-deps.sh --bench)" >&2; exit 1; }
@@ -36,19 +37,9 @@ start_counting_sink "$work" "$sink_port"
 instructions() {
   local binary=$1 size=$2 messages=$3 run goal deadline
   run=$(mktemp -d "$work/run.XXXXXX")
-  mkdir -p "$run/etc" "$run/out"
-  cat > "$run/etc/ecelerity.conf" <<CONF
-spoolbase = "$run/spool"
-Security { user = "" }
-ESMTP_Listener {
-  Listen "127.0.0.1:$listen_port" { }
-  relay_hosts = ( "127.0.0.0/8" )
-}
-Domain "bench.test" {
-  Routes = ( "smtp://127.0.0.1:$sink_port" )
-  Max_Outbound_Connections = $sessions
-}
-CONF
+  mkdir -p "$run/out"
+  write_relay_config "$run/etc/ecelerity.conf" "$run" "$listen_port" "$sink_port" "$sessions" \
+    'Security { user = "" }'
   valgrind --tool=callgrind --vgdb=no --callgrind-out-file="$run/out/cg" "$binary" \
     --config "$run/etc/ecelerity.conf" --root "$run" --foreground --node-name bench \
     --log-level warn > "$run/ecmta.log" 2>&1 &

@@ -86,19 +86,26 @@ Status GiveToDirectoryOwner(const fs::path& file) {
   const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
   struct stat d {};
   if (stat(dir.c_str(), &d) != 0) return ErrnoStatus("stat " + dir.string(), errno);
-  struct stat f {};
-  if (lstat(file.c_str(), &f) != 0) {
-    if (errno == ENOENT) return Status::Ok();
-    return ErrnoStatus("lstat " + file.string(), errno);
+  // Checked and changed through one descriptor (O_PATH opens nothing; with O_NOFOLLOW a symlink
+  // is itself what the descriptor names), so the dir's owner cannot swap the name for a link
+  // to a root file between the check and the chown.
+  const int fd = open(file.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ELOOP) return Status::Ok();
+    return ErrnoStatus("opening " + file.string(), errno);
   }
-  // Only a plain file with this one name: the dir's owner could have put a symlink or a hard
-  // link to a root file there, and root must not hand that file over.
-  if (!S_ISREG(f.st_mode) || f.st_nlink != 1) return Status::Ok();
-  Account owner;
-  owner.user = "the owner of " + dir.string();
-  owner.uid = d.st_uid;
-  owner.gid = d.st_gid;
-  return OwnFile(file, owner);
+  struct stat f {};
+  Status status;
+  if (fstat(fd, &f) != 0) {
+    status = ErrnoStatus("fstat " + file.string(), errno);
+  } else if (S_ISREG(f.st_mode) && f.st_nlink == 1 &&
+             (f.st_uid != d.st_uid || f.st_gid != d.st_gid) &&
+             fchownat(fd, "", d.st_uid, d.st_gid, AT_EMPTY_PATH) != 0) {
+    // Only a plain file with this one name: a hard link could name a file root must keep.
+    status = ErrnoStatus("chown " + file.string() + " to the owner of " + dir.string(), errno);
+  }
+  close(fd);
+  return status;
 }
 
 Status OwnLayout(const RootLayout& layout, const Account& account,

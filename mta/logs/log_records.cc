@@ -7,12 +7,18 @@
 namespace ec::mta {
 namespace {
 
-// Keeps one event on one line whatever a peer sent us.
-std::string OneLine(const std::string& s) {
-  std::string out = s;
-  for (char& c : out) {
-    if (c == '\r' || c == '\n') c = ' ';
+// Keeps one event on one line whatever a peer sent us: appends `s` with CR and LF as spaces.
+void AppendOneLine(std::string* out, std::string_view s) {
+  const size_t start = out->size();
+  out->append(s);
+  for (size_t i = start; i < out->size(); ++i) {
+    if ((*out)[i] == '\r' || (*out)[i] == '\n') (*out)[i] = ' ';
   }
+}
+
+std::string OneLine(const std::string& s) {
+  std::string out;
+  AppendOneLine(&out, s);
   return out;
 }
 
@@ -26,11 +32,7 @@ class AtLine {
   }
   AtLine& Add(std::string_view field) {
     line_ += '@';
-    const size_t start = line_.size();
-    line_ += field;
-    for (size_t i = start; i < line_.size(); ++i) {
-      if (line_[i] == '\r' || line_[i] == '\n') line_[i] = ' ';  // as OneLine
-    }
+    AppendOneLine(&line_, field);
     return *this;
   }
   AtLine& Add(uint64_t n) {

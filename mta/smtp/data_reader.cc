@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "common/base/check.h"
 #include "mta/smtp/command.h"
@@ -52,7 +53,9 @@ void DataReader::Output(const char* data, size_t n) {
     return;
   }
   FlushOutput();
-  if (data >= input_begin_ && data < input_end_) {
+  // std::less: `data` may point into another object (a literal) than the input.
+  const std::less<const char*> before;
+  if (!before(data, input_begin_) && before(data, input_end_)) {
     pending_ = data;
     pending_len_ = n;
   } else {
@@ -148,17 +151,8 @@ const char* DataReader::WholeBodyLines(const char* p, const char* end) {
     if (lf == nullptr || lf == p || lf[-1] != '\r') break;  // no end yet, or a bare LF
     const size_t len = static_cast<size_t>(lf - 1 - p);
     if (std::memchr(p, '\r', len) != nullptr) break;  // a bare CR in the line
-    // Content(p, len) and EndLine(true) for a line outside the headers:
-    if (len > 0) {
-      line_first_ = *p;
-      Output(p, len);
-    }
-    longest_line_ = std::max(longest_line_, len);
-    if (limits_.max_line_length != 0 && len > limits_.max_line_length) line_too_long_ = true;
-    Output(lf - 1, 2);
-    line_len_ = 0;
-    line_start_ = kept_;
-    name_scan_ = NameScan::kScanning;
+    Content(p, len);
+    EndLine(true, 0, lf - 1);
     p = lf + 1;
   }
   return p;

@@ -83,6 +83,9 @@ def test_relay_refused_for_strangers(tmp_path):
         c.cmd("QUIT")
         rejects = node.log_lines("rejectlog.ec")
         assert sum("E=550" in l for l in rejects) == 6
+        # L= is the address the client reached (the listener's, without a getsockname).
+        local = f'L="{node.host}:{node.port}"'
+        assert all(local in l for l in rejects if "E=550" in l), rejects
 
 
 def test_pipelined_session_answers_in_order(tmp_path):

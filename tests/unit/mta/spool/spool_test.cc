@@ -417,19 +417,7 @@ TEST(SpoolTest, InjectedDiskFullFailsOnlyTheBatch) {
   std::atomic<int> fail_mode{0};  // 0 pass, 1 short write then ENOSPC
   SpoolOptions options = QuietOptions(dir.path());
   options.zero_ahead_bytes = 0;  // file sizes below are record ends (zero_ahead_test.cc: with it)
-  options.io.pwritev = [&](int fd, const struct iovec* iov, int count, off_t offset) -> ssize_t {
-    if (fail_mode.load() == 1) {
-      fail_mode = 2;
-      struct iovec part = iov[0];
-      part.iov_len = std::min<size_t>(part.iov_len, 10);
-      return ::pwritev(fd, &part, 1, offset);
-    }
-    if (fail_mode.load() == 2) {
-      errno = ENOSPC;
-      return -1;
-    }
-    return ::pwritev(fd, iov, count, offset);
-  };
+  options.io.pwritev = testing::ShortWriteThenDiskFull(&fail_mode);
   std::vector<QueueId> ids;
   {
     auto spool = OpenOrDie(options);

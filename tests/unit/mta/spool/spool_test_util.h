@@ -3,6 +3,10 @@
 #pragma once
 
 #include <stdlib.h>
+#include <sys/uio.h>
+
+#include <atomic>
+#include <cerrno>
 
 #include <algorithm>
 #include <chrono>
@@ -98,6 +102,24 @@ inline Result<QueueId> SubmitAndWait(Spool& spool, QueueId id, Envelope envelope
 
 inline Result<QueueId> SubmitAndWait(Spool& spool, Envelope envelope, std::string body) {
   return SubmitAndWait(spool, QueueId(), std::move(envelope), std::move(body));
+}
+
+// An IoHooks::pwritev for a disk that fills up: passes while `*mode` is 0; at 1 writes the
+// first 10 bytes of the first piece (a short write) and moves to 2; at 2 fails with ENOSPC.
+inline auto ShortWriteThenDiskFull(std::atomic<int>* mode) {
+  return [mode](int fd, const struct iovec* iov, int count, off_t offset) -> ssize_t {
+    if (mode->load() == 1) {
+      *mode = 2;
+      struct iovec part = iov[0];
+      part.iov_len = std::min<size_t>(part.iov_len, 10);
+      return ::pwritev(fd, &part, 1, offset);
+    }
+    if (mode->load() == 2) {
+      errno = ENOSPC;
+      return -1;
+    }
+    return ::pwritev(fd, iov, count, offset);
+  };
 }
 
 inline SpoolOptions QuietOptions(const std::string& dir) {
