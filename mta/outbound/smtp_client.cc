@@ -161,6 +161,7 @@ std::string SmtpClient::remote() const {
 void SmtpClient::Start() { ConnectNext(); }
 
 void SmtpClient::ConnectNext() {
+  reader_.reset();
   bev_.reset();
   address_lease_.reset();
   while (cb_.on_address && next_address_ < addresses_.size()) {
@@ -215,8 +216,27 @@ void SmtpClient::ConnectNext() {
 
 void SmtpClient::OnConnected() {
   state_ = State::kGreeting;
-  bufferevent_enable(bev_.get(), EV_READ);
+  // Replies are read by a DirectReader (no FIONREAD before each read) until STARTTLS.
+  reader_ = std::make_unique<mta::DirectReader>(bev_.get(), [this] { OnDirectRead(); });
+  reader_->Enable();
   Arm(policy_->timeouts.ehlo);
+}
+
+void SmtpClient::OnDirectRead() {
+  switch (reader_->Read(mta::DirectReader::kChunk)) {
+    case mta::DirectReader::Outcome::kRead:
+      OnRead();
+      return;
+    case mta::DirectReader::Outcome::kNothing:
+      return;
+    case mta::DirectReader::Outcome::kEof:
+      OnEvent(BEV_EVENT_READING | BEV_EVENT_EOF);
+      return;
+    case mta::DirectReader::Outcome::kError:
+      errno = reader_->error();  // OnEvent says why with strerror(errno)
+      OnEvent(BEV_EVENT_READING | BEV_EVENT_ERROR);
+      return;
+  }
 }
 
 void SmtpClient::ReadCb(bufferevent*, void* arg) { static_cast<SmtpClient*>(arg)->OnRead(); }
@@ -386,6 +406,7 @@ void SmtpClient::HandleReply(ServerReply reply) {
       if (policy_->tls_verify_host && !tls_hostname_.empty()) {
         SSL_set1_host(ssl, tls_hostname_.c_str());
       }
+      reader_.reset();  // the TLS filter reads the socket bufferevent from here
       bufferevent* under = bev_.release();
       bufferevent* filtered = bufferevent_openssl_filter_new(
           base_.get(), under, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -664,8 +685,10 @@ void SmtpClient::Close(Status why, const ServerReply* open_reply) {
   state_ = State::kClosed;
   timer_.Stop();
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  if (reader_) reader_->Disable();
   base_.RunInLoop([this, alive = alive_, why = std::move(why)] {
     if (!*alive) return;
+    reader_.reset();
     bev_.reset();
     address_lease_.reset();  // before on_closed, so the owner sees the address free
     if (cb_.on_closed) cb_.on_closed(this, why);

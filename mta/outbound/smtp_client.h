@@ -26,6 +26,7 @@
 #include "mta/outbound/domain_policy.h"
 #include "mta/outbound/outbound_limits.h"
 #include "mta/outbound/reply_parser.h"
+#include "mta/server/direct_read.h"
 #include "mta/spool/queue_id.h"
 #include "mta/spool/spool.h"
 
@@ -128,6 +129,8 @@ class SmtpClient {
   void ConnectNext();
   void OnConnected();
   void OnRead();
+  // The plain socket has input (DirectReader): reads it, then as OnRead or OnEvent.
+  void OnDirectRead();
   void OnEvent(short what);
   void HandleReply(ServerReply reply);
   void HandleTransactionReply(ServerReply reply);
@@ -158,6 +161,7 @@ class SmtpClient {
   std::string tls_hostname_;
   Callbacks cb_;
   event::BufferEventPtr bev_;
+  std::unique_ptr<mta::DirectReader> reader_;  // reads bev_ until STARTTLS; freed before bev_
   event::Timer timer_;
   State state_ = State::kConnecting;
   std::string in_;

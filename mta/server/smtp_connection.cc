@@ -66,17 +66,14 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
   bufferevent_setcb(conn->bev_.get(), &OnRead, &OnWrite, &OnEvent, conn.get());
   // The write callback comes when our output drained to the low mark (resume reading).
   bufferevent_setwatermark(conn->bev_.get(), EV_WRITE, kOutputLowWater, 0);
-  // A body arriving faster than we read is taken in up to kMaxSingleRead at a time (libevent's
-  // default, 16 KB, costs a read, an ioctl and a loop turn per 16 KB of a large message). What
-  // is read is consumed at once, so this is all the input a connection holds.
-  bufferevent_set_max_single_read(conn->bev_.get(), kMaxSingleRead);
-  // While the session waits (storing a message, checking a password) the read event stays
-  // armed, and libevent stops reading at this mark: disarming and re-arming it around every
-  // message cost two epoll_ctl calls each time.
-  bufferevent_setwatermark(conn->bev_.get(), EV_READ, 0, kMaxSingleRead);
-  // Writing is enabled from creation; enabling it again here would arm the write event (two
-  // epoll_ctl calls per connection) for the greeting, which EagerWrite sends at once anyway.
-  bufferevent_enable(conn->bev_.get(), EV_READ);
+  // The plain socket is read by a DirectReader (large reads, no FIONREAD); the bufferevent's
+  // own read event stays off until STARTTLS. Writing is enabled from creation; enabling it
+  // again here would arm the write event (two epoll_ctl calls per connection) for the
+  // greeting, which EagerWrite sends at once anyway.
+  bufferevent_disable(conn->bev_.get(), EV_READ);
+  conn->reader_ = std::make_unique<DirectReader>(conn->bev_.get(),
+                                                 [c = conn.get()] { c->HandleDirectRead(); });
+  conn->reader_->Enable();
 
   smtp::ConnectionInfo info;
   info.client_ip = peer.host();
@@ -151,7 +148,7 @@ size_t SmtpConnection::QueuedOutput() const {
 bool SmtpConnection::OutputBacklogged() {
   if (!output_backlogged_ && QueuedOutput() > kOutputHighWater) {
     output_backlogged_ = true;
-    bufferevent_disable(bev_.get(), EV_READ);
+    SetReading(false);
   }
   return output_backlogged_;
 }
@@ -160,7 +157,7 @@ void SmtpConnection::ResumeReading() {
   if (closed_ || closing_ || tls_requested_ || output_backlogged_ || !session_->WantsRead()) {
     return;
   }
-  bufferevent_enable(bev_.get(), EV_READ);
+  SetReading(true);
   // Input may already wait in our buffer (pipelined commands, a command sent with the TLS
   // Finished): no further read event would come for it.
   if (evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) HandleRead();
@@ -175,9 +172,19 @@ bool SmtpConnection::OutputPending() const {
   return under != nullptr && evbuffer_get_length(bufferevent_get_output(under)) > 0;
 }
 
+void SmtpConnection::SetReading(bool on) {
+  if (reader_) {
+    on ? reader_->Enable() : reader_->Disable();
+  } else if (on) {
+    bufferevent_enable(bev_.get(), EV_READ);
+  } else {
+    bufferevent_disable(bev_.get(), EV_READ);
+  }
+}
+
 void SmtpConnection::CloseWhenFlushed() {
   closing_ = true;
-  bufferevent_disable(bev_.get(), EV_READ);
+  SetReading(false);
   if (!OutputPending()) {
     Close();
     return;
@@ -190,6 +197,31 @@ void SmtpConnection::CloseWhenFlushed() {
 
 void SmtpConnection::OnEvent(bufferevent*, short events, void* arg) {
   static_cast<SmtpConnection*>(arg)->HandleEvent(events);
+}
+
+void SmtpConnection::HandleDirectRead() {
+  if (closed_ || closing_) return;
+  const size_t buffered = evbuffer_get_length(bufferevent_get_input(bev_.get()));
+  // While the session waits (storing a message, checking a password) the socket is read up to
+  // kMaxSingleRead, then not at all until ResumeReading: the event stays armed until then, as
+  // disarming and re-arming it around every message cost two epoll_ctl calls each time.
+  if (buffered >= kMaxSingleRead) {
+    reader_->Disable();
+    return;
+  }
+  switch (reader_->Read(kMaxSingleRead - buffered)) {
+    case DirectReader::Outcome::kRead:
+      HandleRead();
+      return;
+    case DirectReader::Outcome::kNothing:
+      return;
+    case DirectReader::Outcome::kEof:
+      HandleEvent(BEV_EVENT_READING | BEV_EVENT_EOF);
+      return;
+    case DirectReader::Outcome::kError:
+      HandleEvent(BEV_EVENT_READING | BEV_EVENT_ERROR);
+      return;
+  }
 }
 
 void SmtpConnection::HandleRead() {
@@ -217,7 +249,7 @@ void SmtpConnection::HandleRead() {
     Flush();
   }
   // Backpressure: while the session waits (storing, checking a password) a plain socket is read
-  // only up to the read high-water mark (set in Start); a TLS filter is not read at all.
+  // only up to kMaxSingleRead (HandleDirectRead); a TLS filter is not read at all.
   if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead() &&
       bufferevent_get_underlying(bev_.get()) != nullptr) {
     bufferevent_disable(bev_.get(), EV_READ);
@@ -281,6 +313,8 @@ void SmtpConnection::StartTls() {
 
 void SmtpConnection::SwitchToTls() {
   bufferevent* plain = bev_.get();
+  // From here the TLS filter reads the socket bufferevent (which it enables for reading).
+  reader_.reset();
   // Anything the client sent behind STARTTLS before seeing our 220 is not TLS and must not be
   // read as commands either (RFC 3207, CVE-2011-0411): drop it.
   evbuffer* input = bufferevent_get_input(plain);
@@ -522,6 +556,7 @@ void SmtpConnection::Close() {
   total_timer_.Stop();
   drain_timer_.Stop();
   bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  if (reader_) reader_->Disable();
   if (counted_) {
     services_.stats->connections_current--;
     counted_ = false;
@@ -530,6 +565,7 @@ void SmtpConnection::Close() {
   std::weak_ptr<SmtpConnection> weak = weak_from_this();
   services_.base->RunInLoop([weak] {
     if (auto self = weak.lock()) {
+      self->reader_.reset();
       self->bev_.reset();
       if (self->on_closed_) self->on_closed_(self.get());
     }

@@ -26,6 +26,7 @@
 #include "common/event/address.h"
 #include "common/event/handles.h"
 #include "common/event/timer.h"
+#include "mta/server/direct_read.h"
 #include "mta/server/inbound_context.h"
 #include "mta/smtp/session.h"
 
@@ -94,6 +95,11 @@ class SmtpConnection : public smtp::SessionHooks,
   static void OnEvent(bufferevent* bev, short events, void* arg);
 
   void HandleRead();
+  // The plain socket has input (DirectReader): reads it, unless the session waits with
+  // kMaxSingleRead already buffered, then handles it as HandleRead does.
+  void HandleDirectRead();
+  // Arms or disarms reading: the DirectReader's event on a plain socket, the TLS filter's.
+  void SetReading(bool on);
   void HandleWrite();
   void HandleEvent(short events);
   // Reads again (and processes input already buffered) unless the session waits, the client
@@ -123,6 +129,7 @@ class SmtpConnection : public smtp::SessionHooks,
   std::string id_;
 
   event::BufferEventPtr bev_;
+  std::unique_ptr<DirectReader> reader_;  // reads bev_ until STARTTLS; freed before bev_
   SpoolBodySink body_;  // before session_: the session borrows it
   std::unique_ptr<smtp::ServerSession> session_;
   event::Timer idle_timer_, total_timer_, drain_timer_;

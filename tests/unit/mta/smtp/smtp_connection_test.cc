@@ -14,11 +14,15 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <ctime>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -40,11 +44,12 @@ using spool::testing::TempDir;
 // One SmtpConnection on a loop thread; the test thread is the client on `client_fd()`.
 class Harness {
  public:
-  explicit Harness(std::shared_ptr<SSL_CTX> tls) {
+  explicit Harness(std::shared_ptr<SSL_CTX> tls, spool::IoHooks io = {}) {
     base_ = std::move(event::EventBase::Create()).value();
     spool::SpoolOptions options;
     options.spoolbase = dir_.path() + "/spool";
     options.sync = false;
+    options.io = std::move(io);
     options.log = [](std::string_view) {};
     event::EventBase* base = base_.get();
     options.post = [base](std::function<void()> fn) { base->RunInLoop(std::move(fn)); };
@@ -56,6 +61,7 @@ class Harness {
     policy->banner_hostname = "mx.test";
     policy->max_errors = 0;  // no 421 for the flood: the watermarks alone must hold it
     policy->tls_available = tls != nullptr;
+    policy->relay.open_relay = true;  // the storing test sends a message anywhere
     auto settings = std::make_shared<ListenSettings>();
     settings->policy = policy;
     settings->tls = std::move(tls);
@@ -170,8 +176,10 @@ class ReplyCounter {
 };
 
 // Phase 1: flood without reading until nothing more is taken for 300 ms (or the cap went out).
-// Phase 2: read every reply while sending `extra` more NOOPs. Returns the phase-1 byte count.
-size_t FloodThenDrain(const Transport& t, size_t extra) {
+// Then `stalled` runs. Phase 2: read every reply while sending `extra` more NOOPs. Returns the
+// phase-1 byte count.
+size_t FloodThenDrain(const Transport& t, size_t extra,
+                      const std::function<void()>& stalled = nullptr) {
   NoopStream stream(kFloodCap);
   auto last_progress = Clock::now();
   const auto give_up = Clock::now() + std::chrono::seconds(60);
@@ -187,6 +195,7 @@ size_t FloodThenDrain(const Transport& t, size_t extra) {
     }
   }
   const size_t stalled_at = stream.sent();
+  if (stalled) stalled();
   // Everything sent (rounded up to whole NOOPs, plus `extra`) must be answered once we read.
   const size_t target =
       (stalled_at + kNoop.size() - 1) / kNoop.size() * kNoop.size() + extra * kNoop.size();
@@ -223,6 +232,58 @@ TEST(SmtpConnectionTest, ClientThatDoesNotReadIsNotReadEither) {
   EXPECT_LT(stalled_at, 2u << 20) << "the server kept reading a client that does not read";
   std::printf("plain: client could push %zu bytes of NOOP before the server stopped reading\n",
               stalled_at);
+}
+
+double ProcessCpuSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// While its message is being stored the session takes no input: the connection reads at most
+// kMaxSingleRead of what the client pipelines behind it, then stops reading (rather than
+// spinning on a readable socket it does not read) until the 250 went out.
+TEST(SmtpConnectionTest, ClientIsReadOnlyUpToTheLimitWhileItsMessageIsStored) {
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool armed = false, open = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  spool::IoHooks io;
+  io.pwritev = [gate](int fd, const struct iovec* iov, int iovcnt, off_t offset) {
+    std::unique_lock<std::mutex> lock(gate->mu);
+    gate->cv.wait(lock, [&] { return !gate->armed || gate->open; });
+    lock.unlock();
+    return ::pwritev(fd, iov, iovcnt, offset);
+  };
+  Harness h(nullptr, io);
+  const int fd = h.client_fd();
+  ExpectPlainReply(fd, "220 ");
+  {
+    std::lock_guard<std::mutex> lock(gate->mu);
+    gate->armed = true;  // the message's record waits at the gate
+  }
+  const std::string dialogue = "EHLO c\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\nDATA\r\n";
+  ASSERT_EQ(::send(fd, dialogue.data(), dialogue.size(), MSG_NOSIGNAL), ssize_t(dialogue.size()));
+  ExpectPlainReply(fd, "354 ");
+  const std::string body = "Subject: x\r\n\r\nhi\r\n.\r\n";
+  ASSERT_EQ(::send(fd, body.data(), body.size(), MSG_NOSIGNAL), ssize_t(body.size()));
+  ASSERT_EQ(evutil_make_socket_nonblocking(fd), 0);
+  double idle_cpu = -1;
+  const size_t stalled_at = FloodThenDrain(PlainTransport(fd), 1000, [&] {
+    const double before = ProcessCpuSeconds();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    idle_cpu = ProcessCpuSeconds() - before;
+    std::lock_guard<std::mutex> lock(gate->mu);
+    gate->open = true;
+    gate->cv.notify_all();
+  });
+  EXPECT_LT(stalled_at, 2u << 20) << "the server kept reading while the message was stored";
+  // A loop that spins on the readable socket burns the whole 500 ms.
+  EXPECT_LT(idle_cpu, 0.2) << "the loop kept running while nothing was read";
+  std::printf("storing: client could push %zu bytes before the server stopped reading; %.3f s "
+              "CPU in 500 ms stalled\n", stalled_at, idle_cpu);
 }
 
 TEST(SmtpConnectionTest, ClientThatDoesNotReadIsNotReadEitherUnderTls) {
