@@ -587,7 +587,15 @@ void Scheduler::Settle(Domain& d, Transaction& tx, const TransactionResult& resu
     std::copy_if(updates.begin(), updates.end(), std::back_inserter(owed->final_states), is_failed);
     std::erase_if(updates, is_failed);
   }
-  if (!updates.empty()) {
+  // A message whose every recipient is now final, for its only domain, is removed next
+  // (Requeue, DomainDone): its Remove record says all the Update would, one record fewer per
+  // delivered message. A crash before the Remove is durable repeats the delivery either way.
+  const bool removed_next =
+      (!owed || owed->final_states.empty()) && !open_domains_.contains(tx.id) &&
+      std::none_of(msg.states.begin(), msg.states.end(), [](const spool::RecipientState& st) {
+        return st.kind == spool::RecipientState::Kind::kPending;
+      });
+  if (!updates.empty() && !removed_next) {
     Status s = s_.spool->Update(tx.id, std::move(updates));
     if (!s.ok()) {
       EC_LOG(kError, "spool update failed").Field("id", tx.id.ToString()).Field("error", s);

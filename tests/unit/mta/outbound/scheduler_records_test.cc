@@ -1,0 +1,131 @@
+// Which spool records a delivery leaves on disk, against a real spool and a counting SMTP server
+// on 127.0.0.1: a message delivered to every recipient in one transaction is removed with one
+// record, no final-state update before it; a message for two domains keeps the update of the
+// domain that finished first (the other may still fail), then its removal.
+#include <gtest/gtest.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/event/event_base.h"
+#include "common/event/timer.h"
+#include "mta/outbound/scheduler.h"
+#include "mta/spool/record.h"
+#include "tests/unit/mta/outbound/counting_smtp_server.h"
+#include "tests/unit/mta/outbound/scheduler_test_util.h"
+#include "tests/unit/mta/spool/spool_test_util.h"
+
+namespace ec::outbound {
+namespace {
+
+using namespace std::chrono_literals;
+using spool::QueueId;
+using spool::testing::ReadFile;
+using spool::testing::SegmentFiles;
+using testing::CountingSmtpServer;
+
+constexpr auto kDeadline = std::chrono::seconds(20);
+
+class SchedulerRecords : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = event::EventBase::Create().value();
+    spool::SpoolOptions options;
+    options.spoolbase = dir_.path();
+    options.log = [](std::string_view) {};
+    options.post = [base = base_.get()](std::function<void()> fn) {
+      base->RunInLoop(std::move(fn));
+    };
+    spool_ = spool::Spool::Open(options).value();
+    tick_ = std::make_unique<event::Timer>(*base_, [] {});  // the server counts on its threads
+    tick_->StartRepeating(10ms);
+    std::string config;
+    for (const char* domain : {"a.test", "b.test"}) {
+      config += "Domain \"" + std::string(domain) + "\" {\n  Routes = ( \"smtp://127.0.0.1:" +
+                std::to_string(server_.port()) + "\" )\n  idle_timeout = 0.3\n}\n";
+    }
+    auto [parsed, global] = testing::ParseSchedulerConfig(config);
+    scheduler_ = std::make_unique<Scheduler>(
+        SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, parsed,
+        global);
+  }
+  void TearDown() override {
+    tick_.reset();
+    scheduler_.reset();
+    spool_.reset();
+  }
+
+  QueueId Accept(const std::vector<std::string>& rcpts) {
+    spool::Envelope env;
+    env.mail_from = "s@src.test";
+    for (const std::string& r : rcpts) env.rcpts.push_back({r, "", 0});
+    env.received_us = 1700000000000000;
+    std::optional<Result<QueueId>> stored;
+    spool_->Submit(env, "Subject: hi\r\n\r\nhello\r\n",
+                   [&](Result<QueueId> r) { stored.emplace(std::move(r)); });
+    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kDeadline));
+    EC_CHECK(stored->ok());
+    scheduler_->Add(**stored, rcpts);
+    return **stored;
+  }
+
+  // The records about `id` in the segments, in order: "message", "update", "remove".
+  std::vector<std::string> RecordsOf(QueueId id) {
+    std::vector<std::string> kinds;
+    for (const auto& file : SegmentFiles(dir_.path())) {
+      const std::string bytes = ReadFile(file);
+      spool::ScanRecords(std::string_view(bytes).substr(spool::kSegmentHeaderSize), true,
+                         [&](spool::ScannedRecord&& r) {
+                           if (auto* m = std::get_if<spool::MessageMeta>(&r.meta)) {
+                             if (m->id == id) kinds.push_back("message");
+                           } else if (auto* u = std::get_if<spool::UpdateMeta>(&r.meta)) {
+                             if (u->id == id) kinds.push_back("update");
+                           } else if (std::get<spool::RemoveMeta>(r.meta).id == id) {
+                             kinds.push_back("remove");
+                           }
+                         });
+    }
+    return kinds;
+  }
+
+  // Until `id` is gone from the spool and its removal is written.
+  void WaitRemoved(QueueId id) {
+    ASSERT_TRUE(base_->RunUntil(
+        [&] {
+          if (spool_->size() != 0) return false;
+          const auto kinds = RecordsOf(id);
+          return !kinds.empty() && kinds.back() == "remove";
+        },
+        kDeadline));
+  }
+
+  spool::testing::TempDir dir_;
+  CountingSmtpServer server_;
+  std::unique_ptr<event::EventBase> base_;
+  std::unique_ptr<spool::Spool> spool_;
+  std::unique_ptr<event::Timer> tick_;
+  std::unique_ptr<Scheduler> scheduler_;
+};
+
+TEST_F(SchedulerRecords, DeliveredMessageIsRemovedWithoutAFinalUpdate) {
+  const QueueId id = Accept({"x@a.test", "y@a.test"});
+  WaitRemoved(id);
+  EXPECT_EQ(server_.messages(), 1u);
+  EXPECT_EQ(RecordsOf(id), (std::vector<std::string>{"message", "remove"}));
+}
+
+TEST_F(SchedulerRecords, MessageForTwoDomainsKeepsEachDomainsUpdate) {
+  const QueueId id = Accept({"x@a.test", "y@b.test"});
+  WaitRemoved(id);
+  EXPECT_EQ(server_.messages(), 2u);
+  const auto kinds = RecordsOf(id);
+  // The domain that finished first wrote its final state while the other's was open.
+  ASSERT_GE(kinds.size(), 3u);
+  EXPECT_EQ(kinds.front(), "message");
+  EXPECT_EQ(kinds[1], "update");
+  EXPECT_EQ(kinds.back(), "remove");
+}
+
+}  // namespace
+}  // namespace ec::outbound
