@@ -22,8 +22,7 @@ namespace {
 
 using spool::QueueId;
 using spool::RecipientState;
-using spool::testing::ReadFile;
-using spool::testing::SegmentFiles;
+using spool::testing::ForEachRecord;
 using spool::testing::TempDir;
 
 constexpr auto kDeadline = std::chrono::seconds(20);
@@ -71,12 +70,7 @@ class SchedulerBounce : public ::testing::Test {
   }
 
   void OpenSpool() {
-    spool::SpoolOptions options;
-    options.spoolbase = dir_.path();
-    options.log = [](std::string_view) {};
-    options.post = [base = base_.get()](std::function<void()> fn) {
-      base->RunInLoop(std::move(fn));
-    };
+    spool::SpoolOptions options = testing::LoopSpoolOptions(dir_.path(), base_.get());
     options.io.pwritev = [this](int fd, const struct iovec* iov, int count, off_t off) {
       if (fault_ == Fault::kDiskFull) {
         errno = ENOSPC;
@@ -145,19 +139,15 @@ TEST_F(SchedulerBounce, BounceIsDurableBeforeTheOriginalIsFinal) {
   EXPECT_EQ(spool_->ReadMessage(dsn)->envelope.rcpts[0].address, "s@src.test");
 
   std::vector<std::string> order;  // "dsn", "final" (update of the original), "remove"
-  for (const auto& file : SegmentFiles(dir_.path())) {
-    const std::string bytes = ReadFile(file);
-    spool::ScanRecords(std::string_view(bytes).substr(spool::kSegmentHeaderSize), true,
-                       [&](spool::ScannedRecord&& r) {
-                         if (auto* m = std::get_if<spool::MessageMeta>(&r.meta)) {
-                           if (m->id == dsn) order.push_back("dsn");
-                         } else if (auto* u = std::get_if<spool::UpdateMeta>(&r.meta)) {
-                           if (u->id == original) order.push_back("final");
-                         } else if (std::get<spool::RemoveMeta>(r.meta).id == original) {
-                           order.push_back("remove");
-                         }
-                       });
-  }
+  ForEachRecord(dir_.path(), [&](spool::ScannedRecord&& r) {
+    if (auto* m = std::get_if<spool::MessageMeta>(&r.meta)) {
+      if (m->id == dsn) order.push_back("dsn");
+    } else if (auto* u = std::get_if<spool::UpdateMeta>(&r.meta)) {
+      if (u->id == original) order.push_back("final");
+    } else if (std::get<spool::RemoveMeta>(r.meta).id == original) {
+      order.push_back("remove");
+    }
+  });
   EXPECT_EQ(order, (std::vector<std::string>{"dsn", "final", "remove"}));
 }
 

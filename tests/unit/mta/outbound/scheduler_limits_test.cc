@@ -81,12 +81,7 @@ class SchedulerLimits : public ::testing::Test {
  protected:
   void SetUp() override {
     base_ = event::EventBase::Create().value();
-    spool::SpoolOptions options;
-    options.spoolbase = dir_.path();
-    options.log = [](std::string_view) {};
-    options.post = [base = base_.get()](std::function<void()> fn) {
-      base->RunInLoop(std::move(fn));
-    };
+    spool::SpoolOptions options = testing::LoopSpoolOptions(dir_.path(), base_.get());
     spool_ = spool::Spool::Open(options).value();
     // The server counts on its own threads: wake the loop now and then to look.
     tick_ = std::make_unique<event::Timer>(*base_, [] {});

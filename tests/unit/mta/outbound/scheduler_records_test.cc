@@ -11,7 +11,6 @@
 #include "common/event/event_base.h"
 #include "common/event/timer.h"
 #include "mta/outbound/scheduler.h"
-#include "mta/spool/record.h"
 #include "tests/unit/mta/outbound/counting_smtp_server.h"
 #include "tests/unit/mta/outbound/scheduler_test_util.h"
 #include "tests/unit/mta/spool/spool_test_util.h"
@@ -21,8 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using spool::QueueId;
-using spool::testing::ReadFile;
-using spool::testing::SegmentFiles;
+using spool::testing::ForEachRecord;
 using testing::CountingSmtpServer;
 
 constexpr auto kDeadline = std::chrono::seconds(20);
@@ -31,12 +29,7 @@ class SchedulerRecords : public ::testing::Test {
  protected:
   void SetUp() override {
     base_ = event::EventBase::Create().value();
-    spool::SpoolOptions options;
-    options.spoolbase = dir_.path();
-    options.log = [](std::string_view) {};
-    options.post = [base = base_.get()](std::function<void()> fn) {
-      base->RunInLoop(std::move(fn));
-    };
+    spool::SpoolOptions options = testing::LoopSpoolOptions(dir_.path(), base_.get());
     spool_ = spool::Spool::Open(options).value();
     tick_ = std::make_unique<event::Timer>(*base_, [] {});  // the server counts on its threads
     tick_->StartRepeating(10ms);
@@ -73,19 +66,15 @@ class SchedulerRecords : public ::testing::Test {
   // The records about `id` in the segments, in order: "message", "update", "remove".
   std::vector<std::string> RecordsOf(QueueId id) {
     std::vector<std::string> kinds;
-    for (const auto& file : SegmentFiles(dir_.path())) {
-      const std::string bytes = ReadFile(file);
-      spool::ScanRecords(std::string_view(bytes).substr(spool::kSegmentHeaderSize), true,
-                         [&](spool::ScannedRecord&& r) {
-                           if (auto* m = std::get_if<spool::MessageMeta>(&r.meta)) {
-                             if (m->id == id) kinds.push_back("message");
-                           } else if (auto* u = std::get_if<spool::UpdateMeta>(&r.meta)) {
-                             if (u->id == id) kinds.push_back("update");
-                           } else if (std::get<spool::RemoveMeta>(r.meta).id == id) {
-                             kinds.push_back("remove");
-                           }
-                         });
-    }
+    ForEachRecord(dir_.path(), [&](spool::ScannedRecord&& r) {
+      if (auto* m = std::get_if<spool::MessageMeta>(&r.meta)) {
+        if (m->id == id) kinds.push_back("message");
+      } else if (auto* u = std::get_if<spool::UpdateMeta>(&r.meta)) {
+        if (u->id == id) kinds.push_back("update");
+      } else if (std::get<spool::RemoveMeta>(r.meta).id == id) {
+        kinds.push_back("remove");
+      }
+    });
     return kinds;
   }
 

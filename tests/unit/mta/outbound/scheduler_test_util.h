@@ -1,5 +1,5 @@
 // The configuration a scheduler test runs under, parsed the one way every scheduler test
-// parses it (no includes, no environment). Header-only.
+// parses it (no includes, no environment), and the spool options it runs with. Header-only.
 #pragma once
 
 #include <memory>
@@ -8,7 +8,9 @@
 
 #include "common/base/check.h"
 #include "common/config/loader.h"
+#include "common/event/event_base.h"
 #include "mta/outbound/scheduler.h"
+#include "mta/spool/spool.h"
 
 namespace ec::outbound::testing {
 
@@ -29,6 +31,16 @@ inline SchedulerConfig ParseSchedulerConfig(const std::string& text) {
   auto global = BuildGlobalOutbound(config, "mx.test");
   EC_CHECK(global.ok());
   return {std::move(config), std::move(global).value()};
+}
+
+// Options for a spool under `dir` whose callbacks run on `base`'s loop, as the scheduler's do
+// in ecmta; quiet.
+inline spool::SpoolOptions LoopSpoolOptions(const std::string& dir, event::EventBase* base) {
+  spool::SpoolOptions options;
+  options.spoolbase = dir;
+  options.log = [](std::string_view) {};
+  options.post = [base](std::function<void()> fn) { base->RunInLoop(std::move(fn)); };
+  return options;
 }
 
 }  // namespace ec::outbound::testing

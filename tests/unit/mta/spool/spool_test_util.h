@@ -13,6 +13,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mta/spool/record.h"
 #include "mta/spool/spool.h"
 
 namespace ec::spool::testing {
@@ -147,6 +149,15 @@ inline std::vector<std::filesystem::path> SegmentFiles(const std::string& dir) {
 inline std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Every valid record in the segments under `dir`, file by file in order.
+inline void ForEachRecord(const std::string& dir,
+                          const std::function<void(ScannedRecord&&)>& visit) {
+  for (const auto& file : SegmentFiles(dir)) {
+    const std::string bytes = ReadFile(file);
+    ScanRecords(std::string_view(bytes).substr(kSegmentHeaderSize), true, visit);
+  }
 }
 
 inline void WriteFile(const std::filesystem::path& path, std::string_view bytes) {
