@@ -392,6 +392,8 @@ void Spool::CommitBatch(std::vector<Op> ops) {
   const bool defer = std::all_of(ops.begin(), ops.end(), [](const Op& op) {
     return op.type != RecordType::kMessage && !op.done;
   });
+  // Zeros ahead pay for a lone client's syncs, not once syncs are shared (LoneWriterGauge).
+  if (zero_ahead_ && messages > 0) zero_ahead_->SetPaused(!lone_writer_.Note(messages));
   Status status = EnsureActiveSegment(total);
   const uint64_t start = active_end_;
   if (status.ok()) {

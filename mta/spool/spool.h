@@ -36,6 +36,7 @@
 #include "mta/spool/message_route.h"
 #include "mta/spool/queue_id.h"
 #include "mta/spool/state_list.h"
+#include "mta/spool/lone_writer_gauge.h"
 #include "mta/spool/zero_ahead.h"
 
 namespace ec::spool {
@@ -219,6 +220,7 @@ class Spool {
   bool unsynced_ = false;    // records in active_ written but not yet synced (delivery records)
   uint64_t next_seq_ = 1;
   std::unique_ptr<ZeroAhead> zero_ahead_;  // null when off
+  LoneWriterGauge lone_writer_;            // pauses zero_ahead_ under concurrent load
   std::thread committer_;
 };
 

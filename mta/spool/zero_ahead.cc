@@ -50,6 +50,13 @@ void ZeroAhead::Stop() {
   fd_ = -1;
 }
 
+void ZeroAhead::SetPaused(bool paused) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (paused_ == paused) return;
+  paused_ = paused;
+  if (!using_fd_ && Wanted()) work_.notify_one();
+}
+
 uint64_t ZeroAhead::WaitIdle() {
   std::unique_lock<std::mutex> lock(mu_);
   done_.wait(lock, [&] { return !using_fd_ && !Wanted(); });
@@ -60,7 +67,7 @@ uint64_t ZeroAhead::WaitIdle() {
 // came would cost a sync per claim, beside the writer's own.
 bool ZeroAhead::Wanted() const {
   const uint64_t from = std::max(zeroed_, claimed_);
-  return fd_ >= 0 && !failed_ && from < limit_ &&
+  return fd_ >= 0 && !failed_ && !paused_ && from < limit_ &&
          std::min(from + options_.chunk, limit_) <= claimed_ + options_.lead;
 }
 

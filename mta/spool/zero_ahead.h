@@ -43,6 +43,9 @@ class ZeroAhead {
   void Claim(uint64_t end);
   // Leaves the current file alone; returns once nothing of this class uses its descriptor.
   void Stop();
+  // Paused, nothing more is zeroed (a zero write in progress finishes) and appends past the
+  // zeros grow the file; resumed, zeroing goes on from the claimed end. See LoneWriterGauge.
+  void SetPaused(bool paused);
 
   // For tests: blocks until nothing more is to be zeroed for the claims so far, or zeroing
   // failed; returns where the zeros end (0 without a file).
@@ -64,6 +67,7 @@ class ZeroAhead {
   uint64_t zeroed_ = 0;   // zeros written up to here (where not claimed)
   uint64_t limit_ = 0;
   bool failed_ = false;
+  bool paused_ = false;
   bool using_fd_ = false;    // the thread is writing to or syncing fd_
   bool writing_ = false;     // ... and is writing zeros from writing_from_
   uint64_t writing_from_ = 0;

@@ -42,7 +42,8 @@ void RegisterNodeOptions(SchemaRegistry* r) {
        .min = 0,
        .doc = "Keep the active spool segment zero-filled this far past its last record, so each "
               "fdatasync writes data only, not the file's growth (ours; docs/spool.md); 0 = off. "
-              "Off on tmpfs; of no use on copy-on-write file systems (btrfs, ZFS)",
+              "Paused while syncs carry several messages at once (the CPU, not the sync, is then "
+              "the limit). Off on tmpfs; of no use on copy-on-write file systems (btrfs, ZFS)",
        .support = S::kImplemented});
   add({.name = "spool_mode",
        .type = T::kOctal,

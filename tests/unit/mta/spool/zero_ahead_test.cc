@@ -125,6 +125,22 @@ TEST_F(ZeroAheadTest, StopLeavesTheFileToTheWriter) {
   EXPECT_EQ(zero.WaitIdle(), 4u + (64 << 10));
 }
 
+TEST_F(ZeroAheadTest, PausedItZeroesNothingMoreAndResumedItCatchesUp) {
+  ZeroAhead zero({.lead = 64 << 10, .chunk = 16 << 10}, Logger());
+  zero.Follow(fd_.get(), 4, 1 << 20, path_);
+  EXPECT_EQ(zero.WaitIdle(), 4u + (64 << 10));
+  zero.SetPaused(true);
+  // The writer goes past the zeros: the file grows by its writes alone.
+  zero.Claim(200000);
+  ASSERT_EQ(::pwrite(fd_.get(), "X", 1, 199999), 1);
+  EXPECT_EQ(zero.WaitIdle(), 200000u);
+  EXPECT_EQ(Size(), 200000u);
+  zero.SetPaused(false);
+  EXPECT_EQ(zero.WaitIdle(), 200000u + (64 << 10));
+  EXPECT_EQ(Size(), 200000u + (64 << 10));
+  EXPECT_EQ(ReadFile(path_)[199999], 'X');
+}
+
 TEST_F(ZeroAheadTest, AFailedWriteIsLoggedAndEndsTheZeroingOfThatFile) {
   // The file size limit makes the zero writes fail (EFBIG) past 100 KB.
   struct rlimit old {};
@@ -276,6 +292,46 @@ TEST(SpoolZeroAheadTest, OffWithoutSyncOrWhenZero) {
               records_end)
         << "sync=" << sync;  // the body ends the file
   }
+}
+
+// Several messages per sync (sessions at once): the zeros stop and the records end the file;
+// one message per sync again (a lone client): they come back. See LoneWriterGauge.
+TEST(SpoolZeroAheadTest, PausedWhileSyncsCarrySeveralMessagesBackForALoneClient) {
+  TempDir dir;
+  SpoolOptions options = QuietOptions(dir.path());
+  options.zero_ahead_bytes = 256 << 10;
+  auto spool = OpenOrDie(options);
+  // Bursts of 16 at once: the committer takes most of a burst in one batch (the first may go
+  // alone, the rest arrive while its sync runs). 40 x 16 x 8 KB = 5 MB, far past the first
+  // zeros.
+  for (int burst = 0; burst < 40; ++burst) {
+    std::atomic<int> stored{0};
+    for (int i = 0; i < 16; ++i) {
+      spool->Submit(MakeEnvelope("b"), MakeBody("b", 8192), [&](Result<QueueId> r) {
+        EC_CHECK(r.ok());
+        stored++;
+      });
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (stored < 16 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ASSERT_EQ(stored, 16);
+  }
+  const auto segments = SegmentFiles(dir.path());
+  ASSERT_EQ(segments.size(), 1u);
+  const auto& segment = segments[0];
+  uint64_t records_end = RecordsEnd(ReadFile(segment));
+  // Give a running zero thread time to show (it would keep 256 KB ahead).
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_LE(FileSize(segment), records_end + 8) << "zeros kept ahead under concurrent load";
+  // A lone client: one message per sync brings the average down (from 16, within 80 syncs).
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_TRUE(SubmitAndWait(*spool, MakeEnvelope("l"), MakeBody("l", 1024)).ok());
+  }
+  records_end = RecordsEnd(ReadFile(segment));
+  EXPECT_GT(WaitForZerosPast(segment, records_end).size(), records_end + (128 << 10))
+      << "no zeros ahead for a lone client";
 }
 
 }  // namespace
