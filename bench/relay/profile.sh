@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Where ecmta's CPU and system calls go per relayed message: smtp-source -> ecmta -> smtp-sink on
 # loopback (the relay bench's setup, without Postfix), with
-#   - ecmta's CPU time (user+sys from /proc, all threads) per message,
+#   - ecmta's CPU time (user+sys from /proc, all threads) per message, by thread, and beside it
+#     smtp-source's and smtp-sink's (and how much of a core each used: the limit of the run),
 #   - perf record of ecmta (call graphs), reported by symbol and by thread,
 #   - strace -c -f of ecmta: system calls per message, by name.
 # perf and strace are separate runs of the same load, so the tracing of one does not slow the
@@ -74,12 +75,35 @@ cpu_per_message() {
   echo "$(echo "($2 - $1) * 1000000 / $hz / $messages" | bc) us;" \
     "$(echo "$messages / ($4 - $3)" | bc) msg/s"
 }
+# "TID TICKS" for every thread of ecmta; smtp-sink's ticks; the shell's children's CPU seconds
+# (smtp-source, once waited for; from `times`).
+thread_ticks() { for t in /proc/"$ecmta_pid"/task/*; do echo "${t##*/} $(awk '{ print $14 + $15 }' "$t/stat")"; done; }
+sink_ticks() { awk '{ print $14 + $15 }' "/proc/$sink_pid/stat"; }
+# `times` must run in this shell, not in a $(...) subshell (whose children are its own).
+children_seconds() { tail -1 "$1" | awk '{ split($1, u, /[ms]/); split($2, s, /[ms]/);
+  print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
 for ((i = 1; i <= ${PROFILE_PLAIN_RUNS:-1}; i++)); do
+  thread_ticks > "$work/threads.0"
+  times > "$work/times.0"
+  k0=$(sink_ticks) c0=$(children_seconds "$work/times.0")
   t0=$(ticks) s0=$(date +%s.%N)
   load "$messages"
   t1=$(ticks) s1=$(date +%s.%N)
+  times > "$work/times.1"
+  k1=$(sink_ticks) c1=$(children_seconds "$work/times.1")
+  thread_ticks > "$work/threads.1"
   echo "ecmta CPU per message (user+sys, all threads, no tracer):" \
     "$(cpu_per_message "$t0" "$t1" "$s0" "$s1")"
+  # Per thread (busiest first), and the load generators: a process near 1.00 of a core is the
+  # limit of the run.
+  wall=$(echo "$s1 - $s0" | bc)
+  join "$work/threads.0" "$work/threads.1" | awk -v hz="$hz" -v n="$messages" -v wall="$wall" \
+    '$3 > $2 { printf "  ecmta thread %-8s %7.1f us/message  %4.2f of a core\n", $1,
+      ($3 - $2) * 1e6 / hz / n, ($3 - $2) / hz / wall }' | sort -k4 -gr
+  awk -v cs="$(echo "$c1 - $c0" | bc)" -v k="$(( k1 - k0 ))" -v hz="$hz" \
+    -v n="$messages" -v wall="$wall" 'BEGIN {
+      printf "  smtp-source         %7.1f us/message  %4.2f of a core\n", cs * 1e6 / n, cs / wall
+      printf "  smtp-sink           %7.1f us/message  %4.2f of a core\n", k * 1e6 / hz / n, k / hz / wall }'
 done
 [ "${PROFILE_PERF:-1}" = 0 ] && [ "${PROFILE_STRACE:-1}" = 0 ] && exit 0
 
