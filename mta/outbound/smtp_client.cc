@@ -162,6 +162,7 @@ void SmtpClient::Start() { ConnectNext(); }
 
 void SmtpClient::ConnectNext() {
   reader_.reset();
+  retired_reader_.reset();
   bev_.reset();
   address_lease_.reset();
   while (cb_.on_address && next_address_ < addresses_.size()) {
@@ -406,7 +407,9 @@ void SmtpClient::HandleReply(ServerReply reply) {
       if (policy_->tls_verify_host && !tls_hostname_.empty()) {
         SSL_set1_host(ssl, tls_hostname_.c_str());
       }
-      reader_.reset();  // the TLS filter reads the socket bufferevent from here
+      // The TLS filter reads the socket bufferevent from here.
+      if (reader_) reader_->Disable();
+      retired_reader_ = std::move(reader_);
       bufferevent* under = bev_.release();
       bufferevent* filtered = bufferevent_openssl_filter_new(
           base_.get(), under, ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
@@ -689,6 +692,7 @@ void SmtpClient::Close(Status why, const ServerReply* open_reply) {
   base_.RunInLoop([this, alive = alive_, why = std::move(why)] {
     if (!*alive) return;
     reader_.reset();
+    retired_reader_.reset();
     bev_.reset();
     address_lease_.reset();  // before on_closed, so the owner sees the address free
     if (cb_.on_closed) cb_.on_closed(this, why);

@@ -162,6 +162,9 @@ class SmtpClient {
   Callbacks cb_;
   event::BufferEventPtr bev_;
   std::unique_ptr<mta::DirectReader> reader_;  // reads bev_ until STARTTLS; freed before bev_
+  // The reader STARTTLS ended, disarmed: that happens inside the reader's own callback, so it
+  // is freed later (Close, ConnectNext).
+  std::unique_ptr<mta::DirectReader> retired_reader_;
   event::Timer timer_;
   State state_ = State::kConnecting;
   std::string in_;

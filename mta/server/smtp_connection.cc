@@ -314,7 +314,8 @@ void SmtpConnection::StartTls() {
 void SmtpConnection::SwitchToTls() {
   bufferevent* plain = bev_.get();
   // From here the TLS filter reads the socket bufferevent (which it enables for reading).
-  reader_.reset();
+  if (reader_) reader_->Disable();
+  retired_reader_ = std::move(reader_);
   // Anything the client sent behind STARTTLS before seeing our 220 is not TLS and must not be
   // read as commands either (RFC 3207, CVE-2011-0411): drop it.
   evbuffer* input = bufferevent_get_input(plain);
@@ -566,6 +567,7 @@ void SmtpConnection::Close() {
   services_.base->RunInLoop([weak] {
     if (auto self = weak.lock()) {
       self->reader_.reset();
+      self->retired_reader_.reset();
       self->bev_.reset();
       if (self->on_closed_) self->on_closed_(self.get());
     }

@@ -130,6 +130,9 @@ class SmtpConnection : public smtp::SessionHooks,
 
   event::BufferEventPtr bev_;
   std::unique_ptr<DirectReader> reader_;  // reads bev_ until STARTTLS; freed before bev_
+  // The reader STARTTLS ended, disarmed: that happens inside the reader's own callback as a
+  // rule, so it is freed with the connection rather than there.
+  std::unique_ptr<DirectReader> retired_reader_;
   SpoolBodySink body_;  // before session_: the session borrows it
   std::unique_ptr<smtp::ServerSession> session_;
   event::Timer idle_timer_, total_timer_, drain_timer_;
