@@ -218,26 +218,13 @@ void SmtpClient::ConnectNext() {
 void SmtpClient::OnConnected() {
   state_ = State::kGreeting;
   // Replies are read by a DirectReader (no FIONREAD before each read) until STARTTLS.
-  reader_ = std::make_unique<mta::DirectReader>(bev_.get(), [this] { OnDirectRead(); });
+  reader_ = std::make_unique<mta::DirectReader>(
+      bev_.get(), mta::DirectReader::Callbacks{
+                      .room = [] { return mta::DirectReader::kChunk; },
+                      .on_read = [this] { OnRead(); },
+                      .on_event = [this](short events) { OnEvent(events); }});
   reader_->Enable();
   Arm(policy_->timeouts.ehlo);
-}
-
-void SmtpClient::OnDirectRead() {
-  switch (reader_->Read(mta::DirectReader::kChunk)) {
-    case mta::DirectReader::Outcome::kRead:
-      OnRead();
-      return;
-    case mta::DirectReader::Outcome::kNothing:
-      return;
-    case mta::DirectReader::Outcome::kEof:
-      OnEvent(BEV_EVENT_READING | BEV_EVENT_EOF);
-      return;
-    case mta::DirectReader::Outcome::kError:
-      errno = reader_->error();  // OnEvent says why with strerror(errno)
-      OnEvent(BEV_EVENT_READING | BEV_EVENT_ERROR);
-      return;
-  }
 }
 
 void SmtpClient::ReadCb(bufferevent*, void* arg) { static_cast<SmtpClient*>(arg)->OnRead(); }

@@ -129,8 +129,6 @@ class SmtpClient {
   void ConnectNext();
   void OnConnected();
   void OnRead();
-  // The plain socket has input (DirectReader): reads it, then as OnRead or OnEvent.
-  void OnDirectRead();
   void OnEvent(short what);
   void HandleReply(ServerReply reply);
   void HandleTransactionReply(ServerReply reply);

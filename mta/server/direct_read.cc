@@ -10,8 +10,8 @@
 
 namespace ec::mta {
 
-DirectReader::DirectReader(bufferevent* bev, std::function<void()> on_readable)
-    : bev_(bev), on_readable_(std::move(on_readable)) {
+DirectReader::DirectReader(bufferevent* bev, Callbacks callbacks)
+    : bev_(bev), callbacks_(std::move(callbacks)) {
   event_.reset(event_new(bufferevent_get_base(bev), bufferevent_getfd(bev), EV_READ | EV_PERSIST,
                          &DirectReader::OnReadable, this));
 }
@@ -28,7 +28,27 @@ void DirectReader::Disable() {
 }
 
 void DirectReader::OnReadable(evutil_socket_t, short, void* arg) {
-  static_cast<DirectReader*>(arg)->on_readable_();
+  auto* self = static_cast<DirectReader*>(arg);
+  const size_t room = self->callbacks_.room();
+  if (room == 0) {
+    // Level-triggered: left armed, a socket nobody reads would wake the loop without end.
+    self->Disable();
+    return;
+  }
+  // The callbacks may end this reader (STARTTLS): nothing of it is used after them.
+  switch (self->Read(room)) {
+    case Outcome::kRead:
+      self->callbacks_.on_read();
+      return;
+    case Outcome::kNothing:
+      return;
+    case Outcome::kEof:
+      self->callbacks_.on_event(BEV_EVENT_READING | BEV_EVENT_EOF);
+      return;
+    case Outcome::kError:
+      self->callbacks_.on_event(BEV_EVENT_READING | BEV_EVENT_ERROR);
+      return;
+  }
 }
 
 DirectReader::Outcome DirectReader::Read(size_t limit) {
@@ -37,7 +57,9 @@ DirectReader::Outcome DirectReader::Read(size_t limit) {
   // A bufferevent keeps its input's end frozen except while it reads into it itself.
   evbuffer_unfreeze(input, /*at_front=*/0);
   const Outcome outcome = ReadUnfrozen(input, fd, limit);
+  const int error = errno;
   evbuffer_freeze(input, /*at_front=*/0);
+  errno = error;  // for kError
   return outcome;
 }
 
@@ -49,7 +71,7 @@ DirectReader::Outcome DirectReader::ReadUnfrozen(evbuffer* input, int fd, size_t
     // Two pieces: the free end of the last chain first, so small reads allocate nothing new.
     const int n = evbuffer_reserve_space(input, static_cast<ev_ssize_t>(want), vec, 2);
     if (n <= 0) {
-      error_ = ENOMEM;
+      errno = ENOMEM;
       return total > 0 ? Outcome::kRead : Outcome::kError;
     }
     struct iovec iov[2];
@@ -68,9 +90,7 @@ DirectReader::Outcome DirectReader::ReadUnfrozen(evbuffer* input, int fd, size_t
       evbuffer_commit_space(input, vec, 0);
       if (total > 0) return Outcome::kRead;
       if (got == 0) return Outcome::kEof;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return Outcome::kNothing;
-      error_ = errno;
-      return Outcome::kError;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? Outcome::kNothing : Outcome::kError;
     }
     // Commit exactly what arrived, piece by piece.
     size_t left = static_cast<size_t>(got);

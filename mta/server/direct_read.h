@@ -2,7 +2,8 @@
 // libevent 2.1 asks FIONREAD before every read and then reads at most 4096 bytes
 // (EVBUFFER_MAX_READ, fixed at compile time), whatever bufferevent_set_max_single_read says: a
 // 100 KB body cost 33 reads, 33 ioctls and 33 turns of the loop. Here each readiness takes what
-// is there in reads of up to kChunk bytes, without asking first, up to the caller's limit.
+// is there in reads of up to kChunk bytes, without asking first, up to what the owner has room
+// for, and reports it the way a bufferevent does (Callbacks).
 //
 // The bufferevent keeps writing and owns the socket; its own read event stays disabled while a
 // DirectReader reads for it (never enable both). Not for a filter (TLS) bufferevent: destroy
@@ -25,8 +26,18 @@ class DirectReader {
   // block (64 KB with its header), below glibc's mmap threshold.
   static constexpr size_t kChunk = (64 << 10) - 256;
 
-  // `on_readable` runs when the socket has input (or EOF, or an error): it calls Read.
-  DirectReader(bufferevent* bev, std::function<void()> on_readable);
+  // What the owner does when the socket is readable, as a bufferevent's callbacks would.
+  struct Callbacks {
+    // How many bytes may be read now; 0 disarms the reader until the next Enable (a session
+    // that waits with its input full).
+    std::function<size_t()> room;
+    // Input was appended to the bufferevent's input.
+    std::function<void()> on_read;
+    // BEV_EVENT_READING with BEV_EVENT_EOF or BEV_EVENT_ERROR (errno then says why).
+    std::function<void(short events)> on_event;
+  };
+
+  DirectReader(bufferevent* bev, Callbacks callbacks);
   DirectReader(const DirectReader&) = delete;
   DirectReader& operator=(const DirectReader&) = delete;
 
@@ -36,20 +47,18 @@ class DirectReader {
 
   // Appends to the bufferevent's input what the socket holds, at most `limit` bytes (0 reads
   // nothing). kRead if anything was appended, even when EOF or an error came right after it
-  // (the next readiness reports those); kNothing when the socket had nothing (or limit is 0).
+  // (the next readiness reports those); kNothing when the socket had nothing (or limit is 0);
+  // after kError errno says why. The readiness callback calls this with `room()`.
   Outcome Read(size_t limit);
-  // The errno of the last kError.
-  int error() const { return error_; }
 
  private:
   static void OnReadable(evutil_socket_t, short, void* arg);
   Outcome ReadUnfrozen(evbuffer* input, int fd, size_t limit);
 
   bufferevent* bev_;
-  std::function<void()> on_readable_;
+  Callbacks callbacks_;
   event::EventPtr event_;
   bool enabled_ = false;
-  int error_ = 0;
 };
 
 }  // namespace ec::mta

@@ -71,8 +71,11 @@ std::shared_ptr<SmtpConnection> SmtpConnection::Start(
   // again here would arm the write event (two epoll_ctl calls per connection) for the
   // greeting, which EagerWrite sends at once anyway.
   bufferevent_disable(conn->bev_.get(), EV_READ);
-  conn->reader_ = std::make_unique<DirectReader>(conn->bev_.get(),
-                                                 [c = conn.get()] { c->HandleDirectRead(); });
+  SmtpConnection* c = conn.get();
+  conn->reader_ = std::make_unique<DirectReader>(
+      conn->bev_.get(), DirectReader::Callbacks{.room = [c] { return c->ReadRoom(); },
+                                                .on_read = [c] { c->HandleRead(); },
+                                                .on_event = [c](short e) { c->HandleEvent(e); }});
   conn->reader_->Enable();
 
   smtp::ConnectionInfo info;
@@ -199,29 +202,12 @@ void SmtpConnection::OnEvent(bufferevent*, short events, void* arg) {
   static_cast<SmtpConnection*>(arg)->HandleEvent(events);
 }
 
-void SmtpConnection::HandleDirectRead() {
-  if (closed_ || closing_) return;
+size_t SmtpConnection::ReadRoom() const {
+  // While the session waits (storing a message, checking a password) the socket is still read
+  // up to kMaxSingleRead, so the event stays armed around each message (disarming and re-arming
+  // it cost two epoll_ctl calls a message); at 0 the reader disarms until ResumeReading.
   const size_t buffered = evbuffer_get_length(bufferevent_get_input(bev_.get()));
-  // While the session waits (storing a message, checking a password) the socket is read up to
-  // kMaxSingleRead, then not at all until ResumeReading: the event stays armed until then, as
-  // disarming and re-arming it around every message cost two epoll_ctl calls each time.
-  if (buffered >= kMaxSingleRead) {
-    reader_->Disable();
-    return;
-  }
-  switch (reader_->Read(kMaxSingleRead - buffered)) {
-    case DirectReader::Outcome::kRead:
-      HandleRead();
-      return;
-    case DirectReader::Outcome::kNothing:
-      return;
-    case DirectReader::Outcome::kEof:
-      HandleEvent(BEV_EVENT_READING | BEV_EVENT_EOF);
-      return;
-    case DirectReader::Outcome::kError:
-      HandleEvent(BEV_EVENT_READING | BEV_EVENT_ERROR);
-      return;
-  }
+  return buffered >= kMaxSingleRead ? 0 : kMaxSingleRead - buffered;
 }
 
 void SmtpConnection::HandleRead() {
@@ -249,7 +235,7 @@ void SmtpConnection::HandleRead() {
     Flush();
   }
   // Backpressure: while the session waits (storing, checking a password) a plain socket is read
-  // only up to kMaxSingleRead (HandleDirectRead); a TLS filter is not read at all.
+  // only up to kMaxSingleRead (ReadRoom); a TLS filter is not read at all.
   if (!closed_ && !closing_ && !tls_requested_ && !session_->WantsRead() &&
       bufferevent_get_underlying(bev_.get()) != nullptr) {
     bufferevent_disable(bev_.get(), EV_READ);

@@ -95,9 +95,8 @@ class SmtpConnection : public smtp::SessionHooks,
   static void OnEvent(bufferevent* bev, short events, void* arg);
 
   void HandleRead();
-  // The plain socket has input (DirectReader): reads it, unless the session waits with
-  // kMaxSingleRead already buffered, then handles it as HandleRead does.
-  void HandleDirectRead();
+  // How much the DirectReader may read now: up to kMaxSingleRead buffered in all.
+  size_t ReadRoom() const;
   // Arms or disarms reading: the DirectReader's event on a plain socket, the TLS filter's.
   void SetReading(bool on);
   void HandleWrite();

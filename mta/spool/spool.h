@@ -33,10 +33,10 @@
 #include "mta/spool/envelope.h"
 #include "mta/spool/file_io.h"
 #include "mta/spool/incoming_body.h"
+#include "mta/spool/lone_writer_gauge.h"
 #include "mta/spool/message_route.h"
 #include "mta/spool/queue_id.h"
 #include "mta/spool/state_list.h"
-#include "mta/spool/lone_writer_gauge.h"
 #include "mta/spool/zero_ahead.h"
 
 namespace ec::spool {

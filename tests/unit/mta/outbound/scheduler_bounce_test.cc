@@ -9,7 +9,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <optional>
 
 #include "common/event/event_base.h"
 #include "mta/outbound/scheduler.h"
@@ -59,10 +58,7 @@ class SchedulerBounce : public ::testing::Test {
                              std::to_string(refusing_.port()) +
                              "\" )\n  never_retry = true\n  retry_interval = 3600\n}\n"
                              "Domain \"src.test\" { suspend_delivery = true }\n";
-    auto [config, global] = testing::ParseSchedulerConfig(text);
-    scheduler_ = std::make_unique<Scheduler>(
-        SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, config,
-        global);
+    scheduler_ = testing::StartScheduler(base_.get(), spool_.get(), text);
   }
   void TearDown() override {
     scheduler_.reset();
@@ -89,19 +85,7 @@ class SchedulerBounce : public ::testing::Test {
   }
 
   // The original message: from s@src.test to x@dead.test, stored and handed to the scheduler.
-  QueueId Accept() {
-    spool::Envelope env;
-    env.mail_from = "s@src.test";
-    env.rcpts.push_back({"x@dead.test", "", 0});
-    env.received_us = 1700000000000000;
-    std::optional<Result<QueueId>> stored;
-    spool_->Submit(env, "Subject: hi\r\n\r\nhello\r\n",
-                   [&](Result<QueueId> r) { stored.emplace(std::move(r)); });
-    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kDeadline));
-    EC_CHECK(stored->ok());
-    scheduler_->Add(**stored, {"x@dead.test"});
-    return **stored;
-  }
+  QueueId Accept() { return testing::StoreAndAdd(*base_, *spool_, *scheduler_, {"x@dead.test"}); }
 
   bool Stored(QueueId id) const { return spool_->ReadMessage(id).ok(); }
 

@@ -23,10 +23,7 @@ class SchedulerHeld : public ::testing::Test {
     const std::string text =
         "Binding \"pool-a\" { }\nBinding \"pool-b\" { }\n"
         "Domain \"other.test\" { suspend_delivery = true }\n";
-    auto [config, global] = testing::ParseSchedulerConfig(text);
-    scheduler_ = std::make_unique<Scheduler>(
-        SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, config,
-        global);
+    scheduler_ = testing::StartScheduler(base_.get(), spool_.get(), text);
     scheduler_->SetHeldBindings({"pool-a", "pool-b"});
   }
   void TearDown() override {

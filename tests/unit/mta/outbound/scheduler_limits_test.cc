@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <optional>
 #include <set>
 
 #include "common/event/event_base.h"
@@ -95,37 +94,21 @@ class SchedulerLimits : public ::testing::Test {
 
   // A scheduler for `config_text`, with or without the fake cluster limits.
   void Start(const std::string& config_text, bool with_limits = true) {
-    auto [config, global] = testing::ParseSchedulerConfig(config_text);
-    scheduler_ = std::make_unique<Scheduler>(
-        SchedulerServices{.base = base_.get(),
-                          .spool = spool_.get(),
-                          .limits = with_limits ? &limits_ : nullptr,
-                          .node_name = "n1"},
-        config, global);
+    scheduler_ = testing::StartScheduler(base_.get(), spool_.get(), config_text,
+                                         with_limits ? &limits_ : nullptr);
   }
 
   // Domain stanza routing `domain` to the server, connections idling out quickly.
   static std::string Route(const std::string& domain, const CountingSmtpServer& server,
                            const std::string& extra = "", const std::string& idle = "0.3") {
-    return "Domain \"" + domain + "\" {\n  Routes = ( \"smtp://127.0.0.1:" +
-           std::to_string(server.port()) + "\" )\n  idle_timeout = " + idle + "\n" + extra +
-           "}\n";
+    return testing::RouteTo(domain, server.port(), extra, idle);
   }
 
   QueueId Accept(const std::string& rcpt) {
-    spool::Envelope env;
-    env.mail_from = "s@src.test";
-    env.rcpts.push_back({rcpt, "", 0});
-    env.received_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-    std::optional<Result<QueueId>> stored;
-    spool_->Submit(env, "Subject: hi\r\n\r\nhello\r\n",
-                   [&](Result<QueueId> r) { stored.emplace(std::move(r)); });
-    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kLimitsDeadline));
-    EC_CHECK(stored->ok());
-    scheduler_->Add(**stored, {rcpt});
-    return **stored;
+    const int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    return testing::StoreAndAdd(*base_, *spool_, *scheduler_, {rcpt}, now);
   }
 
   // Runs the loop for `d` (nothing is expected to end it).

@@ -4,7 +4,6 @@
 // domain that finished first (the other may still fail), then its removal.
 #include <gtest/gtest.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,15 +32,9 @@ class SchedulerRecords : public ::testing::Test {
     spool_ = spool::Spool::Open(options).value();
     tick_ = std::make_unique<event::Timer>(*base_, [] {});  // the server counts on its threads
     tick_->StartRepeating(10ms);
-    std::string config;
-    for (const char* domain : {"a.test", "b.test"}) {
-      config += "Domain \"" + std::string(domain) + "\" {\n  Routes = ( \"smtp://127.0.0.1:" +
-                std::to_string(server_.port()) + "\" )\n  idle_timeout = 0.3\n}\n";
-    }
-    auto [parsed, global] = testing::ParseSchedulerConfig(config);
-    scheduler_ = std::make_unique<Scheduler>(
-        SchedulerServices{.base = base_.get(), .spool = spool_.get(), .node_name = "n1"}, parsed,
-        global);
+    scheduler_ = testing::StartScheduler(
+        base_.get(), spool_.get(),
+        testing::RouteTo("a.test", server_.port()) + testing::RouteTo("b.test", server_.port()));
   }
   void TearDown() override {
     tick_.reset();
@@ -50,17 +43,7 @@ class SchedulerRecords : public ::testing::Test {
   }
 
   QueueId Accept(const std::vector<std::string>& rcpts) {
-    spool::Envelope env;
-    env.mail_from = "s@src.test";
-    for (const std::string& r : rcpts) env.rcpts.push_back({r, "", 0});
-    env.received_us = 1700000000000000;
-    std::optional<Result<QueueId>> stored;
-    spool_->Submit(env, "Subject: hi\r\n\r\nhello\r\n",
-                   [&](Result<QueueId> r) { stored.emplace(std::move(r)); });
-    EC_CHECK(base_->RunUntil([&] { return stored.has_value(); }, kDeadline));
-    EC_CHECK(stored->ok());
-    scheduler_->Add(**stored, rcpts);
-    return **stored;
+    return testing::StoreAndAdd(*base_, *spool_, *scheduler_, rcpts);
   }
 
   // The records about `id` in the segments, in order: "message", "update", "remove".

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 #include "common/event/handles.h"
@@ -68,7 +69,7 @@ TEST(DirectReaderTest, ReadsWhatIsThereInOneCallButNoMoreThanTheLimit) {
   Pair p;
   const std::string sent = Pattern(150000);
   p.Send(sent);
-  DirectReader reader(p.bev(), [] {});
+  DirectReader reader(p.bev(), {});
   // libevent's own read would take 4096 bytes here.
   EXPECT_EQ(reader.Read(100000), Outcome::kRead);
   EXPECT_EQ(evbuffer_get_length(p.input()), 100000u);
@@ -80,7 +81,7 @@ TEST(DirectReaderTest, ReadsWhatIsThereInOneCallButNoMoreThanTheLimit) {
 
 TEST(DirectReaderTest, AppendsBehindWhatTheInputHolds) {
   Pair p;
-  DirectReader reader(p.bev(), [] {});
+  DirectReader reader(p.bev(), {});
   p.Send("EHLO a\r\n");
   ASSERT_EQ(reader.Read(1 << 20), Outcome::kRead);
   // Several small reads land behind each other, in one chain's free space or a new one.
@@ -101,7 +102,7 @@ TEST(DirectReaderTest, AppendsBehindWhatTheInputHolds) {
 TEST(DirectReaderTest, ZeroLimitReadsNothing) {
   Pair p;
   p.Send("QUIT\r\n");
-  DirectReader reader(p.bev(), [] {});
+  DirectReader reader(p.bev(), {});
   EXPECT_EQ(reader.Read(0), Outcome::kNothing);
   EXPECT_EQ(evbuffer_get_length(p.input()), 0u);
   EXPECT_EQ(reader.Read(3), Outcome::kRead);
@@ -112,7 +113,7 @@ TEST(DirectReaderTest, LeavesTheInputFrozenAsTheBuffereventKeepsIt) {
   Pair p;
   // Frozen before (bufferevent_socket_new does that) ...
   ASSERT_EQ(evbuffer_add(p.input(), "x", 1), -1);
-  DirectReader reader(p.bev(), [] {});
+  DirectReader reader(p.bev(), {});
   p.Send("DATA\r\n");
   ASSERT_EQ(reader.Read(1 << 20), Outcome::kRead);
   // ... and after, on every outcome.
@@ -129,31 +130,76 @@ TEST(DirectReaderTest, DataBeforeTheEndComesFirstThenTheEnd) {
   Pair p;
   p.Send("QUIT\r\n");
   p.ClosePeer();
-  DirectReader reader(p.bev(), [] {});
+  DirectReader reader(p.bev(), {});
   EXPECT_EQ(reader.Read(1 << 20), Outcome::kRead);
   EXPECT_EQ(p.Input(), "QUIT\r\n");
   EXPECT_EQ(reader.Read(1 << 20), Outcome::kEof);
 }
 
-TEST(DirectReaderTest, CallsBackOnlyWhileEnabled) {
+// Callbacks that count what the reader reported.
+struct Seen {
+  size_t room = 1 << 20;
+  int reads = 0, eofs = 0, errors = 0, error_errno = 0;
+  DirectReader::Callbacks Callbacks() {
+    return {.room = [this] { return room; },
+            .on_read = [this] { ++reads; },
+            .on_event = [this](short e) {
+              EXPECT_TRUE(e & BEV_EVENT_READING);
+              if (e & BEV_EVENT_EOF) ++eofs;
+              if (e & BEV_EVENT_ERROR) {
+                ++errors;
+                error_errno = errno;
+              }
+            }};
+  }
+};
+
+TEST(DirectReaderTest, ReportsInputAndTheEndOnlyWhileEnabled) {
   Pair p;
-  int calls = 0;
-  DirectReader reader(p.bev(), [&] { ++calls; });
+  Seen seen;
+  DirectReader reader(p.bev(), seen.Callbacks());
   p.Send("NOOP\r\n");
   event_base_loop(p.base(), EVLOOP_NONBLOCK);
-  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(seen.reads, 0);
   reader.Enable();
   EXPECT_TRUE(reader.enabled());
   event_base_loop(p.base(), EVLOOP_ONCE);
-  EXPECT_EQ(calls, 1);
-  ASSERT_EQ(reader.Read(1 << 20), Outcome::kRead);
+  EXPECT_EQ(seen.reads, 1);
+  EXPECT_EQ(p.Input(), "NOOP\r\n");
   // Nothing left: no callback.
   event_base_loop(p.base(), EVLOOP_NONBLOCK);
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen.reads, 1);
   reader.Disable();
-  p.Send("NOOP\r\n");
+  p.Send("QUIT\r\n");
   event_base_loop(p.base(), EVLOOP_NONBLOCK);
-  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(seen.reads, 1);
+  reader.Enable();
+  p.ClosePeer();
+  event_base_loop(p.base(), EVLOOP_ONCE);  // QUIT, then the end on the next readiness
+  event_base_loop(p.base(), EVLOOP_ONCE);
+  EXPECT_EQ(seen.reads, 2);
+  EXPECT_EQ(seen.eofs, 1);
+  EXPECT_EQ(seen.errors, 0);
+  EXPECT_EQ(p.Input(), "NOOP\r\nQUIT\r\n");
+}
+
+TEST(DirectReaderTest, NoRoomDisarmsInsteadOfWakingTheLoopAgain) {
+  Pair p;
+  Seen seen;
+  seen.room = 0;
+  DirectReader reader(p.bev(), seen.Callbacks());
+  reader.Enable();
+  p.Send("DATA\r\n");
+  event_base_loop(p.base(), EVLOOP_ONCE);
+  EXPECT_FALSE(reader.enabled()) << "a readable socket nobody reads keeps the loop busy";
+  EXPECT_EQ(seen.reads, 0);
+  EXPECT_EQ(evbuffer_get_length(p.input()), 0u);
+  // Room again (the session read its input): enabled once more, it reads what waited.
+  seen.room = 3;
+  reader.Enable();
+  event_base_loop(p.base(), EVLOOP_ONCE);
+  EXPECT_EQ(seen.reads, 1);
+  EXPECT_EQ(p.Input(), "DAT");
 }
 
 TEST(DirectReaderTest, ResetByThePeerIsAnError) {
@@ -175,11 +221,16 @@ TEST(DirectReaderTest, ResetByThePeerIsAnError) {
   event::EventBasePtr base(event_base_new());
   event::BufferEventPtr bev(bufferevent_socket_new(base.get(), server, BEV_OPT_CLOSE_ON_FREE));
   bufferevent_disable(bev.get(), EV_READ);
-  DirectReader reader(bev.get(), [] {});
+  Seen seen;
+  DirectReader reader(bev.get(), seen.Callbacks());
+  reader.Enable();
   struct linger hard = {1, 0};
   ASSERT_EQ(::setsockopt(client, SOL_SOCKET, SO_LINGER, &hard, sizeof hard), 0);
   ::close(client);
-  EXPECT_EQ(reader.Read(1 << 20), Outcome::kError);
+  event_base_loop(base.get(), EVLOOP_ONCE);
+  EXPECT_EQ(seen.errors, 1);
+  EXPECT_EQ(seen.error_errno, ECONNRESET);  // what the owner logs (strerror(errno))
+  EXPECT_EQ(seen.reads + seen.eofs, 0);
 }
 
 }  // namespace

@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <sys/uio.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
-
-#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>

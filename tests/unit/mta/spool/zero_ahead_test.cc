@@ -304,19 +304,20 @@ TEST(SpoolZeroAheadTest, PausedWhileSyncsCarrySeveralMessagesBackForALoneClient)
   // Bursts of 16 at once: the committer takes most of a burst in one batch (the first may go
   // alone, the rest arrive while its sync runs). 40 x 16 x 8 KB = 5 MB, far past the first
   // zeros.
-  for (int burst = 0; burst < 40; ++burst) {
-    std::atomic<int> stored{0};
+  // Counted through a shared_ptr: a failed wait leaves callbacks behind that must not outlive it.
+  auto stored = std::make_shared<std::atomic<int>>(0);
+  for (int burst = 1; burst <= 40; ++burst) {
     for (int i = 0; i < 16; ++i) {
-      spool->Submit(MakeEnvelope("b"), MakeBody("b", 8192), [&](Result<QueueId> r) {
+      spool->Submit(MakeEnvelope("b"), MakeBody("b", 8192), [stored](Result<QueueId> r) {
         EC_CHECK(r.ok());
-        stored++;
+        ++*stored;
       });
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (stored < 16 && std::chrono::steady_clock::now() < deadline) {
+    while (*stored < 16 * burst && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    ASSERT_EQ(stored, 16);
+    ASSERT_EQ(*stored, 16 * burst);
   }
   const auto segments = SegmentFiles(dir.path());
   ASSERT_EQ(segments.size(), 1u);
